@@ -1,0 +1,213 @@
+//! The element-wise Adam update, written once and instantiated per lane width.
+//!
+//! [`update`](self) below is the whole of the math. It is generic over [`Lanes`]: with `f32` it is
+//! the readable scalar reference ([`step_scalar`]); with a 4-lane vector ([`F32x4`]: `simd128` on
+//! wasm32, a portable array natively) it is the fast path ([`step_simd`]). Both apply the same
+//! IEEE operations in the same order, and no operation is fused (no FMA), so the two produce
+//! bitwise identical results; the tests check exactly that.
+//!
+//! The operation order is PyTorch's single-tensor Adam on CPU, op by op:
+//!
+//! ```text
+//! g = maximize ? -grad : grad
+//! if weight_decay != 0:  g = g + weight_decay * p                  grad.add(param, alpha=wd)
+//! exp_avg = lerp(exp_avg, g, 1 - beta1)                            exp_avg.lerp_(grad, 1 - beta1)
+//! exp_avg_sq = exp_avg_sq * beta2 + ((1 - beta2) * g) * g          .mul_(beta2).addcmul_(g, g, 1 - beta2)
+//! if amsgrad: max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)  (NaN-propagating, like torch.maximum)
+//! denom = sqrt(v) / sqrt(bias_correction2) + eps                   v = max_exp_avg_sq or exp_avg_sq
+//! p = p + (-step_size * exp_avg) / denom                           param.addcdiv_(exp_avg, denom, value=-step_size)
+//! ```
+
+mod lanes;
+
+pub use lanes::{F32x4, Lanes};
+
+use crate::Hyperparameters;
+
+/// The per-step scalars of one parameter, computed once in `f64` (as Python floats are in
+/// PyTorch's optimizer) and rounded to `f32` once, where PyTorch's kernels round them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepScalars {
+    /// `-(lr / bias_correction1)`, PyTorch's `value=-step_size` of `addcdiv_`.
+    pub neg_step_size: f32,
+    /// `sqrt(1 - beta2^step)`, the divisor of `sqrt(v)`.
+    pub bias_correction2_sqrt: f32,
+    /// Added after the division by `bias_correction2_sqrt`.
+    pub eps: f32,
+    /// `1 - beta1`: the weight of `lerp(exp_avg, g, weight)`.
+    pub exp_avg_weight: f32,
+    /// `beta2`, multiplying the old second moment.
+    pub beta2: f32,
+    /// `1 - beta2`, multiplying `g * g`.
+    pub one_minus_beta2: f32,
+    /// The L2 coefficient; `0` skips the term entirely, as PyTorch does.
+    pub weight_decay: f32,
+    /// Negate the gradient.
+    pub maximize: bool,
+}
+
+impl StepScalars {
+    /// The scalars for the step that brings a parameter's step count to `step` (1 on its first).
+    pub fn new(hyper: &Hyperparameters, step: u64) -> Self {
+        let (beta1, beta2) = hyper.betas;
+        // PyTorch computes these from a Python float `step` with `**`, i.e. C `pow`, in f64.
+        let step = step as f64;
+        let bias_correction1 = 1.0 - beta1.powf(step);
+        let bias_correction2 = 1.0 - beta2.powf(step);
+        let step_size = hyper.lr / bias_correction1;
+        Self {
+            neg_step_size: (-step_size) as f32,
+            bias_correction2_sqrt: bias_correction2.sqrt() as f32,
+            eps: hyper.eps as f32,
+            exp_avg_weight: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            weight_decay: hyper.weight_decay as f32,
+            maximize: hyper.maximize,
+        }
+    }
+}
+
+/// One parameter's moment buffers, borrowed for one step. All slices have the parameter's length.
+#[derive(Debug)]
+pub struct Moments<'a> {
+    /// First moment estimate `m`.
+    pub exp_avg: &'a mut [f32],
+    /// Second moment estimate `v`.
+    pub exp_avg_sq: &'a mut [f32],
+    /// Running maximum of `v`, present exactly when AMSGrad is on.
+    pub max_exp_avg_sq: Option<&'a mut [f32]>,
+}
+
+/// The scalars splatted to a lane type once per call, outside the loop.
+#[derive(Clone, Copy)]
+struct Splat<L> {
+    neg_step_size: L,
+    bias_correction2_sqrt: L,
+    eps: L,
+    exp_avg_weight: L,
+    one_minus_exp_avg_weight: L,
+    beta2: L,
+    one_minus_beta2: L,
+    weight_decay: L,
+    has_weight_decay: bool,
+    maximize: bool,
+    small_exp_avg_weight: bool,
+}
+
+impl<L: Lanes> Splat<L> {
+    #[inline(always)]
+    fn new(s: &StepScalars) -> Self {
+        Self {
+            neg_step_size: L::splat(s.neg_step_size),
+            bias_correction2_sqrt: L::splat(s.bias_correction2_sqrt),
+            eps: L::splat(s.eps),
+            exp_avg_weight: L::splat(s.exp_avg_weight),
+            // torch.lerp's large-weight form uses `1 - weight` computed in f32.
+            one_minus_exp_avg_weight: L::splat(1.0 - s.exp_avg_weight),
+            beta2: L::splat(s.beta2),
+            one_minus_beta2: L::splat(s.one_minus_beta2),
+            weight_decay: L::splat(s.weight_decay),
+            has_weight_decay: s.weight_decay != 0.0,
+            maximize: s.maximize,
+            // torch.lerp switches formula at |weight| < 0.5 to stay exact at both ends.
+            small_exp_avg_weight: s.exp_avg_weight.abs() < 0.5,
+        }
+    }
+}
+
+/// The new `(exp_avg, exp_avg_sq)` from the old ones, the parameter and its gradient.
+#[inline(always)]
+fn moments<L: Lanes>(s: &Splat<L>, p: L, grad: L, exp_avg: L, exp_avg_sq: L) -> (L, L) {
+    let mut g = if s.maximize { -grad } else { grad };
+    if s.has_weight_decay {
+        g = g + s.weight_decay * p;
+    }
+    let exp_avg = if s.small_exp_avg_weight {
+        exp_avg + s.exp_avg_weight * (g - exp_avg)
+    } else {
+        g - (g - exp_avg) * s.one_minus_exp_avg_weight
+    };
+    let exp_avg_sq = exp_avg_sq * s.beta2 + s.one_minus_beta2 * g * g;
+    (exp_avg, exp_avg_sq)
+}
+
+/// The new parameter from the first moment and the (possibly AMSGrad-maxed) second moment.
+#[inline(always)]
+fn update<L: Lanes>(s: &Splat<L>, p: L, exp_avg: L, v: L) -> L {
+    let denom = v.sqrt() / s.bias_correction2_sqrt + s.eps;
+    p + s.neg_step_size * exp_avg / denom
+}
+
+/// One Adam step over `param` with `L`-wide lanes, then the scalar tail.
+#[inline(always)]
+fn step_lanes<L: Lanes>(param: &mut [f32], grad: &[f32], moments_of: Moments<'_>, scalars: &StepScalars) {
+    let n = param.len();
+    let Moments { exp_avg, exp_avg_sq, mut max_exp_avg_sq } = moments_of;
+    assert!(grad.len() == n && exp_avg.len() == n && exp_avg_sq.len() == n, "buffer lengths differ");
+    if let Some(max) = max_exp_avg_sq.as_deref() {
+        assert!(max.len() == n, "max_exp_avg_sq length differs");
+    }
+    let s = Splat::<L>::new(scalars);
+    let body = n - n % L::WIDTH;
+    let (p_ptr, g_ptr, m_ptr, v_ptr) = (param.as_mut_ptr(), grad.as_ptr(), exp_avg.as_mut_ptr(), exp_avg_sq.as_mut_ptr());
+    // AMSGrad gets its own loop: one branch per call instead of one per element.
+    match max_exp_avg_sq.as_deref_mut() {
+        None => {
+            let mut i = 0;
+            while i < body {
+                // SAFETY: i + L::WIDTH <= body <= n, and every buffer was asserted to hold n floats.
+                unsafe {
+                    let p = L::load(p_ptr.add(i));
+                    let (m, v) = moments(&s, p, L::load(g_ptr.add(i)), L::load(m_ptr.add(i)), L::load(v_ptr.add(i)));
+                    update(&s, p, m, v).store(p_ptr.add(i));
+                    m.store(m_ptr.add(i));
+                    v.store(v_ptr.add(i));
+                }
+                i += L::WIDTH;
+            }
+        }
+        Some(max) => {
+            let vmax_ptr = max.as_mut_ptr();
+            let mut i = 0;
+            while i < body {
+                // SAFETY: as above; max_exp_avg_sq was asserted to hold n floats too.
+                unsafe {
+                    let p = L::load(p_ptr.add(i));
+                    let (m, v) = moments(&s, p, L::load(g_ptr.add(i)), L::load(m_ptr.add(i)), L::load(v_ptr.add(i)));
+                    let vmax = L::load(vmax_ptr.add(i)).torch_maximum(v);
+                    update(&s, p, m, vmax).store(p_ptr.add(i));
+                    m.store(m_ptr.add(i));
+                    v.store(v_ptr.add(i));
+                    vmax.store(vmax_ptr.add(i));
+                }
+                i += L::WIDTH;
+            }
+        }
+    }
+    if L::WIDTH > 1 && body < n {
+        let tail = Moments {
+            exp_avg: &mut exp_avg[body..],
+            exp_avg_sq: &mut exp_avg_sq[body..],
+            max_exp_avg_sq: max_exp_avg_sq.map(|max| &mut max[body..]),
+        };
+        step_lanes::<f32>(&mut param[body..], &grad[body..], tail, scalars);
+    }
+}
+
+/// The scalar reference: one element at a time, the oracle every other path is tested against.
+///
+/// # Panics
+/// If `grad` or any moment buffer has a different length from `param`.
+pub fn step_scalar(param: &mut [f32], grad: &[f32], moments: Moments<'_>, scalars: &StepScalars) {
+    step_lanes::<f32>(param, grad, moments, scalars);
+}
+
+/// The fast path: 4 lanes at a time ([`F32x4`]), then the scalar tail. Bitwise equal to
+/// [`step_scalar`].
+///
+/// # Panics
+/// If `grad` or any moment buffer has a different length from `param`.
+pub fn step_simd(param: &mut [f32], grad: &[f32], moments: Moments<'_>, scalars: &StepScalars) {
+    step_lanes::<F32x4>(param, grad, moments, scalars);
+}

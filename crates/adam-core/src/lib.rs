@@ -1,0 +1,36 @@
+//! The Adam step of [`torch.optim.Adam`] (single-tensor path), over flat `f32` slices.
+//!
+//! This crate is the numerical core of lucid-optim. It knows nothing about JavaScript or
+//! wasm-bindgen: it compiles, tests and benchmarks natively, and the `adam-wasm` crate exports it.
+//!
+//! * [`Hyperparameters`] are one parameter group's options (`lr`, `betas`, `eps`, `weight_decay`,
+//!   `amsgrad`, `maximize`), validated the way PyTorch validates them.
+//! * [`AdamState`] is one parameter's optimizer state (`step`, `exp_avg`, `exp_avg_sq` and, with
+//!   AMSGrad, `max_exp_avg_sq`), created lazily at the parameter's first step as PyTorch does.
+//! * [`kernel`] holds the element-wise update, written once over a lane type and instantiated as
+//!   the scalar reference (`f32`) and as 4-lane SIMD (`simd128` on wasm32, portable arrays natively).
+//!
+//! ```
+//! use adam_core::{AdamState, Hyperparameters};
+//!
+//! let hyper = Hyperparameters { lr: 0.1, ..Hyperparameters::default() };
+//! let mut param = vec![1.0_f32, 2.0, 3.0];
+//! let grad = vec![0.5_f32, -0.5, 0.0];
+//! let mut state = AdamState::zeros(param.len(), hyper.amsgrad).unwrap();
+//! state.step(&hyper, &mut param, &grad);
+//! // The first Adam step moves every parameter with a non-zero gradient by about lr against it.
+//! assert!((param[0] - 0.9).abs() < 1e-6 && (param[1] - 2.1).abs() < 1e-6 && param[2] == 3.0);
+//! assert_eq!(state.step_count(), 1);
+//! ```
+//!
+//! [`torch.optim.Adam`]: https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod hyperparameters;
+pub mod kernel;
+mod state;
+
+pub use hyperparameters::{Hyperparameters, InvalidHyperparameter};
+pub use kernel::StepScalars;
+pub use state::{try_zeros, AdamState, AllocError};

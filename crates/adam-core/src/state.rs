@@ -1,0 +1,121 @@
+//! One parameter's optimizer state, allocated fallibly and stepped in place.
+
+use core::fmt;
+
+use crate::kernel::{self, Moments, StepScalars};
+use crate::Hyperparameters;
+
+/// A buffer could not be allocated: the request and what it asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocError {
+    /// Number of `f32` elements requested.
+    pub elements: usize,
+}
+
+impl fmt::Display for AllocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot allocate {} f32 elements ({} bytes)", self.elements, self.elements as u128 * 4)
+    }
+}
+
+impl std::error::Error for AllocError {}
+
+/// A zero-filled `Vec<f32>` of `len` elements, or an error instead of an abort when memory is
+/// exhausted: in WebAssembly an abort would poison the whole instance.
+pub fn try_zeros(len: usize) -> Result<Vec<f32>, AllocError> {
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).map_err(|_| AllocError { elements: len })?;
+    buffer.resize(len, 0.0);
+    Ok(buffer)
+}
+
+/// One parameter's Adam state, as PyTorch keeps it in `optimizer.state[p]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamState {
+    step: u64,
+    /// First moment estimate `m`.
+    pub exp_avg: Vec<f32>,
+    /// Second moment estimate `v`.
+    pub exp_avg_sq: Vec<f32>,
+    /// Running maximum of the raw `v` (not of the bias-corrected `v_hat`), kept only with AMSGrad.
+    pub max_exp_avg_sq: Option<Vec<f32>>,
+}
+
+impl AdamState {
+    /// The state PyTorch creates lazily at a parameter's first step: `step = 0`, zero moments.
+    pub fn zeros(len: usize, amsgrad: bool) -> Result<Self, AllocError> {
+        Ok(Self {
+            step: 0,
+            exp_avg: try_zeros(len)?,
+            exp_avg_sq: try_zeros(len)?,
+            max_exp_avg_sq: if amsgrad { Some(try_zeros(len)?) } else { None },
+        })
+    }
+
+    /// State from saved parts (a loaded state dict). The buffers must have equal lengths.
+    pub fn from_parts(step: u64, exp_avg: Vec<f32>, exp_avg_sq: Vec<f32>, max_exp_avg_sq: Option<Vec<f32>>) -> Self {
+        assert_eq!(exp_avg.len(), exp_avg_sq.len(), "exp_avg and exp_avg_sq lengths differ");
+        if let Some(max) = &max_exp_avg_sq {
+            assert_eq!(max.len(), exp_avg.len(), "max_exp_avg_sq length differs");
+        }
+        Self { step, exp_avg, exp_avg_sq, max_exp_avg_sq }
+    }
+
+    /// Steps taken by this parameter (PyTorch's `state['step']`).
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+
+    /// Number of elements of the parameter this state belongs to.
+    pub fn len(&self) -> usize {
+        self.exp_avg.len()
+    }
+
+    /// True for the state of an empty parameter.
+    pub fn is_empty(&self) -> bool {
+        self.exp_avg.is_empty()
+    }
+
+    /// Makes sure `max_exp_avg_sq` exists when `amsgrad` is on (zeros, as if it had been kept from
+    /// the start), so that switching AMSGrad on between steps works. Call it before [`Self::step`]
+    /// when every fallible preparation must finish before any parameter changes.
+    pub fn prepare(&mut self, amsgrad: bool) -> Result<(), AllocError> {
+        if amsgrad && self.max_exp_avg_sq.is_none() {
+            self.max_exp_avg_sq = Some(try_zeros(self.len())?);
+        }
+        Ok(())
+    }
+
+    /// One Adam step of `param` with gradient `grad` (the fast kernel). Allocates nothing unless
+    /// AMSGrad was switched on since the last step and [`Self::prepare`] was not called.
+    ///
+    /// # Panics
+    /// If `param`, `grad` and the state differ in length, or on allocation failure in the case above.
+    pub fn step(&mut self, hyper: &Hyperparameters, param: &mut [f32], grad: &[f32]) {
+        self.step_with(hyper, param, grad, kernel::step_simd);
+    }
+
+    /// Like [`Self::step`] with the scalar reference kernel.
+    pub fn step_reference(&mut self, hyper: &Hyperparameters, param: &mut [f32], grad: &[f32]) {
+        self.step_with(hyper, param, grad, kernel::step_scalar);
+    }
+
+    fn step_with(
+        &mut self,
+        hyper: &Hyperparameters,
+        param: &mut [f32],
+        grad: &[f32],
+        kernel: fn(&mut [f32], &[f32], Moments<'_>, &StepScalars),
+    ) {
+        self.prepare(hyper.amsgrad).expect("allocating max_exp_avg_sq");
+        self.step += 1;
+        let scalars = StepScalars::new(hyper, self.step);
+        let moments = Moments {
+            exp_avg: &mut self.exp_avg,
+            exp_avg_sq: &mut self.exp_avg_sq,
+            // A state that once had AMSGrad keeps its buffer, but only uses it while AMSGrad is on.
+            max_exp_avg_sq: if hyper.amsgrad { self.max_exp_avg_sq.as_deref_mut() } else { None },
+        };
+        kernel(param, grad, moments, &scalars);
+    }
+}

@@ -1,0 +1,180 @@
+//! The Adam step against values derived by hand, and the 4-lane kernel against the scalar reference.
+//!
+//! Hand derivations follow PyTorch's single-tensor Adam (see `src/kernel/mod.rs`). Expected values
+//! are written as the f64 result of the derivation and compared with an f32 tolerance of a few ulp
+//! of the value, since the kernel rounds every operation to f32.
+
+use adam_core::kernel::{step_scalar, step_simd, Moments, StepScalars};
+use adam_core::{AdamState, Hyperparameters};
+
+fn assert_close(actual: &[f32], expected: &[f64], what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
+        // 4 ulp of the expected value (f32 epsilon is 2^-23), with a floor for values near 0.
+        let tolerance = 4.0 * f64::from(f32::EPSILON) * e.abs().max(1e-30);
+        assert!((f64::from(a) - e).abs() <= tolerance, "{what}[{i}]: got {a}, expected {e}");
+    }
+}
+
+#[test]
+fn first_two_steps_with_defaults_match_the_hand_derivation() {
+    let hyper = Hyperparameters::default(); // lr 1e-3, betas (0.9, 0.999), eps 1e-8
+    let mut param = vec![1.0_f32, -2.0];
+    let mut state = AdamState::zeros(2, false).unwrap();
+
+    state.step(&hyper, &mut param, &[0.5, -4.0]);
+    // m = 0 + 0.1 * (g - 0)                  = [0.05, -0.4]
+    // v = 0 * 0.999 + 0.001 * g * g          = [0.00025, 0.016]
+    // bias_correction1 = 0.1, bias_correction2 = 0.001, step_size = 1e-3 / 0.1 = 0.01
+    // denom = sqrt(v) / sqrt(0.001) + 1e-8   = [0.5 + 1e-8, 4 + 1e-8]
+    // p = p - 0.01 * m / denom               = [1 - 0.0005 / (0.5 + 1e-8), -2 + 0.004 / (4 + 1e-8)]
+    assert_close(&state.exp_avg, &[0.05, -0.4], "exp_avg after step 1");
+    assert_close(&state.exp_avg_sq, &[0.00025, 0.016], "exp_avg_sq after step 1");
+    assert_close(&param, &[1.0 - 0.0005 / (0.5 + 1e-8), -2.0 + 0.004 / (4.0 + 1e-8)], "param after step 1");
+    assert_eq!(state.step_count(), 1);
+
+    let p1: Vec<f64> = param.iter().map(|&x| f64::from(x)).collect();
+    state.step(&hyper, &mut param, &[0.5, 0.0]);
+    // m = 0.9 * m + 0.1 * g                  = [0.095, -0.36]
+    // v = 0.999 * v + 0.001 * g * g          = [0.00049975, 0.015984]
+    // bias_correction1 = 0.19, bias_correction2 = 0.001999, step_size = 1e-3 / 0.19
+    let step_size = 1e-3 / 0.19;
+    let denom = |v: f64| v.sqrt() / 0.001999_f64.sqrt() + 1e-8;
+    assert_close(&state.exp_avg, &[0.095, -0.36], "exp_avg after step 2");
+    assert_close(&state.exp_avg_sq, &[0.00049975, 0.015984], "exp_avg_sq after step 2");
+    assert_close(
+        &param,
+        &[p1[0] - step_size * 0.095 / denom(0.00049975), p1[1] + step_size * 0.36 / denom(0.015984)],
+        "param after step 2",
+    );
+}
+
+#[test]
+fn weight_decay_is_l2_added_to_the_gradient() {
+    let hyper = Hyperparameters { weight_decay: 0.5, lr: 0.1, ..Hyperparameters::default() };
+    let mut param = vec![2.0_f32];
+    let mut state = AdamState::zeros(1, false).unwrap();
+    state.step(&hyper, &mut param, &[1.0]);
+    // g = 1 + 0.5 * 2 = 2;  m = 0.2;  v = 0.004;  denom = sqrt(0.004) / sqrt(0.001) + 1e-8 = 2 + 1e-8
+    // p = 2 - (0.1 / 0.1) * 0.2 / (2 + 1e-8)
+    assert_close(&state.exp_avg, &[0.2], "exp_avg");
+    assert_close(&state.exp_avg_sq, &[0.004], "exp_avg_sq");
+    assert_close(&param, &[2.0 - 0.2 / (2.0 + 1e-8)], "param");
+}
+
+#[test]
+fn maximize_is_a_step_on_the_negated_gradient() {
+    let grad = [0.3_f32, -1.5, 0.0, 7.0, -0.25];
+    let negated: Vec<f32> = grad.iter().map(|g| -g).collect();
+    let hyper = Hyperparameters { weight_decay: 1e-2, ..Hyperparameters::default() };
+    let (mut up, mut down) = (vec![1.0_f32, 2.0, 3.0, -4.0, 5.0], vec![1.0_f32, 2.0, 3.0, -4.0, 5.0]);
+    let (mut s_up, mut s_down) = (AdamState::zeros(5, false).unwrap(), AdamState::zeros(5, false).unwrap());
+    for _ in 0..3 {
+        s_up.step(&Hyperparameters { maximize: true, ..hyper }, &mut up, &grad);
+        s_down.step(&hyper, &mut down, &negated);
+    }
+    assert_eq!(up, down);
+    assert_eq!(s_up, s_down);
+}
+
+#[test]
+fn amsgrad_keeps_the_maximum_of_the_raw_second_moment() {
+    let hyper = Hyperparameters { amsgrad: true, lr: 0.1, ..Hyperparameters::default() };
+    let mut param = vec![0.0_f32];
+    let mut state = AdamState::zeros(1, true).unwrap();
+    state.step(&hyper, &mut param, &[1.0]);
+    // v1 = 0.001 * 1 = 0.001, max = 0.001; p1 = 0 - 1 * 0.1 / (1 + 1e-8)
+    state.step(&hyper, &mut param, &[0.0]);
+    // v2 = 0.999 * 0.001 = 0.000999 < max, so max stays 0.001 (the raw v, not v_hat):
+    // m2 = 0.09, bias_correction1 = 0.19, bias_correction2 = 0.001999
+    // p2 = p1 - (0.1 / 0.19) * 0.09 / (sqrt(0.001) / sqrt(0.001999) + 1e-8)
+    // (a max over v_hat would compare v_hat1 = 1 with v_hat2 = 0.4997... and keep 1 instead.)
+    assert_close(state.max_exp_avg_sq.as_deref().unwrap(), &[0.001], "max_exp_avg_sq");
+    assert_close(&state.exp_avg_sq, &[0.000999], "exp_avg_sq");
+    let p1 = -0.1 / (1.0 + 1e-8);
+    let p2 = p1 - (0.1 / 0.19) * 0.09 / (0.001_f64.sqrt() / 0.001999_f64.sqrt() + 1e-8);
+    assert_close(&param, &[p2], "param");
+}
+
+#[test]
+fn step_scalars_are_computed_in_f64_and_rounded_once() {
+    let hyper = Hyperparameters { lr: 0.1, betas: (0.9, 0.999), eps: 1e-8, ..Hyperparameters::default() };
+    let s = StepScalars::new(&hyper, 3);
+    // bias_correction1 = 1 - 0.9^3 = 0.271; bias_correction2 = 1 - 0.999^3 = 0.002997001
+    assert_eq!(s.neg_step_size, (-0.1 / (1.0 - 0.9_f64.powi(3))) as f32);
+    assert_eq!(s.bias_correction2_sqrt, (1.0 - 0.999_f64.powi(3)).sqrt() as f32);
+    assert_eq!((s.exp_avg_weight, s.one_minus_beta2), ((1.0 - 0.9_f64) as f32, (1.0 - 0.999_f64) as f32));
+}
+
+#[test]
+fn non_finite_gradients_propagate_as_in_pytorch() {
+    let mut param = vec![1.0_f32, 1.0];
+    let mut state = AdamState::zeros(2, true).unwrap();
+    state.step(&Hyperparameters { amsgrad: true, ..Hyperparameters::default() }, &mut param, &[f32::NAN, 1.0]);
+    assert!(param[0].is_nan() && state.exp_avg[0].is_nan() && state.max_exp_avg_sq.as_ref().unwrap()[0].is_nan());
+    assert!(param[1].is_finite());
+}
+
+/// xorshift64*: a tiny deterministic generator, enough for test data.
+struct Rng(u64);
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Signed values with magnitudes spread over 1e-8..1e4, and some exact zeros.
+    fn value(&mut self) -> f32 {
+        let (u, sign) = (self.next_f64(), if self.next_f64() < 0.5 { -1.0 } else { 1.0 });
+        if u < 0.05 { 0.0 } else { (sign * 10f64.powf(-8.0 + 12.0 * self.next_f64())) as f32 }
+    }
+    fn values(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.value()).collect()
+    }
+}
+
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn four_lane_kernel_is_bitwise_equal_to_the_scalar_reference() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let variants = [
+        Hyperparameters::default(),
+        Hyperparameters { weight_decay: 1e-2, ..Hyperparameters::default() },
+        Hyperparameters { amsgrad: true, ..Hyperparameters::default() },
+        Hyperparameters { maximize: true, ..Hyperparameters::default() },
+        // beta1 < 0.5 takes torch.lerp's other formula.
+        Hyperparameters { lr: 5e-2, betas: (0.3, 0.95), eps: 1e-6, weight_decay: 1e-2, amsgrad: true, maximize: true },
+    ];
+    for hyper in variants {
+        for len in (0..=37).chain([1000, 1023]) {
+            let init = rng.values(len);
+            let (mut p_simd, mut p_ref) = (init.clone(), init);
+            let mut s_simd = AdamState::zeros(len, hyper.amsgrad).unwrap();
+            let mut s_ref = s_simd.clone();
+            for _ in 0..5 {
+                let grad = rng.values(len);
+                s_simd.step(&hyper, &mut p_simd, &grad);
+                s_ref.step_reference(&hyper, &mut p_ref, &grad);
+            }
+            assert_eq!(bits(&p_simd), bits(&p_ref), "param, len {len}, {hyper:?}");
+            assert_eq!(bits(&s_simd.exp_avg), bits(&s_ref.exp_avg), "exp_avg, len {len}");
+            assert_eq!(bits(&s_simd.exp_avg_sq), bits(&s_ref.exp_avg_sq), "exp_avg_sq, len {len}");
+            assert_eq!(s_simd.max_exp_avg_sq.map(|m| bits(&m)), s_ref.max_exp_avg_sq.map(|m| bits(&m)));
+        }
+    }
+}
+
+#[test]
+fn kernels_reject_mismatched_lengths() {
+    let scalars = StepScalars::new(&Hyperparameters::default(), 1);
+    let result = std::panic::catch_unwind(|| {
+        let (mut p, mut m, mut v) = (vec![0.0_f32; 4], vec![0.0_f32; 4], vec![0.0_f32; 3]);
+        step_simd(&mut p, &[0.0; 4], Moments { exp_avg: &mut m, exp_avg_sq: &mut v, max_exp_avg_sq: None }, &scalars);
+    });
+    assert!(result.is_err());
+    let _ = step_scalar; // both entry points are public API
+}

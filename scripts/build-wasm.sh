@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly module and its wasm-bindgen glue into build/wasm/<variant>/:
+#   simd    (default) compiled with -C target-feature=+simd128: the one the package ships
+#   scalar  the same Rust without simd128, for the benchmarks' SIMD-versus-scalar comparison
+# Run scripts/setup.sh first (npm's pre-scripts do).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+variant=${1:-simd}
+case "$variant" in
+  simd) rustflags="-C target-feature=+simd128" ;;
+  scalar) rustflags="" ;;
+  *) echo "usage: scripts/build-wasm.sh [simd|scalar]" >&2; exit 2 ;;
+esac
+
+# shellcheck source=/dev/null
+source "$root/target/wasm-toolchain.env" 2>/dev/null || { echo "run scripts/setup.sh first" >&2; exit 1; }
+out="$root/build/wasm/$variant"
+export PATH="${WASM_PATH_PREFIX:+$WASM_PATH_PREFIX:}$HOME/.cargo/bin:$PATH"
+for var in RUSTC CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER; do
+  if [ -n "${!var:-}" ]; then export "${var?}"; else unset "$var"; fi
+done
+# A separate target dir per variant keeps both incremental (RUSTFLAGS changes invalidate builds).
+export CARGO_TARGET_DIR="$root/target/wasm-$variant"
+RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/adam-wasm" --release --target web --mode no-install \
+  --out-dir "$out" --out-name lucid_optim --no-pack >&2
+
+# wasm-opt from npm's binaryen (wasm-pack's own would download it). -O3 keeps simd128 enabled.
+"$root/node_modules/.bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$out/lucid_optim_bg.wasm" -o "$out/lucid_optim_bg.wasm"
+rm -f "$out/.gitignore" "$out/package.json" "$out/README.md"
+echo "built $out/lucid_optim_bg.wasm ($(wc -c < "$out/lucid_optim_bg.wasm") bytes)" >&2

@@ -1,0 +1,405 @@
+"""Golden fixtures for lucid-optim, produced by the real torch.optim.Adam.
+
+Run from the repository root:
+
+    python3 -m venv .venv-golden && .venv-golden/bin/pip install -r scripts/golden/requirements.txt && .venv-golden/bin/python scripts/golden/generate.py
+
+Writes one JSON file per case into test/fixtures/torch-adam/ (and nothing else).
+Every case steps two float32 CPU parameters (shape [7] and shape [4, 4]) for 25
+steps with torch.optim.Adam(foreach=False), i.e. PyTorch's single-tensor path.
+At step 10 the second parameter has no gradient, so PyTorch skips it and its
+state step does not advance.
+
+Initial values and gradients come from Python's random.Random with a fixed seed
+per case (its random() stream is stable across Python versions), so rerunning
+the script with the pinned torch produces byte-identical files on Linux x86-64
+with AVX2 or AVX512. torch's float32 results are not the same everywhere: its
+AVX2/AVX512 kernels fuse multiply-adds (ATEN_CPU_CAPABILITY=default does not),
+and torch.sqrt goes through MKL's VML, which is not correctly rounded.
+
+The script also steps a float64 numpy model of the Adam formula next to torch
+and prints, per case, how far torch's float32 parameters end up from it, and it
+checks that the amsgrad case really tells PyTorch's AMSGrad (maximum of the raw
+second moment) apart from a maximum of the bias-corrected second moment.
+
+JSON layout (camelCase): generatedBy, torchVersion, case, groups, lrSchedule,
+params (shape + flattened row-major initial values), grads[step][param]
+(null = no gradient that step), checkpoints after steps 1, 2, 3, 10, 11 and 25
+(params and per-parameter state; a state entry is null before a parameter has
+state, maxExpAvgSq only when its group has amsgrad). Numbers are float32 values
+written as the shortest decimal that parses back to the same double.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OUT_DIR = REPO_ROOT / "test" / "fixtures" / "torch-adam"
+GENERATED_BY = "scripts/golden/generate.py"
+
+STEPS = 25
+NO_GRAD_STEP = 10  # 1-based step at which the second parameter has grad None
+NO_GRAD_PARAM = 1
+CHECKPOINT_STEPS = (1, 2, 3, 10, 11, 25)
+SHAPES = ((7,), (4, 4))
+
+# torch.optim.Adam defaults, spelled out so each case lists what it changes.
+DEFAULTS = {
+    "lr": 1e-3,
+    "betas": (0.9, 0.999),
+    "eps": 1e-8,
+    "weight_decay": 0,
+    "amsgrad": False,
+    "maximize": False,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fixture: parameter groups (torch keyword names), lr changes, data shape."""
+
+    name: str
+    # Each group: (param indices, options overriding DEFAULTS).
+    groups: tuple[tuple[tuple[int, ...], dict], ...]
+    # (after_step, group_index, new_lr): set param_groups[g]["lr"] once step after_step is done.
+    lr_schedule: tuple[tuple[int, int, float], ...] = ()
+    # Step-1 gradients large, later ones small: separates the two AMSGrad variants.
+    large_first_grad: bool = False
+
+
+CASES = (
+    Case("default", (((0, 1), {}),)),
+    Case("weight-decay", (((0, 1), {"weight_decay": 1e-2}),)),
+    Case("amsgrad", (((0, 1), {"amsgrad": True}),), large_first_grad=True),
+    Case("maximize", (((0, 1), {"maximize": True}),)),
+    Case(
+        "all-options",
+        (
+            (
+                (0, 1),
+                {
+                    "lr": 5e-2,
+                    "betas": (0.8, 0.95),
+                    "eps": 1e-6,
+                    "weight_decay": 1e-2,
+                    "amsgrad": True,
+                    "maximize": True,
+                },
+            ),
+        ),
+    ),
+    # beta1 < 0.5 makes lerp's weight 1 - beta1 >= 0.5: torch.lerp takes its other branch.
+    Case("small-beta1", (((0, 1), {"lr": 1e-2, "betas": (0.3, 0.9)}),)),
+    Case("lr-change", (((0, 1), {}),), lr_schedule=((12, 0, 1e-2),)),
+    Case(
+        "two-groups",
+        (
+            ((0,), {"lr": 1e-2, "betas": (0.9, 0.99)}),
+            ((1,), {"lr": 1e-3, "weight_decay": 1e-2, "amsgrad": True}),
+        ),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------
+# Data
+
+
+def f32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).astype(np.float32)
+
+
+def spread_magnitude(rng: random.Random, lo: float = -6.0, hi: float = 3.0) -> float:
+    """sign-free 10**uniform(lo, hi): values from 1e-6 to 1e3 by default."""
+    return 10.0 ** rng.uniform(lo, hi)
+
+
+def pick_flip(prev: np.ndarray, start: int, avoid: int) -> int:
+    """An element that was nonzero last step (and is kept nonzero now), so its sign flip shows."""
+    n = len(prev)
+    for k in range(n):
+        e = (start + k) % n
+        if e != avoid and prev[e] != 0:
+            return e
+    return -1
+
+
+def make_data(case: Case):
+    """Initial values and the gradient sequence for one case.
+
+    Gradients: about 1 in 8 elements exactly zero each step (at least one per
+    parameter per step), and each nonzero element keeps its previous sign or
+    flips it (at least one flip per parameter per step after step 1).
+    """
+    rng = random.Random(zlib.crc32(case.name.encode()))
+    sizes = [math.prod(s) for s in SHAPES]
+    initial = [
+        f32([rng.choice((-1.0, 1.0)) * spread_magnitude(rng) for _ in range(n)])
+        for n in sizes
+    ]
+
+    grads: list[list[np.ndarray | None]] = []
+    signs = [[rng.choice((-1.0, 1.0)) for _ in range(n)] for n in sizes]
+    prev = [np.zeros(n, dtype=np.float32) for n in sizes]  # last gradient each param got
+    for step in range(1, STEPS + 1):
+        row: list[np.ndarray | None] = []
+        for j, n in enumerate(sizes):
+            forced_zero = (step * 5 + j * 3) % n
+            forced_flip = pick_flip(prev[j], start=forced_zero + 1 + step, avoid=forced_zero)
+            values = []
+            for e in range(n):
+                flip = rng.random() < 0.35 or e == forced_flip
+                if flip and step > 1:
+                    signs[j][e] = -signs[j][e]
+                if e == forced_zero or (e != forced_flip and rng.random() < 0.125):
+                    values.append(0.0)
+                    continue
+                if case.large_first_grad:
+                    mag = spread_magnitude(rng, 1.0, 3.0) if step == 1 else spread_magnitude(rng, -6.0, 0.0)
+                else:
+                    mag = spread_magnitude(rng)
+                values.append(signs[j][e] * mag)
+            row.append(f32(values))
+        if step == NO_GRAD_STEP:
+            row[NO_GRAD_PARAM] = None
+        prev = [p if g is None else g for p, g in zip(prev, row)]
+        grads.append(row)
+    return initial, grads
+
+
+def check_data(initial, grads) -> None:
+    for j in range(len(SHAPES)):
+        seq = [g[j] for g in grads if g[j] is not None]
+        assert all((g == 0).any() for g in seq), "every step needs an exact zero"
+        flips = [((a * b) < 0).any() for a, b in zip(seq, seq[1:])]
+        assert all(flips), "every step after the first needs a sign flip"
+        assert all(np.isfinite(g).all() for g in seq) and np.isfinite(initial[j]).all()
+
+
+# ---------------------------------------------------------------------------
+# torch
+
+
+def group_options(case: Case) -> list[dict]:
+    return [dict(DEFAULTS, **opts) for _, opts in case.groups]
+
+
+def group_json(case: Case, opt) -> list[dict]:
+    """The groups as torch holds them (call before any lr change)."""
+    return [
+        {
+            "params": list(idx),
+            "lr": g["lr"],
+            "betas": list(g["betas"]),
+            "eps": g["eps"],
+            "weightDecay": g["weight_decay"],
+            "amsgrad": g["amsgrad"],
+            "maximize": g["maximize"],
+        }
+        for (idx, _), g in zip(case.groups, opt.param_groups)
+    ]
+
+
+def run_torch(case: Case, initial, grads):
+    params = [
+        torch.nn.Parameter(torch.from_numpy(x.copy()).reshape(shape))
+        for x, shape in zip(initial, SHAPES)
+    ]
+    torch_groups = [
+        {"params": [params[i] for i in idx], **opts}
+        for (idx, opts) in case.groups
+    ]
+    # Options are given per group; the constructor defaults only fill what a group omits.
+    opt = torch.optim.Adam(torch_groups, foreach=False)
+    for g in opt.param_groups:
+        assert g["foreach"] is False and not g["fused"] and not g["capturable"]
+        assert not g["differentiable"] and not g["decoupled_weight_decay"]
+    groups = group_json(case, opt)
+
+    schedule = {after: (gi, lr) for after, gi, lr in case.lr_schedule}
+    checkpoints = []
+    for step in range(1, STEPS + 1):
+        for p, g in zip(params, grads[step - 1]):
+            p.grad = None if g is None else torch.from_numpy(g.copy()).reshape(p.shape)
+        opt.step()
+        if step in CHECKPOINT_STEPS:
+            checkpoints.append(snapshot(step, params, opt, case))
+        if step in schedule:
+            gi, lr = schedule[step]
+            opt.param_groups[gi]["lr"] = lr
+
+    steps = [int(opt.state[p]["step"].item()) for p in params]
+    expected = [STEPS - sum(1 for g in grads if g[j] is None) for j in range(len(params))]
+    assert steps == expected, (steps, expected)
+    return groups, params, checkpoints
+
+
+def to_list(t: torch.Tensor) -> list[float]:
+    assert t.dtype == torch.float32
+    values = t.detach().reshape(-1).tolist()  # float32 -> Python float is exact
+    assert all(math.isfinite(v) for v in values)
+    return values
+
+
+def snapshot(step: int, params, opt, case: Case) -> dict:
+    amsgrad_of = {}
+    for gi, (idx, _) in enumerate(case.groups):
+        for i in idx:
+            amsgrad_of[i] = opt.param_groups[gi]["amsgrad"]
+    states = []
+    for i, p in enumerate(params):
+        st = opt.state.get(p)
+        if not st:
+            states.append(None)
+            continue
+        entry = {
+            "step": int(st["step"].item()),
+            "expAvg": to_list(st["exp_avg"]),
+            "expAvgSq": to_list(st["exp_avg_sq"]),
+        }
+        if amsgrad_of[i]:
+            entry["maxExpAvgSq"] = to_list(st["max_exp_avg_sq"])
+        states.append(entry)
+    return {"afterStep": step, "params": [to_list(p) for p in params], "state": states}
+
+
+# ---------------------------------------------------------------------------
+# float64 model
+
+
+def model_adam_f64(case: Case, initial, grads, amsgrad_on_vhat: bool = False):
+    """The Adam formula in float64, one parameter at a time.
+
+    amsgrad_on_vhat=True keeps the maximum of the bias-corrected v_hat instead of
+    PyTorch's maximum of the raw second moment (for the amsgrad check only).
+    """
+    out = []
+    for (idx, _), opts in zip(case.groups, group_options(case)):
+        for i in idx:
+            p = initial[i].astype(np.float64)
+            m = np.zeros_like(p)
+            v = np.zeros_like(p)
+            vmax = np.zeros_like(p)
+            b1, b2 = opts["betas"]
+            lr, eps, wd = opts["lr"], opts["eps"], opts["weight_decay"]
+            gi = next(k for k, (ix, _) in enumerate(case.groups) if i in ix)
+            t = 0
+            for step in range(1, STEPS + 1):
+                raw = grads[step - 1][i]
+                if raw is not None:
+                    g = raw.astype(np.float64)
+                    if opts["maximize"]:
+                        g = -g
+                    t += 1
+                    if wd:
+                        g = g + wd * p
+                    m = b1 * m + (1 - b1) * g
+                    v = b2 * v + (1 - b2) * g * g
+                    bc1 = 1 - b1**t
+                    bc2 = 1 - b2**t
+                    if opts["amsgrad"] and amsgrad_on_vhat:
+                        vmax = np.maximum(vmax, v / bc2)
+                        denom = np.sqrt(vmax) + eps
+                    elif opts["amsgrad"]:
+                        vmax = np.maximum(vmax, v)
+                        denom = np.sqrt(vmax) / math.sqrt(bc2) + eps
+                    else:
+                        denom = np.sqrt(v) / math.sqrt(bc2) + eps
+                    p = p - lr / bc1 * m / denom
+                for after, sgi, new_lr in case.lr_schedule:
+                    if after == step and sgi == gi:
+                        lr = new_lr
+            out.append((i, p))
+    return [p for _, p in sorted(out, key=lambda x: x[0])]
+
+
+def ulp_distance(got32: np.ndarray, want64: np.ndarray) -> np.ndarray:
+    """|got - want| in units of the float32 spacing at want."""
+    spacing = np.spacing(np.abs(want64).astype(np.float32)).astype(np.float64)
+    return np.abs(got32.astype(np.float64) - want64) / spacing
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def fixture_json(obj: dict) -> str:
+    """Compact JSON, one top-level key (and one step / checkpoint) per line."""
+
+    def dump(v) -> str:
+        return json.dumps(v, allow_nan=False, separators=(",", ":"))
+
+    lines = []
+    for key, value in obj.items():
+        if key in ("grads", "checkpoints") and value:
+            inner = ",\n  ".join(dump(x) for x in value)
+            lines.append(f' {dump(key)}:[\n  {inner}\n ]')
+        else:
+            lines.append(f" {dump(key)}:{dump(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def main() -> int:
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"torch {torch.__version__}, numpy {np.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    print(f"{'case':<14} {'max abs err':>12} {'max ulp (f32)':>14}   (torch float32 vs float64 model, final params)")
+    written = []
+    for case in CASES:
+        initial, grads = make_data(case)
+        check_data(initial, grads)
+        groups, params, checkpoints = run_torch(case, initial, grads)
+
+        fixture = {
+            "generatedBy": GENERATED_BY,
+            "torchVersion": torch.__version__.split("+")[0],
+            "case": case.name,
+            "groups": groups,
+            "lrSchedule": [{"afterStep": a, "group": g, "lr": lr} for a, g, lr in case.lr_schedule],
+            "params": [
+                {"shape": list(shape), "initial": [float(x) for x in init]}
+                for shape, init in zip(SHAPES, initial)
+            ],
+            "grads": [[None if g is None else [float(x) for x in g] for g in row] for row in grads],
+            "checkpoints": checkpoints,
+        }
+        path = OUT_DIR / f"{case.name}.json"
+        path.write_text(fixture_json(fixture), encoding="utf-8")
+        written.append(path.name)
+
+        model = model_adam_f64(case, initial, grads)
+        got = [p.detach().reshape(-1).numpy() for p in params]
+        abs_err = max(float(np.max(np.abs(g.astype(np.float64) - m))) for g, m in zip(got, model))
+        ulps = max(float(np.max(ulp_distance(g, m))) for g, m in zip(got, model))
+        print(f"{case.name:<14} {abs_err:>12.3e} {ulps:>14.3f}")
+
+        if case.name == "amsgrad":
+            alt = model_adam_f64(case, initial, grads, amsgrad_on_vhat=True)
+            diff = max(float(np.max(np.abs(a - b))) for a, b in zip(model, alt))
+            rel = max(float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-30))) for a, b in zip(model, alt))
+            print(
+                f"  amsgrad: max|p(max raw v) - p(max v_hat)| after {STEPS} steps = {diff:.3e}"
+                f" (max relative {rel:.3e})"
+            )
+            assert rel > 1e-3, "amsgrad case does not separate the two AMSGrad variants"
+
+    stray = sorted(p.name for p in OUT_DIR.iterdir() if p.name not in written)
+    if stray:
+        print(f"warning: {OUT_DIR} also holds files this script did not write: {stray}", file=sys.stderr)
+    print(f"wrote {len(written)} files to {OUT_DIR.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

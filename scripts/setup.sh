@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Installs what building lucid-optim needs, and only what is missing: safe to run again and again.
+# The README's commands run it for you (npm's pre-scripts); you never need to call it by hand.
+#
+#   1. A Rust toolchain that can build wasm32-unknown-unknown:
+#      a. rustup's, adding the target with `rustup target add` where that works (a normal laptop);
+#      b. otherwise Debian's rustc-web (Rust 1.96, offline-friendly): its std is rebuilt for wasm32
+#         from rust-web-src with -Zbuild-std once, and the rlibs are installed into its sysroot.
+#      The choice is written to target/wasm-toolchain.env for scripts/build-wasm.sh.
+#   2. wasm-bindgen-cli at exactly the version crates/adam-wasm pins, and wasm-pack.
+#   3. npm dependencies (npm ci) when node_modules is missing or older than package-lock.json.
+#   Set LUCID_OPTIM_WASM_TOOLCHAIN=debian (or rustup) to force one route.
+#   4. With --browser: Debian's chromium for the real-browser tests.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+env_file="$root/target/wasm-toolchain.env"
+wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/crates/adam-wasm/Cargo.toml")
+want_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=true ;;
+    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "[setup] $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=false
+apt_install() {
+  command -v apt-get >/dev/null || { log "need Debian packages ($*) but there is no apt-get"; return 1; }
+  if ! $apt_updated; then as_root apt-get update -qq >&2; apt_updated=true; fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+write_env() { mkdir -p "$(dirname "$env_file")"; printf '%s\n' "$@" > "$env_file"; }
+
+# --- 1a. rustup ------------------------------------------------------------------------------
+rustup_has_target() { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; }
+use_rustup() {
+  command -v rustup >/dev/null || return 1
+  rustup_has_target && return 0
+  log "rustup target add wasm32-unknown-unknown"
+  timeout 300 rustup target add wasm32-unknown-unknown >&2 2>/dev/null && rustup_has_target
+}
+
+# --- 1b. Debian rustc-web with a locally built wasm32 std -------------------------------------
+debian_rustc=/usr/bin/rustc
+debian_cargo=/usr/bin/cargo
+debian_src=/usr/lib/rustlib/src/rust/library
+use_debian() {
+  if ! { [ -x "$debian_rustc" ] && "$debian_rustc" --print target-list 2>/dev/null | grep -qx wasm32-unknown-unknown \
+         && [ -d "$debian_src/vendor" ] && command -v wasm-ld-22 >/dev/null; }; then
+    apt_install rustc-web cargo-web rust-web-src lld-22 || return 1
+  fi
+  local sysroot libdir
+  sysroot=$("$debian_rustc" --print sysroot)
+  libdir="$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
+  if ! ls "$libdir"/libstd-*.rlib >/dev/null 2>&1; then
+    log "building Rust's std for wasm32-unknown-unknown with $("$debian_rustc" --version) (about a minute)"
+    local work
+    work=$(mktemp -d)
+    mkdir -p "$work/src" "$work/.cargo"
+    printf '[package]\nname = "wasm32-std-build"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' > "$work/Cargo.toml"
+    : > "$work/src/lib.rs"
+    # The std sources vendor their own dependencies; point crates.io at them, in this crate only.
+    printf '[source.crates-io]\nreplace-with = "rust-std-vendor"\n[source.rust-std-vendor]\ndirectory = "%s"\n' \
+      "$debian_src/vendor" > "$work/.cargo/config.toml"
+    (cd "$work" && RUSTC_BOOTSTRAP=1 RUSTC="$debian_rustc" CARGO_TARGET_DIR="$work/target" \
+      "$debian_cargo" build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown) >&2
+    as_root mkdir -p "$libdir"
+    # shellcheck disable=SC2046 # rlib paths have no spaces
+    as_root cp $(find "$work/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libwasm32_std_build*') "$libdir/"
+    rm -rf "$work"
+  fi
+  # cargo and rustc are picked by PATH inside wasm-pack; a shim folder puts Debian's first.
+  local shims="$root/target/wasm-toolchain/bin"
+  mkdir -p "$shims"
+  ln -sf "$debian_cargo" "$shims/cargo"
+  ln -sf "$debian_rustc" "$shims/rustc"
+  # Debian's rustc names the linker rust-lld, which Debian does not ship; lld-22's wasm-ld is it.
+  write_env "WASM_TOOLCHAIN=debian" "WASM_PATH_PREFIX=$shims" "RUSTC=$debian_rustc" \
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$(command -v wasm-ld-22)"
+}
+
+# LUCID_OPTIM_WASM_TOOLCHAIN=debian|rustup forces a route (to test the other one on one machine).
+route=${LUCID_OPTIM_WASM_TOOLCHAIN:-auto}
+if [ "$route" != debian ] && use_rustup; then
+  write_env "WASM_TOOLCHAIN=rustup" "WASM_PATH_PREFIX=" "RUSTC=" "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="
+elif [ "$route" != rustup ] && use_debian; then
+  :
+else
+  log "cannot get a Rust toolchain for wasm32-unknown-unknown: install rustup and run"
+  log "'rustup target add wasm32-unknown-unknown', or on Debian 12 the packages rustc-web cargo-web rust-web-src lld-22"
+  exit 1
+fi
+
+# --- 2. wasm-bindgen-cli and wasm-pack ---------------------------------------------------------
+cargo_bin=$(command -v cargo || echo "$debian_cargo")
+export PATH="$HOME/.cargo/bin:$PATH"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindgen_version" ]; then
+  log "cargo install wasm-bindgen-cli $wasm_bindgen_version (a few minutes, once)"
+  "$cargo_bin" install --quiet --force wasm-bindgen-cli --version "$wasm_bindgen_version" >&2
+fi
+if ! command -v wasm-pack >/dev/null; then
+  log "cargo install wasm-pack (a few minutes, once)"
+  "$cargo_bin" install --quiet wasm-pack >&2
+fi
+
+# --- 3. npm dependencies -------------------------------------------------------------------------
+if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+  log "npm ci"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+
+# --- 4. a real browser ------------------------------------------------------------------------------
+if $want_browser && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+log "ready ($(grep WASM_TOOLCHAIN "$env_file"))"
