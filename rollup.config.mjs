@@ -1,0 +1,41 @@
+// Builds dist/: node.mjs + node.cjs (read the .wasm from disk), browser.mjs (fetches it), index.d.ts,
+// and lucid_optim_bg.wasm next to them. Run `npm run build` (it builds the .wasm first).
+import { copyFileSync, mkdirSync } from 'node:fs';
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+
+const wasm = 'build/wasm/simd/lucid_optim_bg.wasm';
+
+/** Puts the .wasm beside the bundles, where `new URL('lucid_optim_bg.wasm', import.meta.url)` finds it. */
+const copyWasm = {
+  name: 'copy-wasm',
+  writeBundle() {
+    mkdirSync('dist', { recursive: true });
+    copyFileSync(wasm, 'dist/lucid_optim_bg.wasm');
+  },
+};
+
+const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: undefined, rootDir: undefined });
+const external = ['node:fs/promises'];
+
+export default [
+  {
+    input: 'ts/node.ts',
+    external,
+    plugins: [ts(), copyWasm],
+    output: [
+      { file: 'dist/node.mjs', format: 'es', sourcemap: true },
+      { file: 'dist/node.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+    ],
+  },
+  {
+    input: 'ts/browser.ts',
+    plugins: [ts()],
+    output: { file: 'dist/browser.mjs', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'ts/index.ts',
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    output: { file: 'dist/index.d.ts', format: 'es' },
+  },
+];
