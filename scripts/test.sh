@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole suite, as `npm test` and CI run it, on a fresh clone or an old one:
+# set-up (idempotent), the .wasm and dist/ builds, Rust tests, then every vitest suite
+# (facade, fidelity, reliability, packaging from the packed tarball, real browser).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+bash scripts/setup.sh --browser
+bash scripts/build-wasm.sh simd
+npx rollup -c --silent
+
+echo "== cargo test (adam-core, adam-wasm; native)"
+cargo test --workspace --quiet
+
+echo "== vitest"
+npx vitest run

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import 'lucid-optim' exactly as users do, and get the built package (dist/), not the
+// sources: what is tested is what ships. `npm test` builds dist/ first.
+export default defineConfig({
+  resolve: {
+    alias: { 'lucid-optim': fileURLToPath(new URL('./dist/node.mjs', import.meta.url)) },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+  },
+});
