@@ -1,0 +1,67 @@
+// The shipped .wasm: it contains simd128 instructions, and Adam.step() is ONE call into it
+// however many parameters and groups there are.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+const wasmPath = fileURLToPath(new URL('../dist/lucid_optim_bg.wasm', import.meta.url));
+
+test('the packaged .wasm validates and contains the simd128 step (f32x4.div, f32x4.sqrt, v128.load)', () => {
+  // binaryen's disassembler (npm binaryen) prints the instructions by name.
+  const wat = execFileSync(fileURLToPath(new URL('../node_modules/.bin/wasm-dis', import.meta.url)), [wasmPath], {
+    maxBuffer: 64 << 20,
+  }).toString();
+  const count = (op: string) => wat.split(op).length - 1;
+  expect(count('f32x4.div')).toBeGreaterThanOrEqual(2); // sqrt(v)/bias_correction2_sqrt and (-step_size*m)/denom
+  expect(count('f32x4.sqrt')).toBeGreaterThanOrEqual(1);
+  expect(count('v128.load')).toBeGreaterThanOrEqual(4); // p, g, m, v
+  expect(count('v128.store')).toBeGreaterThanOrEqual(3); // p, m, v
+});
+
+// Count calls into the module: wrap the exports of every instance created from now on.
+const calls = new Map<string, number>();
+const exportsDescriptor = Object.getOwnPropertyDescriptor(WebAssembly.Instance.prototype, 'exports')!;
+beforeAll(() => {
+  Object.defineProperty(WebAssembly.Instance.prototype, 'exports', {
+    configurable: true,
+    get(this: WebAssembly.Instance) {
+      const raw = exportsDescriptor.get!.call(this) as Record<string, unknown>;
+      const counted: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(raw)) {
+        counted[name] =
+          typeof value === 'function'
+            ? (...args: unknown[]) => {
+                calls.set(name, (calls.get(name) ?? 0) + 1);
+                return (value as (...a: unknown[]) => unknown)(...args);
+              }
+            : value;
+      }
+      return counted;
+    },
+  });
+});
+afterAll(() => {
+  Object.defineProperty(WebAssembly.Instance.prototype, 'exports', exportsDescriptor);
+});
+
+test('Adam.step() makes exactly one call into WebAssembly for 3 groups of 50 parameters', async () => {
+  const { init, Adam, Parameter } = await import('lucid-optim');
+  await init();
+  const groups = [0, 1, 2].map((g) => ({
+    params: Array.from({ length: 50 }, (_, i) => new Parameter(Float32Array.from({ length: 10 + i }, () => g))),
+    lr: 1e-3 * (g + 1),
+  }));
+  const opt = new Adam(groups);
+  for (const { params } of groups) for (const p of params) p.grad = new Float32Array(p.length).fill(1);
+  opt.step(); // first step: creates state
+
+  calls.clear();
+  opt.step();
+  expect(Object.fromEntries(calls)).toEqual({ rawadam_step: 1 });
+
+  calls.clear();
+  opt.paramGroups[1].lr = 0.5; // hyperparameters travel through memory, not calls
+  opt.step();
+  expect(Object.fromEntries(calls)).toEqual({ rawadam_step: 1 });
+  expect(groups[0].params[0].data[0]).not.toBe(0);
+});
