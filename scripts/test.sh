@@ -5,6 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# rustup's cargo lives in ~/.cargo/bin, which a bare CI environment may not have on PATH.
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
