@@ -18,6 +18,7 @@
 //! p = p + (-step_size * exp_avg) / denom                           param.addcdiv_(exp_avg, denom, value=-step_size)
 //! ```
 
+pub mod finite;
 mod lanes;
 
 pub use lanes::{F32x4, Lanes};
