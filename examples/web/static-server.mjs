@@ -25,11 +25,12 @@ const TYPES = {
  * files, e.g. `{ '/': 'examples/web', '/lucid-optim/': 'dist', '/model.mjs': 'examples/model.mjs' }`.
  * The longest matching prefix wins; paths cannot escape their folder. Folder URLs serve index.html.
  *
- * @param {{ mounts: Record<string, string>, host?: string, port?: number }} options port 0 picks a free one
+ * @param {{ mounts: Record<string, string>, host?: string, port?: number, headers?: Record<string, string> }} options
+ *   port 0 picks a free one; headers are added to every file served
  * @returns {Promise<{ url: string, requests: string[], close: () => Promise<void> }>} `requests`
  *   logs every request as `"<status> <path>"`
  */
-export async function serveStatic({ mounts, host = '127.0.0.1', port = 0 }) {
+export async function serveStatic({ mounts, host = '127.0.0.1', port = 0, headers = {} }) {
   const entries = Object.entries(mounts).sort(([a], [b]) => b.length - a.length);
   const requests = [];
 
@@ -67,6 +68,7 @@ export async function serveStatic({ mounts, host = '127.0.0.1', port = 0 }) {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
         'cache-control': 'no-store',
+        ...headers,
       });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
