@@ -90,6 +90,7 @@ function decode<T extends Float32Array | Float64Array>(base64: string, Type: new
 /** Opens the page, waits for the harness's report, and records every .wasm response. */
 async function visit(url: string) {
   const page = await browser.newPage();
+  page.setDefaultTimeout(90_000);
   const errors = uncaughtErrors(page);
   const wasmResponses: Promise<{ url: string; status: number; type: string | undefined; body: Buffer | undefined }>[] = [];
   page.on('response', (response) => {

@@ -22,6 +22,7 @@ beforeAll(async () => {
   server = await startDemoServer({ port: 0 });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 740 } });
+  page.setDefaultTimeout(90_000); // training to PAUSE_AT takes a few seconds, more on a busy machine
   errors = uncaughtErrors(page);
   page.on('request', (request) => {
     const url = request.url();
