@@ -176,6 +176,15 @@ export class Adam {
     return this.#raw === undefined;
   }
 
+  /**
+   * @internal NOT part of the API (stripped from index.d.ts; may change or vanish at any time).
+   * Steps with the scalar reference kernel instead of the SIMD one, so that the fidelity suite and
+   * report (test/fidelity/, scripts/fidelity.mjs) can measure both kernels through the built package.
+   */
+  _useReferenceKernel(on: boolean): void {
+    this.#live('Adam._useReferenceKernel').setReferenceKernel(on === true);
+  }
+
   #live(where: string): RawAdam {
     if (this.#raw === undefined) throw new TypeError(`${where}: optimizer used after dispose()`);
     return this.#raw;

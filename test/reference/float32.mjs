@@ -1,0 +1,58 @@
+// float32 arithmetic facts the fidelity suites and scripts/fidelity.mjs measure with. Test-only.
+
+/** Unit roundoff of float32 round-to-nearest: |fl(x) - x| <= U * |x| for normal x. */
+export const U = 2 ** -24;
+/** Largest absolute rounding error in the subnormal range (half the smallest subnormal). */
+export const ETA = 2 ** -150;
+
+/** A bound on the error of rounding the exact value `x` to float32 (normal or subnormal range). */
+export function rho(x) {
+  return U * Math.abs(x) + ETA;
+}
+
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/** The float32 bit pattern of `x` (rounded to float32 first) as a signed 32-bit integer. */
+export function bitsOf(x) {
+  f32[0] = x;
+  return i32[0];
+}
+
+/** Position of float32 `x` on a line where adjacent floats are 1 apart (-0 and +0 both at 0). */
+function ordinal(x) {
+  const i = bitsOf(x);
+  return i < 0 ? -2147483648 - i : i;
+}
+
+/** Number of float32 values between two float32 values (0 when equal, +0 and -0 equal). */
+export function ulpsBetween(a, b) {
+  return Math.abs(ordinal(a) - ordinal(b));
+}
+
+/** The float32 neighbour of float32 `x` towards +Infinity (`dir = 1`) or -Infinity (`dir = -1`). */
+export function nextFloat32(x, dir) {
+  const o = ordinal(x) + dir;
+  i32[0] = o < 0 ? -2147483648 - o : o;
+  return f32[0];
+}
+
+/**
+ * The spacing of float32 numbers at |x| (x any real): 2^(e - 23) for 2^e <= |x| < 2^(e+1), and
+ * the subnormal spacing 2^-149 below 2^-126. Like numpy's `np.spacing(np.float32(|x|))` for x
+ * already in float32, and what "ulp of the reference value" means in the reports.
+ */
+export function ulpOf(x) {
+  const a = Math.abs(x);
+  if (a < 2 ** -126) return 2 ** -149;
+  let e = Math.floor(Math.log2(a));
+  // log2 can be off by one next to powers of two; settle it exactly.
+  if (2 ** e > a) e -= 1;
+  else if (2 ** (e + 1) <= a) e += 1;
+  return 2 ** (e - 23);
+}
+
+/** |got - want| in units of the float32 spacing at `want` (fractional: `want` is a float64). */
+export function ulpError(got, want) {
+  return Math.abs(got - want) / ulpOf(want);
+}
