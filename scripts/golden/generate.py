@@ -4,7 +4,17 @@ Run from the repository root:
 
     python3 -m venv .venv-golden && .venv-golden/bin/pip install -r scripts/golden/requirements.txt && .venv-golden/bin/python scripts/golden/generate.py
 
-Writes one JSON file per case into test/fixtures/torch-adam/ (and nothing else).
+Writes one JSON file per case into each of two directories (and nothing else):
+
+  test/fixtures/torch-adam/        torch as installed: ATen picks the CPU's best kernels
+                                   (AVX2 or AVX512 on x86-64), which fuse multiply-adds;
+  test/fixtures/torch-adam-nofma/  the same cases with ATEN_CPU_CAPABILITY=default: ATen's
+                                   generic kernels, no FMA, every operation rounded on its own.
+
+ATen reads ATEN_CPU_CAPABILITY once, when torch is imported, so one process can only produce
+one set: the script writes the native set itself and then re-runs itself with
+`--variant nofma` (environment variable set before `import torch`) for the other.
+`--variant native` or `--variant nofma` writes one set only.
 Every case steps two float32 CPU parameters (shape [7] and shape [4, 4]) for 25
 steps with torch.optim.Adam(foreach=False), i.e. PyTorch's single-tensor path.
 At step 10 the second parameter has no gradient, so PyTorch skips it and its
@@ -22,7 +32,8 @@ and prints, per case, how far torch's float32 parameters end up from it, and it
 checks that the amsgrad case really tells PyTorch's AMSGrad (maximum of the raw
 second moment) apart from a maximum of the bias-corrected second moment.
 
-JSON layout (camelCase): generatedBy, torchVersion, case, groups, lrSchedule,
+JSON layout (camelCase): generatedBy, torchVersion, variant ("native" or "nofma"),
+cpuCapability (what torch.backends.cpu.get_cpu_capability() reported), case, groups, lrSchedule,
 params (shape + flattened row-major initial values), grads[step][param]
 (null = no gradient that step), checkpoints after steps 1, 2, 3, 10, 11 and 25
 (params and per-parameter state; a state entry is null before a parameter has
@@ -32,19 +43,47 @@ written as the shortest decimal that parses back to the same double.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import os
 import random
+import subprocess
 import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
+# variant -> (fixture directory, ATEN_CPU_CAPABILITY to import torch with; None = unset, the CPU's best)
+VARIANTS = {
+    "native": ("torch-adam", None),
+    "nofma": ("torch-adam-nofma", "default"),
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Write PyTorch Adam golden fixtures.")
+    parser.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        help="write one fixture set only (default: both, the second by re-running this script)",
+    )
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args(sys.argv[1:])
+VARIANT = ARGS.variant or "native"
+# ATen reads the variable when torch is imported: it must be right before `import torch`.
+if VARIANTS[VARIANT][1] is None:
+    os.environ.pop("ATEN_CPU_CAPABILITY", None)
+else:
+    os.environ["ATEN_CPU_CAPABILITY"] = VARIANTS[VARIANT][1]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OUT_DIR = REPO_ROOT / "test" / "fixtures" / "torch-adam"
+OUT_DIR = REPO_ROOT / "test" / "fixtures" / VARIANTS[VARIANT][0]
 GENERATED_BY = "scripts/golden/generate.py"
 
 STEPS = 25
@@ -352,8 +391,12 @@ def fixture_json(obj: dict) -> str:
 def main() -> int:
     torch.manual_seed(0)
     torch.set_num_threads(1)
+    capability = torch.backends.cpu.get_cpu_capability()
+    if VARIANT == "nofma" and capability != "DEFAULT":
+        print(f"ATEN_CPU_CAPABILITY=default was not honoured (capability {capability})", file=sys.stderr)
+        return 1
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    print(f"torch {torch.__version__}, numpy {np.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    print(f"== {VARIANT}: torch {torch.__version__}, numpy {np.__version__}, CPU capability {capability}")
     print(f"{'case':<14} {'max abs err':>12} {'max ulp (f32)':>14}   (torch float32 vs float64 model, final params)")
     written = []
     for case in CASES:
@@ -364,6 +407,8 @@ def main() -> int:
         fixture = {
             "generatedBy": GENERATED_BY,
             "torchVersion": torch.__version__.split("+")[0],
+            "variant": VARIANT,
+            "cpuCapability": capability,
             "case": case.name,
             "groups": groups,
             "lrSchedule": [{"afterStep": a, "group": g, "lr": lr} for a, g, lr in case.lr_schedule],
@@ -398,6 +443,10 @@ def main() -> int:
     if stray:
         print(f"warning: {OUT_DIR} also holds files this script did not write: {stray}", file=sys.stderr)
     print(f"wrote {len(written)} files to {OUT_DIR.relative_to(REPO_ROOT)}")
+    if ARGS.variant is None:
+        # The second set needs a fresh process: ATen has already fixed its capability in this one.
+        sys.stdout.flush()
+        return subprocess.call([sys.executable, __file__, "--variant", "nofma"])
     return 0
 
 

@@ -14,3 +14,5 @@ export function nextFloat32(x: number, dir: 1 | -1): number;
 export function ulpOf(x: number): number;
 /** |got - want| in units of the float32 spacing at `want`. */
 export function ulpError(got: number, want: number): number;
+/** fma(a, b, c) = a * b + c rounded once to float32, for float32 a, b, c. */
+export function fma32(a: number, b: number, c: number): number;

@@ -56,3 +56,21 @@ export function ulpOf(x) {
 export function ulpError(got, want) {
   return Math.abs(got - want) / ulpOf(want);
 }
+
+/**
+ * fma(a, b, c) = a * b + c rounded once to float32 (round to nearest, ties to even), for float32
+ * a, b, c: what an FMA instruction computes. a * b is exact in float64 (48 bits); the sum's exact
+ * value is s + err (TwoSum), and err only matters when s is exactly halfway between two floats.
+ */
+export function fma32(a, b, c) {
+  const p = a * b;
+  const s = p + c;
+  const bb = s - p;
+  const err = p - (s - bb) + (c - bb);
+  let r = Math.fround(s);
+  if (err !== 0 && r !== s) {
+    const other = nextFloat32(r, s > r ? 1 : -1);
+    if (s === (r + other) / 2) r = err > 0 ? Math.max(r, other) : Math.min(r, other);
+  }
+  return r;
+}
