@@ -1,25 +1,36 @@
-import { typeError, rangeError } from './errors.js';
+import { checkBoolean, copyIfIn, describe, typeError, rangeError } from './errors.js';
 import {
   DEFAULTS,
   collectParams,
   resolveHyperparameters,
   type AdamOptions,
   type Hyperparameters,
+  type NonFiniteEvent,
   type ParamGroup,
   type ParamGroupInput,
 } from './param-group.js';
 import { Parameter } from './parameter.js';
 import { checkStateDict, type ParamState, type StateDict } from './state-dict.js';
-import { RawAdam, wasmMemory } from './wasm.js';
+import { RawAdam, outOfMemoryMessage, wasmMemory } from './wasm.js';
 
 /** f64 slots per group in the WebAssembly hyperparameter table (crates/adam-wasm/src/adam.rs). */
 const HYPER_STRIDE = 8;
+
+/** What `RawAdam.step` returns when every parameter stepped (crates/adam-wasm/src/adam.rs). */
+const STEPPED = -1;
+
+type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
 /**
  * Adam, as `torch.optim.Adam` computes it (single-tensor path), stepping every parameter of every
  * group in one WebAssembly call.
  *
- * Owns WebAssembly memory (the optimizer state): call {@link Adam.dispose} when done.
+ * Owns WebAssembly memory (the optimizer state): call {@link Adam.dispose} when done (a
+ * `FinalizationRegistry` frees it eventually if you forget).
+ *
+ * Every method either does all of its work or, when it throws, changes nothing: invalid
+ * arguments are `TypeError`s or `RangeError`s naming the field and the value, and running out of
+ * WebAssembly memory is a `RangeError` too.
  *
  * @example
  * ```ts
@@ -40,39 +51,58 @@ export class Adam {
   #groupSizes: number[] = [];
   #hyperTable: Float64Array | undefined;
   #hyperPtr = 0;
+  #skipNonFinite = false;
+  #onNonFinite: NonFiniteCallback | undefined;
+  #skippedSteps = 0;
+  #lastStepSkipped = false;
 
   /**
    * @param params the parameters (one group), or a list of groups `{ params, ...options }`
-   * @param options defaults for every group
+   * @param options defaults for every group, and the optimizer's own options
    */
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput>, options: AdamOptions = {}) {
     const where = 'Adam';
     wasmMemory(where);
-    this.defaults = Object.freeze(resolveHyperparameters(where, '', options, DEFAULTS, false));
+    const { groupOptions, skipNonFinite, onNonFinite } = splitOptions(where, options);
+    this.defaults = Object.freeze(resolveHyperparameters(where, '', groupOptions, DEFAULTS, false));
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw typeError(where, 'params', 'an iterable of Parameters or of param groups', params);
     }
     const items = [...(params as Iterable<unknown>)];
     if (items.length === 0) throw rangeError(where, 'params', 'non-empty', items);
-    const inputs: ParamGroupInput[] = items.every((item) => item instanceof Parameter)
-      ? [{ params: items as Parameter[] }]
-      : (items as ParamGroupInput[]);
     // Check every group before creating anything, so a bad one leaves nothing half-built.
-    const taken = new Set<Parameter>();
-    const groups = inputs.map((input, g) => {
-      const group = this.#checkGroup(where, `paramGroups[${g}]`, input, taken);
-      group.params.forEach((p) => taken.add(p));
-      return group;
-    });
+    const groups: ParamGroup[] = [];
+    if (items[0] instanceof Parameter) {
+      // One group of parameters: errors name `params[i]`.
+      groups.push(this.#checkGroup(where, 'params', { params: items as Parameter[] }, new Set(), true));
+    } else {
+      const taken = new Set<Parameter>();
+      items.forEach((input, g) => {
+        if (input instanceof Parameter) {
+          throw typeError(where, `paramGroups[${g}]`, 'a param group { params, ...options } like paramGroups[0] (not a mix of groups and Parameters)', input);
+        }
+        const group = this.#checkGroup(where, `paramGroups[${g}]`, input, taken, false);
+        group.params.forEach((p) => taken.add(p));
+        groups.push(group);
+      });
+    }
+    this.#skipNonFinite = skipNonFinite;
+    this.#onNonFinite = onNonFinite;
     this.#raw = new RawAdam();
-    groups.forEach((group) => this.#add(group));
+    try {
+      groups.forEach((group) => this.#add('Adam', group));
+    } catch (error) {
+      this.#raw.free();
+      this.#raw = undefined;
+      throw error;
+    }
   }
 
   /** Adds a group; its missing options come from {@link Adam.defaults}. */
   addParamGroup(group: ParamGroupInput): void {
     const where = 'Adam.addParamGroup';
     this.#live(where);
-    this.#add(this.#checkGroup(where, 'group', group, new Set(this.#params)));
+    this.#add(where, this.#checkGroup(where, 'group', group, new Set(this.#params), false));
   }
 
   /** Clears (default) or zero-fills every parameter's gradient; see {@link Parameter.zeroGrad}. */
@@ -87,29 +117,75 @@ export class Adam {
    * skipped entirely (no state, step count unchanged). With a closure, calls it first (to
    * recompute the loss and gradients) and returns its result.
    *
-   * Throws, changing nothing, if a group's hyperparameters are invalid or a parameter was disposed.
+   * Non-finite gradients (NaN, ±Infinity) flow into the weights and moments as in PyTorch,
+   * unless {@link Adam.skipNonFinite} is on: then a step where any gradient is not finite is
+   * skipped whole, changing nothing, and counted in {@link Adam.skippedSteps}.
+   *
+   * Throws, changing nothing, if a group's hyperparameters are invalid, a parameter was disposed
+   * (`TypeError`s), or WebAssembly memory cannot hold new optimizer state (`RangeError`).
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const where = 'Adam.step';
     const raw = this.#live(where);
     if (closure !== undefined && typeof closure !== 'function') throw typeError(where, 'closure', 'a function', closure);
     const result = closure?.();
-    for (let i = 0; i < this.#params.length; i++) {
-      if (this.#params[i].disposed) throw new TypeError(`${where}: parameter ${i} (${this.#params[i].label}) was disposed`);
-    }
+    this.#assertParamsLive(where);
     this.#writeHyperparameters(where);
+    let outcome: number;
     try {
-      raw.step();
+      outcome = raw.step(this.#skipNonFinite);
     } catch (error) {
-      throw new RangeError(`${where}: ${(error as Error).message}`);
+      throw this.#allocationError(where, raw, 'its optimizer state', error);
+    }
+    this.#lastStepSkipped = outcome !== STEPPED;
+    if (outcome !== STEPPED) {
+      this.#skippedSteps++;
+      this.#onNonFinite?.({ param: this.#params[outcome], index: outcome, skippedSteps: this.#skippedSteps });
     }
     return result;
+  }
+
+  /**
+   * Whether {@link Adam.step} checks the gradients first and skips the whole step if any holds
+   * a NaN or an infinity, as PyTorch's AMP `GradScaler.step` does. Set at construction
+   * (`skipNonFinite: true`) or any time between steps. Default `false` (PyTorch's `Adam`:
+   * non-finite values propagate). The check reads every gradient once more, in SIMD.
+   */
+  get skipNonFinite(): boolean {
+    return this.#skipNonFinite;
+  }
+
+  set skipNonFinite(on: boolean) {
+    this.#skipNonFinite = checkBoolean('Adam.skipNonFinite', 'skipNonFinite', on);
+  }
+
+  /** Called after each step {@link Adam.skipNonFinite} skipped (exceptions propagate from `step`). */
+  get onNonFinite(): NonFiniteCallback | undefined {
+    return this.#onNonFinite;
+  }
+
+  set onNonFinite(callback: NonFiniteCallback | undefined) {
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw typeError('Adam.onNonFinite', 'onNonFinite', 'a function or undefined', callback);
+    }
+    this.#onNonFinite = callback;
+  }
+
+  /** How many steps {@link Adam.skipNonFinite} has skipped since construction. */
+  get skippedSteps(): number {
+    return this.#skippedSteps;
+  }
+
+  /** Whether the last {@link Adam.step} that returned was skipped for a non-finite gradient. */
+  get lastStepSkipped(): boolean {
+    return this.#lastStepSkipped;
   }
 
   /**
    * A deep copy of the optimizer's state and hyperparameters, shaped like PyTorch's
    * `optimizer.state_dict()`: `{ state: { [index]: { step, expAvg, expAvgSq, maxExpAvgSq? } },
    * paramGroups: [{ lr, betas, eps, weightDecay, amsgrad, maximize, params: number[] }] }`.
+   * Buffers are `Float32Array` copies, never views into WebAssembly memory.
    */
   stateDict(): StateDict {
     const raw = this.#live('Adam.stateDict');
@@ -136,20 +212,29 @@ export class Adam {
    * Replaces the optimizer's state and hyperparameters with a saved `stateDict`. Validates
    * everything first (group count and sizes, buffer lengths and types, step counts); on any
    * error nothing changes. Parameters absent from `stateDict.state` start fresh, as in PyTorch.
+   * Buffers may be `Float32Array`s or plain number arrays (as JSON gives them back); other typed
+   * arrays are refused (a `Float64Array` would silently lose precision).
    */
   loadStateDict(stateDict: StateDict): void {
     const where = 'Adam.loadStateDict';
     const raw = this.#live(where);
+    this.#assertParamsLive(where);
     const checked = checkStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
+    const memory = wasmMemory(where);
+    // Staging allocates, which may grow memory and detach buffers that are views into it.
+    for (const s of checked.states) {
+      s.expAvg = copyIfIn(s.expAvg, memory.buffer);
+      s.expAvgSq = copyIfIn(s.expAvgSq, memory.buffer);
+      if (s.maxExpAvgSq !== undefined) s.maxExpAvgSq = copyIfIn(s.maxExpAvgSq, memory.buffer);
+    }
     try {
       raw.beginStaging();
       for (const s of checked.states) raw.stageState(s.index, s.step, s.maxExpAvgSq !== undefined);
     } catch (error) {
       raw.discardStaged();
-      throw new RangeError(`${where}: ${(error as Error).message}`);
+      throw this.#allocationError(where, raw, 'the loaded state', error);
     }
     // Allocation is over: memory cannot grow while copying, so the views stay valid.
-    const memory = wasmMemory(where);
     for (const s of checked.states) {
       const [expAvg, expAvgSq, maxExpAvgSq] = raw.stagedPtrs(s.index);
       const length = this.#params[s.index].length;
@@ -165,10 +250,14 @@ export class Adam {
     });
   }
 
-  /** Frees the optimizer state now. The parameters stay usable. Calling it twice is harmless. */
+  /**
+   * Frees the optimizer state now. The parameters stay usable; any further use of the optimizer
+   * throws a `TypeError`. Calling it twice is harmless.
+   */
   dispose(): void {
     this.#raw?.free();
     this.#raw = undefined;
+    this.#hyperTable = undefined;
   }
 
   /** True once {@link Adam.dispose} has been called. */
@@ -190,15 +279,40 @@ export class Adam {
     return this.#raw;
   }
 
-  #checkGroup(where: string, field: string, input: unknown, taken: ReadonlySet<Parameter>): ParamGroup {
-    const hyper = resolveHyperparameters(where, `${field}.`, input, this.defaults, true);
-    const params = collectParams(where, `${field}.params`, (input as ParamGroupInput).params, taken);
-    return { ...hyper, params: Object.freeze(params) };
+  #assertParamsLive(where: string): void {
+    for (let i = 0; i < this.#params.length; i++) {
+      if (this.#params[i].disposed) {
+        throw new TypeError(`${where}: parameter ${i} (${this.#params[i].label}) was disposed`);
+      }
+    }
   }
 
-  #add(group: ParamGroup): void {
+  /** The error for a failed allocation inside WebAssembly, naming the parameter if there is one. */
+  #allocationError(where: string, raw: RawAdam, what: string, error: unknown): Error {
+    const index = raw.failedParam;
+    const p = index === undefined ? undefined : this.#params[index];
+    const subject = p === undefined ? 'bookkeeping' : `${what} for parameter ${index} (${p.label}, ${p.length} elements)`;
+    return new RangeError(`${where}: cannot allocate ${subject}: ${outOfMemoryMessage(error)}`);
+  }
+
+  #checkGroup(where: string, field: string, input: unknown, taken: ReadonlySet<Parameter>, plain: boolean): ParamGroup {
+    if (input instanceof Parameter) throw typeError(where, field, 'a param group { params, ...options }', input);
+    const hyper = resolveHyperparameters(where, `${field}.`, input, this.defaults, true);
+    const params = collectParams(where, plain ? field : `${field}.params`, (input as ParamGroupInput).params, taken);
+    const group = { ...hyper } as ParamGroup;
+    // Not writable: the optimizer's own list is what steps, so reassigning it would only lie.
+    Object.defineProperty(group, 'params', { value: Object.freeze(params), enumerable: true, writable: false, configurable: false });
+    return group;
+  }
+
+  #add(where: string, group: ParamGroup): void {
     const raw = this.#raw!;
-    raw.addGroup();
+    try {
+      raw.addGroup(group.params.length);
+    } catch (error) {
+      throw new RangeError(`${where}: cannot add a group: ${outOfMemoryMessage(error)}`);
+    }
+    // addGroup made room for every parameter: addParam cannot fail now.
     for (const p of group.params) raw.addParam(p.raw);
     this.#hyperPtr = raw.hyperPtr();
     this.#hyperTable = undefined;
@@ -212,7 +326,7 @@ export class Adam {
     const groups = this.paramGroups;
     for (let g = 0; g < groups.length; g++) {
       // The full check builds strings and objects: run it only to explain a failure.
-      if (!isValid(groups[g])) resolveHyperparameters(where, `paramGroups[${g}].`, groups[g], DEFAULTS, true);
+      if (!isValid(groups[g])) resolveHyperparameters(where, `paramGroups[${g}].`, groups[g], null, true);
     }
     const memory = wasmMemory(where);
     if (this.#hyperTable?.buffer !== memory.buffer) {
@@ -231,6 +345,25 @@ export class Adam {
       table[row + 6] = maximize ? 1 : 0;
     }
   }
+}
+
+/** Separates the optimizer's own options from the group defaults, validating the former. */
+function splitOptions(
+  where: string,
+  options: unknown,
+): { groupOptions: unknown; skipNonFinite: boolean; onNonFinite: NonFiniteCallback | undefined } {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    return { groupOptions: options, skipNonFinite: false, onNonFinite: undefined }; // refused by resolveHyperparameters
+  }
+  const { skipNonFinite = false, onNonFinite, ...groupOptions } = options as AdamOptions;
+  checkBoolean(where, 'skipNonFinite', skipNonFinite);
+  if (onNonFinite !== undefined) {
+    if (typeof onNonFinite !== 'function') throw typeError(where, 'onNonFinite', 'a function', onNonFinite);
+    if (!skipNonFinite) {
+      throw new TypeError(`${where}: onNonFinite is only called when skipNonFinite is true, got skipNonFinite: ${describe(skipNonFinite)}`);
+    }
+  }
+  return { groupOptions, skipNonFinite, onNonFinite };
 }
 
 function isNonNegative(x: unknown): boolean {

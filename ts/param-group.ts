@@ -1,8 +1,8 @@
-import { checkBoolean, checkNonNegative, checkUnitInterval, typeError, rangeError } from './errors.js';
+import { checkBoolean, checkNonNegative, checkUnitInterval, describe, normalize, typeError, rangeError, unknownKeyError } from './errors.js';
 import { Parameter } from './parameter.js';
 
-/** Adam's options, as `torch.optim.Adam` names them (camelCase). All optional. */
-export interface AdamOptions {
+/** A group's hyperparameters, as `torch.optim.Adam` names them (camelCase). All optional. */
+export interface GroupOptions {
   /** Learning rate. Default `1e-3`. */
   lr?: number;
   /** Decay rates of the first and second moment estimates. Default `[0.9, 0.999]`. */
@@ -17,6 +17,32 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
+/** What {@link AdamOptions.onNonFinite} receives when the guard skips a step. */
+export interface NonFiniteEvent {
+  /** The first parameter (in group order) whose gradient holds a NaN or an infinity. */
+  param: Parameter;
+  /** Its index across groups, as in `stateDict().state`. */
+  index: number;
+  /** Steps skipped so far by this optimizer, this one included ({@link Adam.skippedSteps}). */
+  skippedSteps: number;
+}
+
+/**
+ * Adam's options: defaults for every group's hyperparameters, and two options of the optimizer
+ * as a whole (not per group): the non-finite gradient guard.
+ */
+export interface AdamOptions extends GroupOptions {
+  /**
+   * Check every gradient before each step and, if any holds a NaN or an infinity, skip the
+   * whole step, changing nothing (as PyTorch's AMP `GradScaler.step` skips `optimizer.step()`
+   * when it finds infs or NaNs). Default `false`: like `torch.optim.Adam`, non-finite gradients
+   * then flow into the weights and the moments. See {@link Adam.skipNonFinite}.
+   */
+  skipNonFinite?: boolean;
+  /** Called after each step the guard skipped; requires `skipNonFinite: true`. */
+  onNonFinite?: (event: NonFiniteEvent) => void;
+}
+
 /** The resolved hyperparameters of a group. */
 export interface Hyperparameters {
   lr: number;
@@ -28,14 +54,15 @@ export interface Hyperparameters {
 }
 
 /** A parameter group as passed to the constructor or {@link Adam.addParamGroup}. */
-export interface ParamGroupInput extends AdamOptions {
+export interface ParamGroupInput extends GroupOptions {
   params: Iterable<Parameter>;
+  [key: string]: unknown;
 }
 
 /**
  * A live parameter group (`opt.paramGroups[i]`). Change its hyperparameters between steps, as
  * schedulers do with `group.lr`; they are validated at the next `step()`. Extra keys you add
- * (e.g. `initialLr`) are kept, and saved by `stateDict()`.
+ * (e.g. `initialLr`) are kept, and saved by `stateDict()`. `params` cannot be reassigned.
  */
 export interface ParamGroup extends Hyperparameters {
   readonly params: readonly Parameter[];
@@ -51,17 +78,23 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
   maximize: false,
 });
 
-const OPTION_KEYS = new Set(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+export const OPTION_KEYS: readonly string[] = Object.freeze(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+/** Options of the optimizer as a whole: refused inside a group, where they would do nothing. */
+export const OPTIMIZER_KEYS: readonly string[] = Object.freeze(['skipNonFinite', 'onNonFinite']);
+/** PyTorch `Adam` arguments lucid-optim does not have; refused rather than silently ignored. */
+const UNSUPPORTED_KEYS: readonly string[] = Object.freeze(['foreach', 'fused', 'capturable', 'differentiable', 'decoupled_weight_decay', 'decoupledWeightDecay']);
 
 /**
  * Validates `options` field by field (prefix names the place, e.g. `paramGroups[1].`) and fills
- * missing ones from `defaults`. `allowExtra` lets param groups carry extra keys.
+ * missing ones from `defaults` (`null`: every field is required, e.g. in a live group).
+ * `allowExtra` lets param groups carry extra keys, except misspellings of the options
+ * (`weight_decay`), optimizer-wide options and PyTorch options lucid-optim does not have.
  */
 export function resolveHyperparameters(
   where: string,
   prefix: string,
   options: unknown,
-  defaults: Readonly<Hyperparameters>,
+  defaults: Readonly<Hyperparameters> | null,
   allowExtra: boolean,
 ): Hyperparameters & Record<string, unknown> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -70,11 +103,19 @@ export function resolveHyperparameters(
   const o = options as Record<string, unknown>;
   const extra: Record<string, unknown> = {};
   for (const key of Object.keys(o)) {
-    if (OPTION_KEYS.has(key) || key === 'params') continue;
-    if (!allowExtra) throw typeError(where, `${prefix}${key}`, `one of ${[...OPTION_KEYS].join(', ')}`, key);
+    if (OPTION_KEYS.includes(key) || key === 'params') continue;
+    if (allowExtra && OPTIMIZER_KEYS.includes(key)) {
+      throw new TypeError(
+        `${where}: ${prefix}${key} is an option of the optimizer, not of a group; pass it to new Adam(params, { ${key} }), got ${describe(o[key])}`,
+      );
+    }
+    const misspelt = OPTION_KEYS.some((k) => normalize(k) === normalize(key));
+    if (!allowExtra || misspelt || UNSUPPORTED_KEYS.includes(key)) {
+      throw unknownKeyError(where, `${prefix}${key}`, allowExtra ? OPTION_KEYS : [...OPTION_KEYS, ...OPTIMIZER_KEYS], o[key]);
+    }
     extra[key] = o[key];
   }
-  const pick = (key: string) => (o[key] === undefined ? defaults[key as keyof Hyperparameters] : o[key]);
+  const pick = (key: keyof Hyperparameters) => (o[key] === undefined && defaults !== null ? defaults[key] : o[key]);
   const betas = pick('betas');
   if (!Array.isArray(betas)) throw typeError(where, `${prefix}betas`, 'an array [beta1, beta2]', betas);
   if (betas.length !== 2) throw rangeError(where, `${prefix}betas.length`, '2', betas.length);

@@ -1,5 +1,7 @@
-import { checkInteger, checkValues, describe, rangeError, typeError } from './errors.js';
-import { RawParameter, wasmMemory } from './wasm.js';
+import { MAX_ELEMENTS, checkInteger, checkValues, copyIfIn, describe, isDetached, rangeError, typeError, unknownKeyError } from './errors.js';
+import { RawParameter, outOfMemoryMessage, wasmMemory } from './wasm.js';
+
+const OPTION_KEYS: readonly string[] = Object.freeze(['name', 'shape']);
 
 /** Optional metadata of a {@link Parameter}. */
 export interface ParameterOptions {
@@ -17,9 +19,12 @@ export interface ParameterOptions {
  * `FinalizationRegistry` frees it eventually if you forget).
  *
  * `data` and `grad` are live `Float32Array` views: writing into them writes the parameter. A view
- * is valid until WebAssembly memory grows (creating a parameter or optimizer state can grow it),
- * after which it is detached (length 0). Read `param.data` again rather than keeping a view across
- * such calls; the getter always returns a valid view.
+ * is valid until WebAssembly memory grows, after which it is detached (length 0). Memory can grow
+ * whenever lucid-optim allocates: creating a parameter, a parameter's first `grad`, `new Adam` and
+ * `addParamGroup`, a parameter's first `step()` (its state) or AMSGrad switched on,
+ * `loadStateDict`, `reserve`. Read `param.data` again after such calls rather than keeping a view
+ * across them; the getter is cheap and always returns a valid view. A view also must not be used
+ * after {@link Parameter.dispose}: its memory may then belong to another parameter.
  *
  * @example
  * ```ts
@@ -39,8 +44,10 @@ export class Parameter {
   readonly raw: RawParameter;
   #dataView: Float32Array | undefined;
   #gradView: Float32Array | undefined;
-  // Mirrors the Rust flag so that hot paths (every optimizer step) need no call into WebAssembly.
+  // Mirror the Rust state so that hot paths (every optimizer step, every grad write) need no
+  // call into WebAssembly.
   #disposed = false;
+  #gradAllocated = false;
 
   /**
    * @param init initial values (copied in), or a length for a zero-filled parameter
@@ -52,24 +59,31 @@ export class Parameter {
     if (options === null || typeof options !== 'object') {
       throw typeError(where, 'options', 'an object', options);
     }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.includes(key)) throw unknownKeyError(where, `options.${key}`, OPTION_KEYS, (options as Record<string, unknown>)[key]);
+    }
     const { name, shape } = options;
     if (name !== undefined && typeof name !== 'string') throw typeError(where, 'options.name', 'a string', name);
     let length: number;
     let values: ArrayLike<number> | undefined;
     if (typeof init === 'number') {
       length = checkInteger(where, 'length', init, 1);
+      if (length > MAX_ELEMENTS) throw rangeError(where, 'length', `at most ${MAX_ELEMENTS} (2 GiB of f32, the most one WebAssembly buffer holds)`, length);
     } else {
+      if (ArrayBuffer.isView(init) && isDetached(init)) checkValues(where, 'init', init, 1); // explains it
       length = typeof init === 'object' && init !== null ? (init as ArrayLike<number>).length : NaN;
       if (!Number.isInteger(length)) throw typeError(where, 'init', 'an array of numbers or a length', init);
       if (length < 1) throw rangeError(where, 'init.length', '>= 1', length);
-      values = checkValues(where, 'init', init, length);
+      if (length > MAX_ELEMENTS) throw rangeError(where, 'init.length', `at most ${MAX_ELEMENTS}`, length);
+      // A view into WebAssembly memory (another parameter's data) would be detached by growth.
+      values = copyIfIn(checkValues(where, 'init', init, length), memory.buffer);
     }
     const fullShape = shape === undefined ? [length] : checkShape(where, shape, length);
     let raw: RawParameter;
     try {
       raw = new RawParameter(length);
     } catch (error) {
-      throw new RangeError(`${where}: cannot allocate ${length} elements: ${(error as Error).message}`);
+      throw new RangeError(`${where}: cannot create ${length} elements: ${outOfMemoryMessage(error)}`);
     }
     this.raw = raw;
     this.length = length;
@@ -113,8 +127,12 @@ export class Parameter {
       return;
     }
     if (values === undefined) throw typeError(this.#where, 'grad', 'an array of numbers or null', values);
-    const checked = checkValues(this.#where, 'grad', values, this.length);
-    this.#allocateGrad();
+    let checked = checkValues(this.#where, 'grad', values, this.length);
+    if (!this.#gradAllocated) {
+      // The first gradient allocates, which may grow memory and detach a view passed in.
+      checked = copyIfIn(checked, wasmMemory(this.#where).buffer);
+      this.#allocateGrad();
+    }
     this.raw.setHasGrad(true);
     this.grad!.set(checked);
   }
@@ -138,8 +156,9 @@ export class Parameter {
   }
 
   /**
-   * Frees this parameter's WebAssembly memory now. Optimizers holding it refuse to step afterwards;
-   * any other use throws. Calling it twice is harmless.
+   * Frees this parameter's WebAssembly memory now. Optimizers holding it refuse to step or load a
+   * state dict afterwards; any other use of the parameter throws a `TypeError` (`length`, `shape`
+   * and `name` stay readable). Views taken before must not be used. Calling it twice is harmless.
    */
   dispose(): void {
     if (this.#disposed) return;
@@ -163,8 +182,9 @@ export class Parameter {
     try {
       this.raw.gradPtr();
     } catch (error) {
-      throw new RangeError(`${this.#where}: cannot allocate a gradient: ${(error as Error).message}`);
+      throw new RangeError(`${this.#where}: cannot create its gradient (${this.length} elements): ${outOfMemoryMessage(error)}`);
     }
+    this.#gradAllocated = true;
   }
 
   #assertLive(what: string): void {

@@ -56,7 +56,9 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
   if (stateDict === null || typeof stateDict !== 'object') throw typeError(where, 'stateDict', 'an object', stateDict);
   const { state, paramGroups } = stateDict as Record<string, unknown>;
   for (const key of Object.keys(stateDict)) {
-    if (key !== 'state' && key !== 'paramGroups') throw typeError(where, `stateDict.${key}`, 'absent (unknown key)', key);
+    if (key !== 'state' && key !== 'paramGroups') {
+      throw typeError(where, `stateDict.${key}`, 'absent (a state dict has only state and paramGroups)', (stateDict as Record<string, unknown>)[key]);
+    }
   }
   if (!Array.isArray(paramGroups)) throw typeError(where, 'stateDict.paramGroups', 'an array', paramGroups);
   if (paramGroups.length !== groupSizes.length) {
@@ -82,8 +84,10 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
     });
     return group;
   });
-  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-    throw typeError(where, 'stateDict.state', 'an object keyed by parameter index', state);
+  // A plain object: a Map or an array would otherwise read as "no state at all" and wipe it.
+  const proto = state === null || typeof state !== 'object' ? undefined : Object.getPrototypeOf(state);
+  if (proto !== Object.prototype && proto !== null) {
+    throw typeError(where, 'stateDict.state', 'a plain object keyed by parameter index', state);
   }
   const states = Object.entries(state as Record<string, unknown>).map(([key, entry]): CheckedState => {
     const field = `stateDict.state[${key}]`;
@@ -94,7 +98,9 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
     if (entry === null || typeof entry !== 'object') throw typeError(where, field, 'an object', entry);
     const e = entry as Record<string, unknown>;
     for (const k of Object.keys(e)) {
-      if (!['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq'].includes(k)) throw typeError(where, `${field}.${k}`, 'absent (unknown key)', k);
+      if (!['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq'].includes(k)) {
+        throw typeError(where, `${field}.${k}`, 'absent (a state has only step, expAvg, expAvgSq, maxExpAvgSq)', e[k]);
+      }
     }
     const group = groups[groupOf(index, groupSizes)];
     const length = lengths[index];

@@ -3,8 +3,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use adam_core::try_zeros;
 use wasm_bindgen::prelude::*;
+
+use crate::memory::{js_error, try_buffer, OutOfMemory};
+
+/// The most elements one buffer can hold: wasm32 allocations are at most `isize::MAX` bytes.
+pub const MAX_ELEMENTS: usize = (i32::MAX as usize) / 4;
 
 /// The buffers behind one parameter, shared between the JS handle and every optimizer that holds it.
 #[derive(Debug)]
@@ -26,12 +30,15 @@ pub struct RawParameter {
 
 #[wasm_bindgen]
 impl RawParameter {
-    /// A zero-filled parameter of `len` elements; an error (not a trap) if memory cannot hold it.
+    /// A zero-filled parameter of `len` elements; an error (not a trap) if `len` is not an
+    /// integer in `[0, MAX_ELEMENTS]` or memory cannot hold it. `len` is a JavaScript number, so
+    /// that a length beyond 2^32 cannot wrap around to a small one on the way in.
     #[wasm_bindgen(constructor)]
-    pub fn new(len: usize) -> Result<RawParameter, JsError> {
-        let data = try_zeros(len).map_err(|e| JsError::new(&e.to_string()))?;
-        let buffers = ParamBuffers { data, grad: Vec::new(), has_grad: false, disposed: false };
-        Ok(Self { buffers: Rc::new(RefCell::new(buffers)) })
+    pub fn new(len: f64) -> Result<RawParameter, JsError> {
+        if !(len >= 0.0 && len.fract() == 0.0 && len <= MAX_ELEMENTS as f64) {
+            return Err(js_error(format_args!("length must be an integer in [0, {MAX_ELEMENTS}], got {len}")));
+        }
+        Self::try_new(len as usize).map_err(|e| js_error(format_args!("{e}")))
     }
 
     /// Number of elements (0 once disposed).
@@ -50,11 +57,10 @@ impl RawParameter {
     /// Does not mark the gradient as present; see [`Self::set_has_grad`].
     #[wasm_bindgen(js_name = gradPtr)]
     pub fn grad_ptr(&self) -> Result<usize, JsError> {
-        let mut buffers = self.buffers.borrow_mut();
-        if buffers.grad.len() != buffers.data.len() {
-            buffers.grad = try_zeros(buffers.data.len()).map_err(|e| JsError::new(&e.to_string()))?;
+        if self.buffers.borrow().disposed {
+            return Err(JsError::new("parameter was disposed"));
         }
-        Ok(buffers.grad.as_ptr() as usize)
+        self.try_grad_ptr().map_err(|e| js_error(format_args!("{e}")))
     }
 
     /// Whether the parameter has a gradient (`grad !== null`): optimizers skip it otherwise.
@@ -89,5 +95,24 @@ impl RawParameter {
     #[wasm_bindgen(getter)]
     pub fn disposed(&self) -> bool {
         self.buffers.borrow().disposed
+    }
+}
+
+impl RawParameter {
+    /// [`Self::new`] for Rust callers.
+    pub fn try_new(len: usize) -> Result<RawParameter, OutOfMemory> {
+        let data = try_buffer(len)?;
+        let buffers = ParamBuffers { data, grad: Vec::new(), has_grad: false, disposed: false };
+        // A small allocation, within the headroom `try_buffer` left.
+        Ok(Self { buffers: Rc::new(RefCell::new(buffers)) })
+    }
+
+    /// [`Self::grad_ptr`] for Rust callers.
+    pub fn try_grad_ptr(&self) -> Result<usize, OutOfMemory> {
+        let mut buffers = self.buffers.borrow_mut();
+        if buffers.grad.len() != buffers.data.len() {
+            buffers.grad = try_buffer(buffers.data.len())?;
+        }
+        Ok(buffers.grad.as_ptr() as usize)
     }
 }
