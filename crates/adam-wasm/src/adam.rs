@@ -76,9 +76,10 @@ pub struct RawAdam {
     slots: Vec<Slot>,
     group_ends: Vec<usize>,
     hyper_table: Vec<f64>,
-    /// Allocations of the step in progress; empty (and allocation-free) in the steady state.
+    /// Allocations of the step in progress; empty and unallocated between steps.
     pending: Vec<Pending>,
-    /// States being loaded by `loadStateDict`, indexed like `slots`, swapped in by `commit_staged`.
+    /// States being loaded by `loadStateDict`, indexed like `slots`, swapped in by `commit_staged`;
+    /// empty and unallocated otherwise.
     staged: Vec<Option<AdamState>>,
     /// The parameter whose state the last failed step or staging could not allocate.
     failed_param: Option<usize>,
@@ -238,15 +239,15 @@ impl RawAdam {
     /// PyTorch's `load_state_dict` replaces `optimizer.state` wholesale. Cannot fail.
     #[wasm_bindgen(js_name = commitStaged)]
     pub fn commit_staged(&mut self) {
-        for (slot, staged) in self.slots.iter_mut().zip(self.staged.drain(..)) {
+        for (slot, staged) in self.slots.iter_mut().zip(std::mem::take(&mut self.staged)) {
             slot.state = staged;
         }
     }
 
-    /// Drops anything staged.
+    /// Drops anything staged, and the staging list itself.
     #[wasm_bindgen(js_name = discardStaged)]
     pub fn discard_staged(&mut self) {
-        self.staged.clear();
+        self.staged = Vec::new();
     }
 }
 
@@ -302,12 +303,13 @@ impl RawAdam {
                 }
             }
         }
-        self.pending.clear();
+        // `pending` holds no allocation between steps (first steps are rare), so that a step that
+        // fails leaves even the allocator's counters exactly as they were.
         if let Err(error) = self.allocate_pending() {
-            self.pending.clear();
+            self.pending = Vec::new();
             return Err(error);
         }
-        for pending in self.pending.drain(..) {
+        for pending in std::mem::take(&mut self.pending) {
             match pending {
                 Pending::State { slot, state } => self.slots[slot].state = Some(state),
                 Pending::MaxExpAvgSq { slot, buffer } => {
@@ -364,7 +366,7 @@ impl RawAdam {
 
     /// [`Self::begin_staging`] for Rust callers.
     pub fn try_begin_staging(&mut self) -> Result<(), StepError> {
-        self.staged.clear();
+        self.staged = Vec::new();
         let bytes = self.slots.len() * std::mem::size_of::<Option<AdamState>>();
         self.staged.try_reserve_exact(self.slots.len()).map_err(|_| bookkeeping(OutOfMemory { bytes }))?;
         self.staged.resize_with(self.slots.len(), || None);
