@@ -2,14 +2,21 @@
 import { memoryStats, Parameter } from 'lucid-optim';
 
 /**
- * Grows WebAssembly memory for certain, which detaches every Float32Array view taken before: asks
- * for more than all the memory not allocated now (so no free block can hold it), then frees it.
+ * Grows WebAssembly memory for certain, which detaches every Float32Array view taken before, at
+ * the cost of touching about the free memory once (not doubling memory each time): allocates
+ * half of what is free, again and again, until an allocation has to grow memory; then frees it all.
  */
 export function growMemory(): void {
-  const { memoryBytes, allocatedBytes } = memoryStats();
-  const big = new Parameter(Math.ceil((memoryBytes - allocatedBytes) / 4) + (1 << 16));
-  big.dispose();
-  if (memoryStats().memoryBytes <= memoryBytes) throw new Error('growMemory: memory did not grow');
+  const start = memoryStats().memoryBytes;
+  const held: Parameter[] = [];
+  try {
+    while (memoryStats().memoryBytes === start) {
+      const { memoryBytes, allocatedBytes } = memoryStats();
+      held.push(new Parameter(Math.max(1 << 16, Math.floor((memoryBytes - allocatedBytes) / 8))));
+    }
+  } finally {
+    held.forEach((p) => p.dispose());
+  }
 }
 
 /** Plain-data copy of anything with typed arrays, for toEqual comparisons that keep NaN and -0. */
