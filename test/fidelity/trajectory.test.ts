@@ -17,8 +17,8 @@
 // its rounding error, and earlier errors pass through each recurrence with its actual coefficient
 // (beta1, beta2, 1, the derivatives of sqrt and of the division). So the bound is what float32
 // arithmetic alone can explain, whichever way each rounding falls; it is not fitted to lucid's
-// results. It is worst case, yet not loose: a parameter whose update is below half an ulp does not
-// move in float32 while it moves in float64, and there lucid reaches 0.95 of it.
+// results. It is worst case, yet not loose: where a parameter's one rounding at step 1 falls close
+// to half an ulp, lucid's error is 0.95 of the bound (the running maximum over all checkpoints).
 // With weight decay the reference evaluates `weight_decay * p` at lucid's parameters before each
 // step (ReferenceAdam.step explains why: tiny-gradient elements circle around 0 on a limit cycle
 // where no element-wise bound can follow two independent runs); everything else is its own.
