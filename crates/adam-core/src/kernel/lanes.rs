@@ -1,4 +1,5 @@
-//! Lane types the update is written over: `f32` (one lane) and `F32x4` (four).
+//! Lane types the update is written over: `f32` (one lane) and `F32x4` (four: WebAssembly
+//! `simd128`, SSE on x86-64, a portable array elsewhere).
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -114,19 +115,97 @@ mod simd128 {
         }
         #[inline(always)]
         fn torch_maximum(self, other: Self) -> Self {
-            // f32x4.max propagates NaN (IEEE 754-2019 maximum), as torch.maximum does.
-            Self(f32x4_max(self.0, other.0))
+            // f32x4.pmax is `self < other ? other : self`: the scalar's choice between numbers
+            // (ties such as -0 and +0 keep `self`), and `self` when `self` is NaN. Lanes where
+            // `other` is NaN take `other`.
+            let other_is_nan = f32x4_ne(other.0, other.0);
+            Self(v128_bitselect(other.0, f32x4_pmax(self.0, other.0), other_is_nan))
         }
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+
+#[cfg(target_arch = "x86_64")]
+mod sse {
+    use super::Lanes;
+    use core::arch::x86_64::*;
+    use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// Four f32 lanes in one SSE register (SSE2 is part of x86-64, so always available); with
+    /// `-C target-cpu` allowing AVX, LLVM emits the VEX forms of the same instructions.
+    #[derive(Clone, Copy, Debug)]
+    pub struct F32x4(__m128);
+
+    macro_rules! binary {
+        ($trait:ident, $method:ident, $intrinsic:ident) => {
+            impl $trait for F32x4 {
+                type Output = Self;
+                #[inline(always)]
+                fn $method(self, rhs: Self) -> Self {
+                    // SAFETY: SSE is part of the x86-64 baseline.
+                    Self(unsafe { $intrinsic(self.0, rhs.0) })
+                }
+            }
+        };
+    }
+    binary!(Add, add, _mm_add_ps);
+    binary!(Sub, sub, _mm_sub_ps);
+    binary!(Mul, mul, _mm_mul_ps);
+    binary!(Div, div, _mm_div_ps);
+
+    impl Neg for F32x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn neg(self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline. Flipping the sign bit is IEEE negation.
+            Self(unsafe { _mm_xor_ps(self.0, _mm_set1_ps(-0.0)) })
+        }
+    }
+
+    impl Lanes for F32x4 {
+        const WIDTH: usize = 4;
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            Self(unsafe { _mm_set1_ps(x) })
+        }
+        #[inline(always)]
+        unsafe fn load(src: *const f32) -> Self {
+            // SAFETY: the caller guarantees 4 readable floats; _mm_loadu_ps needs no alignment.
+            Self(unsafe { _mm_loadu_ps(src) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, dst: *mut f32) {
+            // SAFETY: the caller guarantees 4 writable floats; _mm_storeu_ps needs no alignment.
+            unsafe { _mm_storeu_ps(dst, self.0) }
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline; sqrtps is correctly rounded.
+            Self(unsafe { _mm_sqrt_ps(self.0) })
+        }
+        #[inline(always)]
+        fn torch_maximum(self, other: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            unsafe {
+                // maxps(a, b) is `a > b ? a : b`, so this is the scalar `other > self ? other : self`;
+                // lanes where either input is NaN take the canonical NaN, as the scalar does.
+                let max = _mm_max_ps(other.0, self.0);
+                let nan = _mm_cmpunord_ps(self.0, other.0);
+                Self(_mm_or_ps(_mm_andnot_ps(nan, max), _mm_and_ps(nan, _mm_set1_ps(f32::NAN))))
+            }
+        }
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 mod portable {
     use super::Lanes;
     use core::ops::{Add, Div, Mul, Neg, Sub};
 
-    /// Four f32 lanes as a plain array; LLVM maps it to the target's vector registers
-    /// (SSE2 on x86-64), so native builds run the same 4-lane kernel as WebAssembly.
+    /// Four f32 lanes as a plain array, for targets without a dedicated implementation (and for
+    /// wasm32 without `simd128`, the benchmarks' scalar build). LLVM may or may not keep them in
+    /// vector registers: on x86-64 it scattered them into scalar shuffles, hence the `sse` module.
     #[derive(Clone, Copy, Debug)]
     #[repr(align(16))]
     pub struct F32x4([f32; 4]);
@@ -184,7 +263,41 @@ mod portable {
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 pub use portable::F32x4;
+#[cfg(target_arch = "x86_64")]
+pub use sse::F32x4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use simd128::F32x4;
+
+#[cfg(test)]
+mod tests {
+    use super::{F32x4, Lanes};
+
+    fn lanes(x: F32x4) -> [f32; 4] {
+        let mut out = [0.0_f32; 4];
+        // SAFETY: `out` holds 4 floats.
+        unsafe { x.store(out.as_mut_ptr()) };
+        out
+    }
+
+    #[test]
+    fn four_lane_maximum_matches_the_scalar_on_ties_infinities_and_nan() {
+        let values = [0.0_f32, -0.0, 1.0, -1.0, 2.5e-38, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
+        for &a in &values {
+            for chunk in values.chunks(4) {
+                let b: [f32; 4] = chunk.try_into().unwrap();
+                // SAFETY: both arrays hold 4 floats.
+                let (va, vb) = unsafe { (F32x4::load([a; 4].as_ptr()), F32x4::load(b.as_ptr())) };
+                for (lane, (&got, &other)) in lanes(va.torch_maximum(vb)).iter().zip(&b).enumerate() {
+                    let want = a.torch_maximum(other);
+                    // NaN payloads are not specified; everything else, -0 versus +0 included, is.
+                    assert!(
+                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                        "max({a}, {other}) lane {lane}: got {got:?}, want {want:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! [`update`](self) below is the whole of the math. It is generic over [`Lanes`]: with `f32` it is
 //! the readable scalar reference ([`step_scalar`]); with a 4-lane vector ([`F32x4`]: `simd128` on
-//! wasm32, a portable array natively) it is the fast path ([`step_simd`]). Both apply the same
+//! wasm32, SSE on x86-64, a portable array elsewhere) it is the fast path ([`step_simd`]). Both apply the same
 //! IEEE operations in the same order, and no operation is fused (no FMA), so the two produce
 //! bitwise identical results; the tests check exactly that.
 //!
@@ -118,13 +118,24 @@ impl<L: Lanes> Splat<L> {
 }
 
 /// The new `(exp_avg, exp_avg_sq)` from the old ones, the parameter and its gradient.
+///
+/// The three switches are compile-time constants, so each combination is its own loop holding only
+/// the operations it performs. As runtime bools they stayed in the loop: LLVM turned them into
+/// `select`s that computed both sides of every branch (seen with `wasm-dis`). The loop is bound by
+/// the divider, so that cost a few percent at most (with AMSGrad); see `docs/benchmarks.md`.
 #[inline(always)]
-fn moments<L: Lanes>(s: &Splat<L>, p: L, grad: L, exp_avg: L, exp_avg_sq: L) -> (L, L) {
-    let mut g = if s.maximize { -grad } else { grad };
-    if s.has_weight_decay {
+fn moments<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
+    s: &Splat<L>,
+    p: L,
+    grad: L,
+    exp_avg: L,
+    exp_avg_sq: L,
+) -> (L, L) {
+    let mut g = if MAXIMIZE { -grad } else { grad };
+    if WEIGHT_DECAY {
         g = g + s.weight_decay * p;
     }
-    let exp_avg = if s.small_exp_avg_weight {
+    let exp_avg = if SMALL_WEIGHT {
         exp_avg + s.exp_avg_weight * (g - exp_avg)
     } else {
         g - (g - exp_avg) * s.one_minus_exp_avg_weight
@@ -140,6 +151,73 @@ fn update<L: Lanes>(s: &Splat<L>, p: L, exp_avg: L, v: L) -> L {
     p + s.neg_step_size * exp_avg / denom
 }
 
+/// Base pointers of one parameter's buffers.
+struct Ptrs {
+    param: *mut f32,
+    grad: *const f32,
+    exp_avg: *mut f32,
+    exp_avg_sq: *mut f32,
+    max_exp_avg_sq: Option<*mut f32>,
+}
+
+/// The first `body` elements (a multiple of `L::WIDTH`), `L::WIDTH` at a time.
+///
+/// # Safety
+/// Every pointer of `ptrs` must be valid for reading and writing `body` floats.
+#[inline(always)]
+unsafe fn body_loop<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
+    s: &Splat<L>,
+    ptrs: &Ptrs,
+    body: usize,
+) {
+    let &Ptrs { param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq } = ptrs;
+    // AMSGrad gets its own loop: one branch per call instead of one per element.
+    match max_exp_avg_sq {
+        None => {
+            let mut i = 0;
+            while i < body {
+                // SAFETY: i + L::WIDTH <= body, and the caller guarantees body floats per buffer.
+                unsafe {
+                    let p = L::load(param.add(i));
+                    let (m, v) = moments::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT>(
+                        s,
+                        p,
+                        L::load(grad.add(i)),
+                        L::load(exp_avg.add(i)),
+                        L::load(exp_avg_sq.add(i)),
+                    );
+                    update(s, p, m, v).store(param.add(i));
+                    m.store(exp_avg.add(i));
+                    v.store(exp_avg_sq.add(i));
+                }
+                i += L::WIDTH;
+            }
+        }
+        Some(max) => {
+            let mut i = 0;
+            while i < body {
+                // SAFETY: as above, max_exp_avg_sq included.
+                unsafe {
+                    let p = L::load(param.add(i));
+                    let (m, v) = moments::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT>(
+                        s,
+                        p,
+                        L::load(grad.add(i)),
+                        L::load(exp_avg.add(i)),
+                        L::load(exp_avg_sq.add(i)),
+                    );
+                    let vmax = L::load(max.add(i)).torch_maximum(v);
+                    update(s, p, m, vmax).store(param.add(i));
+                    m.store(exp_avg.add(i));
+                    v.store(exp_avg_sq.add(i));
+                    vmax.store(max.add(i));
+                }
+                i += L::WIDTH;
+            }
+        }
+    }
+}
+
 /// One Adam step over `param` with `L`-wide lanes, then the scalar tail.
 #[inline(always)]
 fn step_lanes<L: Lanes>(param: &mut [f32], grad: &[f32], moments_of: Moments<'_>, scalars: &StepScalars) {
@@ -151,39 +229,24 @@ fn step_lanes<L: Lanes>(param: &mut [f32], grad: &[f32], moments_of: Moments<'_>
     }
     let s = Splat::<L>::new(scalars);
     let body = n - n % L::WIDTH;
-    let (p_ptr, g_ptr, m_ptr, v_ptr) = (param.as_mut_ptr(), grad.as_ptr(), exp_avg.as_mut_ptr(), exp_avg_sq.as_mut_ptr());
-    // AMSGrad gets its own loop: one branch per call instead of one per element.
-    match max_exp_avg_sq.as_deref_mut() {
-        None => {
-            let mut i = 0;
-            while i < body {
-                // SAFETY: i + L::WIDTH <= body <= n, and every buffer was asserted to hold n floats.
-                unsafe {
-                    let p = L::load(p_ptr.add(i));
-                    let (m, v) = moments(&s, p, L::load(g_ptr.add(i)), L::load(m_ptr.add(i)), L::load(v_ptr.add(i)));
-                    update(&s, p, m, v).store(p_ptr.add(i));
-                    m.store(m_ptr.add(i));
-                    v.store(v_ptr.add(i));
-                }
-                i += L::WIDTH;
-            }
-        }
-        Some(max) => {
-            let vmax_ptr = max.as_mut_ptr();
-            let mut i = 0;
-            while i < body {
-                // SAFETY: as above; max_exp_avg_sq was asserted to hold n floats too.
-                unsafe {
-                    let p = L::load(p_ptr.add(i));
-                    let (m, v) = moments(&s, p, L::load(g_ptr.add(i)), L::load(m_ptr.add(i)), L::load(v_ptr.add(i)));
-                    let vmax = L::load(vmax_ptr.add(i)).torch_maximum(v);
-                    update(&s, p, m, vmax).store(p_ptr.add(i));
-                    m.store(m_ptr.add(i));
-                    v.store(v_ptr.add(i));
-                    vmax.store(vmax_ptr.add(i));
-                }
-                i += L::WIDTH;
-            }
+    let ptrs = Ptrs {
+        param: param.as_mut_ptr(),
+        grad: grad.as_ptr(),
+        exp_avg: exp_avg.as_mut_ptr(),
+        exp_avg_sq: exp_avg_sq.as_mut_ptr(),
+        max_exp_avg_sq: max_exp_avg_sq.as_deref_mut().map(<[f32]>::as_mut_ptr),
+    };
+    // SAFETY: every buffer was asserted to hold n >= body floats.
+    unsafe {
+        match (s.maximize, s.has_weight_decay, s.small_exp_avg_weight) {
+            (false, false, false) => body_loop::<L, false, false, false>(&s, &ptrs, body),
+            (false, false, true) => body_loop::<L, false, false, true>(&s, &ptrs, body),
+            (false, true, false) => body_loop::<L, false, true, false>(&s, &ptrs, body),
+            (false, true, true) => body_loop::<L, false, true, true>(&s, &ptrs, body),
+            (true, false, false) => body_loop::<L, true, false, false>(&s, &ptrs, body),
+            (true, false, true) => body_loop::<L, true, false, true>(&s, &ptrs, body),
+            (true, true, false) => body_loop::<L, true, true, false>(&s, &ptrs, body),
+            (true, true, true) => body_loop::<L, true, true, true>(&s, &ptrs, body),
         }
     }
     if L::WIDTH > 1 && body < n {
