@@ -185,21 +185,30 @@ export class Adam {
    * A deep copy of the optimizer's state and hyperparameters, shaped like PyTorch's
    * `optimizer.state_dict()`: `{ state: { [index]: { step, expAvg, expAvgSq, maxExpAvgSq? } },
    * paramGroups: [{ lr, betas, eps, weightDecay, amsgrad, maximize, params: number[] }] }`.
-   * Buffers are `Float32Array` copies, never views into WebAssembly memory.
+   * Buffers are `Float32Array` copies, never views into WebAssembly memory. In a group with
+   * AMSGrad on, every state has `maxExpAvgSq` (zeros if AMSGrad was switched on since the
+   * parameter's last step: the buffer its next step starts from), so the result always loads back.
    */
   stateDict(): StateDict {
     const raw = this.#live('Adam.stateDict');
     const memory = wasmMemory('Adam.stateDict');
     const state: Record<number, ParamState> = {};
-    this.#params.forEach((p, i) => {
-      const step = raw.stateStep(i);
-      if (step === undefined) return;
-      const copy = (ptr: number) => new Float32Array(memory.buffer, ptr, p.length).slice();
-      const entry: ParamState = { step, expAvg: copy(raw.expAvgPtr(i)), expAvgSq: copy(raw.expAvgSqPtr(i)) };
-      const maxPtr = raw.maxExpAvgSqPtr(i);
-      if (maxPtr !== 0) entry.maxExpAvgSq = copy(maxPtr);
-      state[i] = entry;
-    });
+    let index = 0;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const i = index++;
+        const step = raw.stateStep(i);
+        if (step === undefined) continue;
+        const copy = (ptr: number) => new Float32Array(memory.buffer, ptr, p.length).slice();
+        const entry: ParamState = { step, expAvg: copy(raw.expAvgPtr(i)), expAvgSq: copy(raw.expAvgSqPtr(i)) };
+        const maxPtr = raw.maxExpAvgSqPtr(i);
+        if (maxPtr !== 0) entry.maxExpAvgSq = copy(maxPtr);
+        // AMSGrad switched on since this parameter's last step: its buffer is created, as zeros, at
+        // the next step. Save those zeros, so that the dict is complete and loads back.
+        else if (group.amsgrad === true) entry.maxExpAvgSq = new Float32Array(p.length);
+        state[i] = entry;
+      }
+    }
     let next = 0;
     const paramGroups = this.paramGroups.map((group) => {
       const { params, ...rest } = group;
