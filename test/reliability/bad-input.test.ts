@@ -405,6 +405,23 @@ describe('accepted inputs the matrix does not refuse (the boundaries)', () => {
     expect(structuredClone(g.opt.stateDict())).toEqual(structuredClone(sd));
   });
 
+  test('stateDict() right after AMSGrad is switched on loads back (maxExpAvgSq saved as the zeros the next step starts from)', () => {
+    const f = setup();
+    f.opt.paramGroups[0].amsgrad = true; // a and b have state without maxExpAvgSq
+    const sd = f.opt.stateDict();
+    expect(Array.from(sd.state[0].maxExpAvgSq!)).toEqual([0, 0, 0, 0]);
+    const g = setup();
+    g.opt.loadStateDict(sd);
+    expect(structuredClone(g.opt.stateDict())).toEqual(structuredClone(sd));
+    // And both step the same from there.
+    for (const x of [f, g]) {
+      x.a.grad = [1, 2, 3, 4];
+      x.opt.step();
+    }
+    expect(Array.from(g.a.data)).toEqual(Array.from(f.a.data));
+    expect(structuredClone(g.opt.stateDict())).toEqual(structuredClone(f.opt.stateDict()));
+  });
+
   test('group extra keys that are not near-misses of an option are kept (as PyTorch keeps initial_lr)', () => {
     const f = setup();
     f.opt.addParamGroup({ params: [f.spare], initialLr: 0.1, tag: 'head' });
