@@ -71,6 +71,7 @@ export class Parameter {
       if (length > MAX_ELEMENTS) throw rangeError(where, 'length', `at most ${MAX_ELEMENTS} (2 GiB of f32, the most one WebAssembly buffer holds)`, length);
     } else {
       if (ArrayBuffer.isView(init) && isDetached(init)) checkValues(where, 'init', init, 1); // explains it
+      notAParameter(where, 'init', init);
       length = typeof init === 'object' && init !== null ? (init as ArrayLike<number>).length : NaN;
       if (!Number.isInteger(length)) throw typeError(where, 'init', 'an array of numbers or a length', init);
       if (length < 1) throw rangeError(where, 'init.length', '>= 1', length);
@@ -104,6 +105,7 @@ export class Parameter {
 
   set data(values: ArrayLike<number>) {
     this.#assertLive('data');
+    notAParameter(this.#where, 'data', values);
     const checked = checkValues(this.#where, 'data', values, this.length);
     this.data.set(checked);
   }
@@ -127,6 +129,7 @@ export class Parameter {
       return;
     }
     if (values === undefined) throw typeError(this.#where, 'grad', 'an array of numbers or null', values);
+    notAParameter(this.#where, 'grad', values);
     let checked = checkValues(this.#where, 'grad', values, this.length);
     if (!this.#gradAllocated) {
       // The first gradient allocates, which may grow memory and detach a view passed in.
@@ -190,6 +193,11 @@ export class Parameter {
   #assertLive(what: string): void {
     if (this.#disposed) throw new TypeError(`${this.#where}: ${what} used after dispose()`);
   }
+}
+
+/** A Parameter is array-like (it has a length) but holds no values: say what to pass instead. */
+function notAParameter(where: string, field: string, value: unknown): void {
+  if (value instanceof Parameter) throw typeError(where, field, 'values, not a Parameter (pass param.data to copy its values)', value);
 }
 
 function checkShape(where: string, shape: unknown, length: number): number[] {
