@@ -244,3 +244,32 @@ test('the packaged .wasm is the SIMD build (it uses f32x4 instructions)', () => 
 test('the seeded problem is a real one: Node run falls in loss', () => {
   expect(node.losses[STEPS - 1]).toBeLessThan(node.losses[0] / 10);
 });
+
+test("without optimizeDeps.exclude, Vite's dev server gets a clear error from init(), not a CompileError", async () => {
+  // Pre-bundling moves the code to .vite/deps/, where the .wasm is not; the dev server answers
+  // that URL with index.html. init() must say so, and how to fix it.
+  const dir = viteProject('vite-dev-prebundled');
+  writeFileSync(
+    join(dir, 'main.js'),
+    "import { init } from 'lucid-optim';\nwindow.report = init().then(() => ({ threw: false }), (e) => ({ threw: true, name: e.name, message: e.message }));\n",
+  );
+  const server = await createViteServer({
+    root: dir,
+    configFile: false,
+    logLevel: 'silent',
+    cacheDir: join(dir, '.vite'),
+    server: { host: '127.0.0.1', port: await freePort(), hmr: false },
+    optimizeDeps: { include: ['lucid-optim'] },
+  });
+  await server.listen();
+  const page = await browser.newPage();
+  try {
+    await page.goto(server.resolvedUrls!.local[0]);
+    await page.waitForFunction(() => (window as { report?: unknown }).report !== undefined);
+    const report = (await page.evaluate(() => (window as unknown as { report: Promise<Outcome> }).report)) as Outcome;
+    expect(report).toMatchObject({ threw: true, message: expect.stringMatching(/answered with an HTML page.*optimizeDeps: \{ exclude: \['lucid-optim'\] \}/) });
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
