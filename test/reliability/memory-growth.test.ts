@@ -67,7 +67,7 @@ describe('views and growth', () => {
     const p = new Parameter([1, 2, 3], { name: 'p' });
     p.grad = [0.5, 0.5, 0.5];
     const oldData = p.data;
-    const oldGrad = p.grad;
+    const oldGrad = p.grad!;
     const before = memoryStats().memoryBytes;
     const big = paramThatGrowsMemory();
     expect(memoryStats().memoryBytes).toBeGreaterThan(before);
