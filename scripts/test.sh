@@ -15,7 +15,8 @@ npx rollup -c --silent
 echo "== cargo test (adam-core, adam-wasm; native)"
 cargo test --workspace --quiet
 
-echo "== tsc: the test suites type-check against dist/index.d.ts"
+echo "== tsc: the facade, and the test suites against dist/index.d.ts"
+npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.test.json
 
 echo "== vitest"
