@@ -1,0 +1,107 @@
+//! What both native benchmarks share with the JavaScript one (`bench/lib/data.mjs`): the shapes,
+//! the option sets, and the data, generated bit for bit the same in Rust and in JavaScript.
+
+// Each benchmark binary uses a part of this module.
+#![allow(dead_code)]
+
+use adam_core::{AdamState, Hyperparameters};
+
+/// The parameter shapes of the benchmark: one tensor of each size, many small ones, an MLP.
+pub const SHAPES: [(&str, &[usize]); 6] = [
+    ("1K", &[1_000]),
+    ("100K", &[100_000]),
+    ("1M", &[1_000_000]),
+    ("10M", &[10_000_000]),
+    ("1000x1K", &[1_000; 1_000]),
+    // 784 -> 256 -> 10: weights and biases of both layers.
+    ("MLP", &[784 * 256, 256, 256 * 10, 10]),
+];
+
+/// The option sets measured, by name: Adam's defaults, each switch on, then both.
+pub fn variant(name: &str) -> Option<Hyperparameters> {
+    let adam = Hyperparameters::default();
+    match name {
+        "adam" => Some(adam),
+        "amsgrad" => Some(Hyperparameters { amsgrad: true, ..adam }),
+        "wd" => Some(Hyperparameters { weight_decay: 1e-2, ..adam }),
+        "amsgrad+wd" => Some(Hyperparameters { amsgrad: true, weight_decay: 1e-2, ..adam }),
+        _ => None,
+    }
+}
+
+/// The names [`variant`] knows, in report order.
+pub const VARIANTS: [&str; 4] = ["adam", "amsgrad", "wd", "amsgrad+wd"];
+
+/// mulberry32: 32-bit state, and every step is integer arithmetic that JavaScript reproduces
+/// exactly (`Math.imul`), so both languages draw the same numbers.
+pub struct Rng(u32);
+
+impl Rng {
+    /// The generator every model starts from.
+    pub fn new() -> Self {
+        Rng(0x9E37_79B9)
+    }
+
+    fn next(&mut self) -> u32 {
+        self.0 = self.0.wrapping_add(0x6D2B_79F5);
+        let mut t = self.0;
+        t = (t ^ (t >> 15)).wrapping_mul(t | 1);
+        t ^= t.wrapping_add((t ^ (t >> 7)).wrapping_mul(t | 61));
+        t ^ (t >> 14)
+    }
+
+    /// A parameter value in [-1, 1): a multiple of 2^-23, so exact in f32 in both languages.
+    pub fn param(&mut self) -> f32 {
+        ((self.next() >> 8) as i32 - (1 << 23)) as f32 / (1 << 23) as f32
+    }
+
+    /// A gradient value with magnitude in [1/64, 1 + 1/64) and a random sign: never zero and never
+    /// tiny, so no moment decays into subnormals (which would slow the divider down), and exact.
+    pub fn grad(&mut self) -> f32 {
+        let bits = self.next() >> 8;
+        let magnitude = ((bits & 0x7F_FFFF) + 0x2_0000) as f32 / (1 << 23) as f32;
+        if bits & 0x80_0000 != 0 {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+}
+
+/// Parameters, gradients and states for one shape. For each parameter in order, its values are
+/// drawn first, then its gradient.
+pub struct Model {
+    pub params: Vec<Vec<f32>>,
+    pub grads: Vec<Vec<f32>>,
+    pub states: Vec<AdamState>,
+}
+
+impl Model {
+    pub fn new(shape: &[usize], hyper: &Hyperparameters) -> Self {
+        let mut rng = Rng::new();
+        let (mut params, mut grads) = (Vec::new(), Vec::new());
+        for &n in shape {
+            params.push((0..n).map(|_| rng.param()).collect());
+            grads.push((0..n).map(|_| rng.grad()).collect());
+        }
+        let states = shape.iter().map(|&n| AdamState::zeros(n, hyper.amsgrad).expect("allocating state")).collect();
+        Model { params, grads, states }
+    }
+
+    pub fn elements(&self) -> u64 {
+        self.params.iter().map(|p| p.len() as u64).sum()
+    }
+
+    /// One Adam step of every parameter, as the WebAssembly optimizer takes it: step count,
+    /// per-step scalars, then the fast kernel ([`AdamState::step`]) or the scalar reference.
+    #[inline(never)]
+    pub fn step(&mut self, hyper: &Hyperparameters, reference: bool) {
+        for ((param, grad), state) in self.params.iter_mut().zip(&self.grads).zip(&mut self.states) {
+            if reference {
+                state.step_reference(hyper, param, grad);
+            } else {
+                state.step(hyper, param, grad);
+            }
+        }
+    }
+}
