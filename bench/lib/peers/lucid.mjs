@@ -1,0 +1,97 @@
+// lucid-optim, twice: the built package (SIMD .wasm) imported by name as users do, and a second
+// copy of dist/ whose .wasm is the scalar build (build/wasm/scalar: the same Rust without simd128),
+// imported from a temporary folder so that it is a separate module with its own instance.
+
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HYPER } from '../data.mjs';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+
+/** A contestant stepping a lucid-optim module. */
+function lucidPeer(id, label, load, wasmPath) {
+  let lib;
+  return {
+    id,
+    label,
+    group: 'lucid',
+    describe: () => ({ wasm: wasmPath, sha256: sha256(wasmPath) }),
+    supports: () => true,
+    async create(data, variant) {
+      lib ??= await load();
+      const { Parameter, Adam } = lib;
+      const params = data.params.map((values, i) => {
+        const p = new Parameter(values.length);
+        p.data = values;
+        p.grad = data.grads[i];
+        return p;
+      });
+      const opt = new Adam(params, {
+        lr: HYPER.lr,
+        betas: [HYPER.beta1, HYPER.beta2],
+        eps: HYPER.eps,
+        weightDecay: variant.weightDecay,
+        amsgrad: variant.amsgrad,
+      });
+      return {
+        run(steps) {
+          const start = performance.now();
+          for (let i = 0; i < steps; i++) opt.step();
+          return performance.now() - start;
+        },
+        params: () => params.map((p) => p.data.slice()),
+        dispose() {
+          opt.dispose();
+          for (const p of params) p.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** The shipped package: `import('lucid-optim')` resolves to dist/node.mjs through package.json. */
+export const lucidSimd = lucidPeer(
+  'lucid',
+  'lucid-optim (WASM SIMD)',
+  async () => {
+    const lib = await import('lucid-optim');
+    await lib.init();
+    return lib;
+  },
+  join(root, 'dist/lucid_optim_bg.wasm'),
+);
+
+let scalarDir;
+
+/** dist/ with build/wasm/scalar's .wasm, in a temporary folder removed at exit. */
+export const lucidScalar = lucidPeer(
+  'lucid-scalar',
+  'lucid-optim (WASM scalar build)',
+  async () => {
+    const wasm = join(root, 'build/wasm/scalar/lucid_optim_bg.wasm');
+    if (!existsSync(wasm)) throw new Error('no scalar build: run `bash scripts/build-wasm.sh scalar` (npm run bench does)');
+    // dist/ bundles the SIMD build's wasm-bindgen glue: the scalar module must have the same
+    // imports and exports (it does when both were built from the same sources).
+    const shape = (path) => {
+      const module = new WebAssembly.Module(readFileSync(path));
+      return JSON.stringify([WebAssembly.Module.imports(module), WebAssembly.Module.exports(module)]);
+    };
+    if (shape(wasm) !== shape(join(root, 'dist/lucid_optim_bg.wasm'))) {
+      throw new Error('build/wasm/scalar and dist/ differ in imports or exports: rebuild both (npm run bench does)');
+    }
+    scalarDir = mkdtempSync(join(tmpdir(), 'lucid-bench-scalar-'));
+    process.once('exit', () => rmSync(scalarDir, { recursive: true, force: true }));
+    for (const file of readdirSync(join(root, 'dist'))) {
+      if (file.endsWith('.mjs')) copyFileSync(join(root, 'dist', file), join(scalarDir, file));
+    }
+    copyFileSync(wasm, join(scalarDir, 'lucid_optim_bg.wasm'));
+    const lib = await import(pathToFileURL(join(scalarDir, 'node.mjs')).href);
+    await lib.init();
+    return lib;
+  },
+  join(root, 'build/wasm/scalar/lucid_optim_bg.wasm'),
+);
