@@ -46,6 +46,7 @@ fn main() {
                     for _ in 0..steps {
                         model.step(hyper, reference);
                     }
+                    // bench/run.mjs replaces a model before MAX_STEPS_PER_MODEL itself.
                     format!("{{\"ns\":{}}}", start.elapsed().as_nanos())
                 }
                 _ => format!("{{\"error\":\"bad run: {line}\"}}"),

@@ -12,7 +12,8 @@
 //! Each benchmark is one Adam step of a whole model through [`adam_core::AdamState::step`] (fast
 //! kernel) or `step_reference` (scalar reference): what the WebAssembly optimizer does per
 //! parameter, step count and per-step scalars included. Throughput is in elements (parameter
-//! entries). Shapes, options and data are those of the JavaScript benchmark (`bench/run.mjs`).
+//! entries). Shapes, options and data are those of the JavaScript benchmark (`bench/run.mjs`), and
+//! as there no model takes more than `common::MAX_STEPS_PER_MODEL` steps before it is reset.
 //! `BENCH_VARIANTS=adam,wd` limits the option sets; criterion's own filter selects the rest.
 
 mod common;
@@ -20,7 +21,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{variant, Model, SHAPES, VARIANTS};
+use common::{timed_steps, variant, Model, SHAPES, VARIANTS};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn steps(c: &mut Criterion) {
@@ -36,8 +37,9 @@ fn steps(c: &mut Criterion) {
             let mut model = Model::new(shape, &hyper);
             group.throughput(Throughput::Elements(model.elements()));
             for (kernel, reference) in [("step_scalar", true), ("step_simd", false)] {
+                model.reset();
                 group.bench_function(BenchmarkId::new(kernel, size), |b| {
-                    b.iter(|| model.step(black_box(&hyper), reference));
+                    b.iter_custom(|iters| timed_steps(&mut model, black_box(&hyper), reference, iters));
                 });
             }
             black_box(&model.params);

@@ -4,6 +4,8 @@
 // Each benchmark binary uses a part of this module.
 #![allow(dead_code)]
 
+use std::time::{Duration, Instant};
+
 use adam_core::{AdamState, Hyperparameters};
 
 /// The parameter shapes of the benchmark: one tensor of each size, many small ones, an MLP.
@@ -68,12 +70,22 @@ impl Rng {
     }
 }
 
+/// Steps after which a benchmark puts a model back to its initial values and fresh state
+/// ([`Model::reset`], untimed). With a fixed gradient and weight decay, Adam reaches the exact
+/// fixed point where `grad + wd * p` is 0 in f32 after some 10^4 steps, and the moments then
+/// decay into subnormals, which slow the divider down: a regime of this synthetic problem, not of
+/// training. `bench/lib/measure.mjs` applies the same limit.
+pub const MAX_STEPS_PER_MODEL: u64 = 5_000;
+
 /// Parameters, gradients and states for one shape. For each parameter in order, its values are
 /// drawn first, then its gradient.
 pub struct Model {
     pub params: Vec<Vec<f32>>,
     pub grads: Vec<Vec<f32>>,
     pub states: Vec<AdamState>,
+    initial: Vec<Vec<f32>>,
+    /// Steps taken since the model was made or reset.
+    pub steps: u64,
 }
 
 impl Model {
@@ -85,7 +97,23 @@ impl Model {
             grads.push((0..n).map(|_| rng.grad()).collect());
         }
         let states = shape.iter().map(|&n| AdamState::zeros(n, hyper.amsgrad).expect("allocating state")).collect();
-        Model { params, grads, states }
+        Model { initial: params.clone(), params, grads, states, steps: 0 }
+    }
+
+    /// Back to the initial values and zero state, in the same buffers.
+    pub fn reset(&mut self) {
+        for (param, initial) in self.params.iter_mut().zip(&self.initial) {
+            param.copy_from_slice(initial);
+        }
+        for state in &mut self.states {
+            let old = std::mem::replace(state, AdamState::from_parts(0, Vec::new(), Vec::new(), None));
+            let zero = |mut buffer: Vec<f32>| {
+                buffer.fill(0.0);
+                buffer
+            };
+            *state = AdamState::from_parts(0, zero(old.exp_avg), zero(old.exp_avg_sq), old.max_exp_avg_sq.map(zero));
+        }
+        self.steps = 0;
     }
 
     pub fn elements(&self) -> u64 {
@@ -96,6 +124,7 @@ impl Model {
     /// per-step scalars, then the fast kernel ([`AdamState::step`]) or the scalar reference.
     #[inline(never)]
     pub fn step(&mut self, hyper: &Hyperparameters, reference: bool) {
+        self.steps += 1;
         for ((param, grad), state) in self.params.iter_mut().zip(&self.grads).zip(&mut self.states) {
             if reference {
                 state.step_reference(hyper, param, grad);
@@ -104,4 +133,25 @@ impl Model {
             }
         }
     }
+}
+
+/// `steps` timed steps of `model`, resetting it (untimed) whenever it reaches
+/// [`MAX_STEPS_PER_MODEL`]; returns the time the steps took.
+pub fn timed_steps(model: &mut Model, hyper: &Hyperparameters, reference: bool, steps: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = steps;
+    while left > 0 {
+        if model.steps >= MAX_STEPS_PER_MODEL {
+            model.reset();
+            model.step(hyper, reference); // untimed, as bench/lib/measure.mjs leaves a fresh model's first step
+        }
+        let n = left.min(MAX_STEPS_PER_MODEL - model.steps);
+        let start = Instant::now();
+        for _ in 0..n {
+            model.step(hyper, reference);
+        }
+        total += start.elapsed();
+        left -= n;
+    }
+    total
 }
