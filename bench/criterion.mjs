@@ -20,12 +20,12 @@ import { sig3, updateDocs } from './lib/report.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
 const BUILDS = [
-  { id: 'default', label: 'default target (x86-64, SSE2)', dir: 'target', rustflags: undefined },
-  { id: 'native-cpu', label: '-C target-cpu=native', dir: 'target/native-cpu', rustflags: '-C target-cpu=native' },
+  { id: 'default', label: 'default target', dir: 'target', rustflags: undefined },
+  { id: 'native-cpu', label: 'target-cpu=native', dir: 'target/native-cpu', rustflags: '-C target-cpu=native' },
 ];
 const KERNELS = [
-  { id: 'step_scalar', label: 'step_scalar (reference)' },
-  { id: 'step_simd', label: 'step_simd (4 lanes)' },
+  { id: 'step_scalar', label: 'step_scalar' },
+  { id: 'step_simd', label: 'step_simd' },
 ];
 const command = (build) =>
   `${build.rustflags ? `RUSTFLAGS="${build.rustflags}" ` : ''}${build.dir === 'target' ? '' : `CARGO_TARGET_DIR=${build.dir} `}cargo bench -p adam-core --bench step`;
@@ -94,15 +94,18 @@ console.log(`wrote ${out} (${results.length} benchmarks)`);
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const columns = BUILDS.flatMap((build) => KERNELS.map((kernel) => ({ build, kernel })));
 const lines = [
-  `Criterion medians, million elements per second (one Adam step of the whole shape through \`AdamState::step\` / \`step_reference\`; ` +
-    `sample size 20, 2 s per benchmark). Measured ${meta.measured[0].slice(0, 16).replace('T', ' ')} to ${meta.measured[1].slice(11, 16)} UTC ` +
+  'Criterion medians, million elements per second. `step_scalar`: the scalar reference (`AdamState::step_reference`); `step_simd`: the 4-lane kernel ' +
+    '(`AdamState::step`, SSE natively); each benchmark is one Adam step of the whole shape, per-step scalars included; ' +
+    'default target: x86-64 (SSE2); target-cpu=native: `RUSTFLAGS="-C target-cpu=native"`. ' +
+    `Sample size 20, 2 s per benchmark, no model past 5,000 steps (as in the JS run). ` +
+    `Measured ${meta.measured[0].slice(0, 16).replace('T', ' ')} to ${meta.measured[1].slice(11, 16)} UTC ` +
     `on the machine above; commands: ${meta.commands.map((c) => `\`${c}\``).join(' and ')}; collected by \`node bench/criterion.mjs\` ` +
     'into `bench/results/native.json`.',
 ];
 for (const variant of VARIANTS) {
   if (!results.some((r) => r.variant === variant.id)) continue;
   lines.push('', `**${variant.label}**`, '');
-  lines.push(row(['shape', ...columns.map((c) => `${c.kernel.label}, ${c.build.label}`)]));
+  lines.push(row(['shape', ...columns.map((c) => `\`${c.kernel.label}\`, ${c.build.label}`)]));
   lines.push(row(['---', ...columns.map(() => '---:')]));
   for (const benchCase of CASES) {
     const cells = columns.map(({ build, kernel }) => {

@@ -6,11 +6,12 @@
 //   node bench/run.mjs --case 1M --variant adam --impl lucid,tfjs-wasm --reps 9
 //
 // Options: --quick, --reps N, --case ids, --variant ids, --impl ids, --warmup-ms N, --batch-ms N,
-// --out file.json, --no-docs. A complete run (all cases, variants and contestants) writes
-// bench/results/latest.json and rewrites the measured sections of docs/benchmarks.md and
-// docs/benchmarks.svg; a partial or --quick run prints and writes its JSON to a temporary file.
+// --out file.json, --no-docs, --render file.json (rewrites the docs from a saved report, measuring
+// nothing). A complete run (all cases, variants and contestants) writes bench/results/latest.json
+// and rewrites the measured sections of docs/benchmarks.md and docs/benchmarks.svg; a partial or
+// --quick run prints and writes its JSON to a temporary file.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,8 +38,16 @@ const { values: args } = parseArgs({
     'batch-ms': { type: 'string' },
     out: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+
+// --render report.json: rewrite the docs from a saved complete report, measuring nothing.
+if (args.render !== undefined) {
+  const saved = JSON.parse(readFileSync(args.render, 'utf8'));
+  for (const file of updateDocs(saved, root)) console.log(`wrote ${file}`);
+  process.exit(0);
+}
 
 const pick = (all, ids, what) => {
   if (ids === undefined) return all;

@@ -16,7 +16,7 @@ const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toPrecision(2));
 
 /** The SVG text of the chart of `variantId` over `cases` (in that order). */
-export function barChart(report, variantId, cases) {
+export function barChart(report, variantId, cases, title) {
   const contestants = report.contestants.filter((c) => report.results.some((r) => r.variant === variantId && r.impl === c.id));
   const groups = cases
     .map((c) => ({ label: c.label, rows: report.results.filter((r) => r.case === c.id && r.variant === variantId) }))
@@ -38,7 +38,7 @@ export function barChart(report, variantId, cases) {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="18" font-size="14" font-weight="600">Adam step throughput, million elements per second (log scale, higher is better)</text>`,
+    `<text x="${left}" y="18" font-size="14" font-weight="600">${escape(title)}: million elements per second (log scale)</text>`,
   ];
   contestants.forEach((c, i) => {
     const lx = left + (i % 2) * 300;
@@ -48,7 +48,7 @@ export function barChart(report, variantId, cases) {
   });
   for (let v = lo; v <= hi * 1.0001; v *= 10) {
     out.push(`<line x1="${x(v)}" y1="${top - 6}" x2="${x(v)}" y2="${height - 24}" stroke="#dddddd"/>`);
-    out.push(`<text x="${x(v)}" y="${height - 10}" text-anchor="middle" fill="#555555">${fmt(v)}</text>`);
+    out.push(`<text x="${x(v)}" y="${height - 10}" text-anchor="middle" fill="#555555">${Math.round(v).toLocaleString('en-US')}</text>`);
   }
   groups.forEach((g, gi) => {
     const gy = top + gi * (groupHeight + groupGap);

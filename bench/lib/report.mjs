@@ -34,6 +34,18 @@ export function formatCase(benchCase, variant, rows, peers) {
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
 
+/** Column headers of the tables (docs/benchmarks.md describes each contestant). */
+const SHORT = {
+  lucid: 'lucid',
+  'lucid-scalar': 'lucid scalar build',
+  native: 'native',
+  'native-ceiling': 'native ceiling',
+  'js-textbook': 'JS textbook',
+  'js-torch-order': 'JS PyTorch order',
+  'tfjs-wasm': 'tfjs-wasm',
+  'tfjs-cpu': 'tfjs-cpu',
+};
+
 /** The cases of a report, in the order measured. */
 function casesOf(report) {
   const ids = [...new Set(report.results.map((r) => r.case))];
@@ -43,7 +55,7 @@ function casesOf(report) {
 /** Markdown table: one row per case, one column per contestant; `cell(result)` renders a result. */
 function table(report, variantId, cell) {
   const contestants = report.contestants.filter((c) => report.results.some((r) => r.variant === variantId && r.impl === c.id));
-  const lines = [row(['shape', ...contestants.map((c) => c.label)]), row(['---', ...contestants.map(() => '---:')])];
+  const lines = [row(['shape', ...contestants.map((c) => `\`${SHORT[c.id] ?? c.id}\``)]), row(['---', ...contestants.map(() => '---:')])];
   for (const benchCase of casesOf(report)) {
     const found = report.results.filter((r) => r.case === benchCase.id && r.variant === variantId);
     if (found.length === 0) continue;
@@ -124,7 +136,7 @@ export function updateDocs(report, root, extraSections = {}) {
   writeFileSync(md, text);
   if (report) {
     const svg = join(root, 'docs/benchmarks.svg');
-    writeFileSync(svg, barChart(report, VARIANTS[0].id, casesOf(report)));
+    writeFileSync(svg, barChart(report, VARIANTS[0].id, casesOf(report), 'One Adam step, default options'));
     written.push(svg);
   }
   return written;
