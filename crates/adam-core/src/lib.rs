@@ -32,5 +32,5 @@ pub mod kernel;
 mod state;
 
 pub use hyperparameters::{Hyperparameters, InvalidHyperparameter};
-pub use kernel::StepScalars;
+pub use kernel::{Kernel, ScalarMemo, StepScalars};
 pub use state::{try_zeros, AdamState, AllocError};

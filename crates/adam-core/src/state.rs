@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::kernel::{self, Moments, StepScalars};
+use crate::kernel::{self, Kernel, Moments, ScalarMemo};
 use crate::Hyperparameters;
 
 /// A buffer could not be allocated: the request and what it asked for.
@@ -92,30 +92,33 @@ impl AdamState {
     /// # Panics
     /// If `param`, `grad` and the state differ in length, or on allocation failure in the case above.
     pub fn step(&mut self, hyper: &Hyperparameters, param: &mut [f32], grad: &[f32]) {
-        self.step_with(hyper, param, grad, kernel::step_simd);
+        self.step_in_group(&mut ScalarMemo::new(hyper), param, grad, Kernel::Simd);
     }
 
     /// Like [`Self::step`] with the scalar reference kernel.
     pub fn step_reference(&mut self, hyper: &Hyperparameters, param: &mut [f32], grad: &[f32]) {
-        self.step_with(hyper, param, grad, kernel::step_scalar);
+        self.step_in_group(&mut ScalarMemo::new(hyper), param, grad, Kernel::Reference);
     }
 
-    fn step_with(
-        &mut self,
-        hyper: &Hyperparameters,
-        param: &mut [f32],
-        grad: &[f32],
-        kernel: fn(&mut [f32], &[f32], Moments<'_>, &StepScalars),
-    ) {
+    /// Like [`Self::step`], for one parameter of a group whose parameters share `memo` (and so
+    /// its hyperparameters and, for those at the same step count, one computation of the scalars).
+    ///
+    /// # Panics
+    /// As [`Self::step`].
+    pub fn step_in_group(&mut self, memo: &mut ScalarMemo<'_>, param: &mut [f32], grad: &[f32], kernel: Kernel) {
+        let hyper = memo.hyperparameters();
         self.prepare(hyper.amsgrad).expect("allocating max_exp_avg_sq");
         self.step += 1;
-        let scalars = StepScalars::new(hyper, self.step);
+        let scalars = memo.get(self.step);
         let moments = Moments {
             exp_avg: &mut self.exp_avg,
             exp_avg_sq: &mut self.exp_avg_sq,
             // A state that once had AMSGrad keeps its buffer, but only uses it while AMSGrad is on.
             max_exp_avg_sq: if hyper.amsgrad { self.max_exp_avg_sq.as_deref_mut() } else { None },
         };
-        kernel(param, grad, moments, &scalars);
+        match kernel {
+            Kernel::Simd => kernel::step_simd(param, grad, moments, &scalars),
+            Kernel::Reference => kernel::step_scalar(param, grad, moments, &scalars),
+        }
     }
 }
