@@ -18,6 +18,8 @@ const HYPER_STRIDE = 8;
 
 /** What `RawAdam.step` returns when every parameter stepped (crates/adam-wasm/src/adam.rs). */
 const STEPPED = -1;
+/** What `RawAdam.step` returns when it failed, changing nothing; `throwLastError()` says why. */
+const STEP_FAILED = -2;
 
 type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
@@ -131,11 +133,14 @@ export class Adam {
     const result = closure?.();
     this.#assertParamsLive(where);
     this.#writeHyperparameters(where);
-    let outcome: number;
-    try {
-      outcome = raw.step(this.#skipNonFinite);
-    } catch (error) {
-      throw this.#allocationError(where, raw, 'its optimizer state', error);
+    // A plain number comes back (an exception object only on failure): the step allocates nothing.
+    const outcome = raw.step(this.#skipNonFinite);
+    if (outcome === STEP_FAILED) {
+      try {
+        raw.throwLastError();
+      } catch (error) {
+        throw this.#allocationError(where, raw, 'its optimizer state', error);
+      }
     }
     this.#lastStepSkipped = outcome !== STEPPED;
     if (outcome !== STEPPED) {

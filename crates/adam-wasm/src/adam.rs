@@ -5,7 +5,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use adam_core::kernel::finite::all_finite;
-use adam_core::{AdamState, Hyperparameters, InvalidHyperparameter};
+use adam_core::{AdamState, Hyperparameters, InvalidHyperparameter, Kernel, ScalarMemo};
 use wasm_bindgen::prelude::*;
 
 use crate::memory::{ensure_headroom, js_error, try_buffer, OutOfMemory};
@@ -18,6 +18,12 @@ pub const HYPER_STRIDE: usize = 8;
 /// What [`RawAdam::step`] returns when every parameter stepped (otherwise: the index of the
 /// first parameter whose gradient is not finite, when the guard is on).
 pub const STEPPED: i32 = -1;
+
+/// What [`RawAdam::step`] returns when it failed and changed nothing;
+/// [`RawAdam::throw_last_error`] then throws the reason. A plain number rather than a `Result`,
+/// because wasm-bindgen hands a `Result<i32, _>` to JavaScript as a fresh array on every call,
+/// and a step must allocate nothing.
+pub const STEP_FAILED: i32 = -2;
 
 struct Slot {
     param: Rc<RefCell<ParamBuffers>>,
@@ -83,7 +89,9 @@ pub struct RawAdam {
     staged: Vec<Option<AdamState>>,
     /// The parameter whose state the last failed step or staging could not allocate.
     failed_param: Option<usize>,
-    use_reference_kernel: bool,
+    /// Why the last step returned [`STEP_FAILED`].
+    last_error: Option<StepError>,
+    kernel: Kernel,
 }
 
 fn bookkeeping(error: OutOfMemory) -> StepError {
@@ -102,7 +110,8 @@ impl RawAdam {
             pending: Vec::new(),
             staged: Vec::new(),
             failed_param: None,
-            use_reference_kernel: false,
+            last_error: None,
+            kernel: Kernel::Simd,
         }
     }
 
@@ -135,7 +144,7 @@ impl RawAdam {
     /// Steps with the scalar reference kernel instead of the SIMD one (for tests and benchmarks).
     #[wasm_bindgen(js_name = setReferenceKernel)]
     pub fn set_reference_kernel(&mut self, on: bool) {
-        self.use_reference_kernel = on;
+        self.kernel = if on { Kernel::Reference } else { Kernel::Simd };
     }
 
     /// One Adam step of every parameter that has a gradient, in every group.
@@ -145,18 +154,31 @@ impl RawAdam {
     /// Otherwise returns [`STEPPED`].
     ///
     /// Either every parameter steps or, on error (a disposed parameter, an invalid row in the
-    /// hyperparameter table, memory exhausted while creating state), nothing changes at all; an
+    /// hyperparameter table, memory exhausted while creating state), nothing changes at all and
+    /// it returns [`STEP_FAILED`]: [`Self::throw_last_error`] throws the reason, and an
     /// out-of-memory error sets [`Self::failed_param`].
-    pub fn step(&mut self, skip_non_finite: bool) -> Result<i32, JsError> {
+    pub fn step(&mut self, skip_non_finite: bool) -> i32 {
         match self.try_step(skip_non_finite) {
-            Ok(None) => Ok(STEPPED),
-            Ok(Some(param)) => Ok(param as i32),
+            Ok(None) => STEPPED,
+            Ok(Some(param)) => param as i32,
             Err(error) => {
                 if let StepError::OutOfMemory { param, .. } = error {
                     self.failed_param = Some(param);
                 }
-                Err(js_error(format_args!("{error}")))
+                self.last_error = Some(error);
+                STEP_FAILED
             }
+        }
+    }
+
+    /// Throws (and forgets) why the last [`Self::step`] returned [`STEP_FAILED`]; does nothing if
+    /// it did not. The message is formatted without allocating in Rust, so that it can report
+    /// exhausted memory.
+    #[wasm_bindgen(js_name = throwLastError)]
+    pub fn throw_last_error(&mut self) -> Result<(), JsError> {
+        match self.last_error.take() {
+            Some(error) => Err(js_error(format_args!("{error}"))),
+            None => Ok(()),
         }
     }
 
@@ -322,17 +344,14 @@ impl RawAdam {
         // Phase 2: the update itself, which cannot fail.
         for group in 0..self.group_ends.len() {
             let hyper = self.hyperparameters(group).expect("validated in phase 1");
+            let mut memo = ScalarMemo::new(&hyper);
             for slot_index in self.group_range(group) {
                 let slot = &mut self.slots[slot_index];
                 let buffers = &mut *slot.param.borrow_mut();
                 let Some(state) = slot.state.as_mut().filter(|_| buffers.has_grad) else {
                     continue;
                 };
-                if self.use_reference_kernel {
-                    state.step_reference(&hyper, &mut buffers.data, &buffers.grad);
-                } else {
-                    state.step(&hyper, &mut buffers.data, &buffers.grad);
-                }
+                state.step_in_group(&mut memo, &mut buffers.data, &buffers.grad, self.kernel);
             }
         }
         Ok(None)
