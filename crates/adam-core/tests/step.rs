@@ -178,3 +178,35 @@ fn kernels_reject_mismatched_lengths() {
     assert!(result.is_err());
     let _ = step_scalar; // both entry points are public API
 }
+
+#[test]
+fn skipping_the_division_by_an_exact_one_late_in_training_changes_no_bit() {
+    // Once sqrt(1 - beta2^step) rounds to 1.0 in f32, the 4-lane kernel skips that division.
+    // Find where that happens for beta2 = 0.999, and step both kernels across it.
+    let hyper = Hyperparameters::default();
+    let first_one = (1..100_000u64).find(|&t| StepScalars::new(&hyper, t).bias_correction2_sqrt == 1.0).unwrap();
+    assert!((16_000..17_000).contains(&first_one), "threshold at step {first_one}");
+    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+    let variants = [
+        hyper,
+        Hyperparameters { weight_decay: 1e-2, maximize: true, ..hyper },
+        Hyperparameters { amsgrad: true, betas: (0.3, 0.999), ..hyper },
+    ];
+    for variant in variants {
+        for len in [3, 4, 37, 1000] {
+            let init = rng.values(len);
+            let (mut p_simd, mut p_ref) = (init.clone(), init);
+            let moments = |rng: &mut Rng| rng.values(len).into_iter().map(f32::abs).collect::<Vec<f32>>();
+            let max = variant.amsgrad.then(|| moments(&mut rng));
+            let mut s_simd = AdamState::from_parts(first_one - 5, rng.values(len), moments(&mut rng), max);
+            let mut s_ref = s_simd.clone();
+            for _ in 0..10 {
+                let grad = rng.values(len);
+                s_simd.step(&variant, &mut p_simd, &grad);
+                s_ref.step_reference(&variant, &mut p_ref, &grad);
+                assert_eq!(bits(&p_simd), bits(&p_ref), "param at step {}, len {len}, {variant:?}", s_simd.step_count());
+                assert_eq!(bits(&s_simd.exp_avg_sq), bits(&s_ref.exp_avg_sq));
+            }
+        }
+    }
+}

@@ -136,6 +136,9 @@ struct Splat<L> {
     has_weight_decay: bool,
     maximize: bool,
     small_exp_avg_weight: bool,
+    /// `sqrt(bias_correction2)` rounded to exactly 1.0 (late in training, e.g. from step 16,628
+    /// with beta2 = 0.999): dividing by it changes no bit, so the 4-lane loop skips the division.
+    bias_correction2_sqrt_is_one: bool,
 }
 
 impl<L: Lanes> Splat<L> {
@@ -155,6 +158,7 @@ impl<L: Lanes> Splat<L> {
             maximize: s.maximize,
             // torch.lerp switches formula at |weight| < 0.5 to stay exact at both ends.
             small_exp_avg_weight: s.exp_avg_weight.abs() < 0.5,
+            bias_correction2_sqrt_is_one: s.bias_correction2_sqrt == 1.0,
         }
     }
 }
@@ -187,9 +191,13 @@ fn moments<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL
 }
 
 /// The new parameter from the first moment and the (possibly AMSGrad-maxed) second moment.
+///
+/// `DIVIDE_BC2` false skips `/ sqrt(bias_correction2)`, for when that divisor is exactly 1.0:
+/// IEEE division by 1 returns its operand unchanged (zeros, subnormals and infinities included),
+/// so the result is the same bits, and the loop, bound by the divide unit, runs ~1.4x faster.
 #[inline(always)]
-fn update<L: Lanes>(s: &Splat<L>, p: L, exp_avg: L, v: L) -> L {
-    let denom = v.sqrt() / s.bias_correction2_sqrt + s.eps;
+fn update<L: Lanes, const DIVIDE_BC2: bool>(s: &Splat<L>, p: L, exp_avg: L, v: L) -> L {
+    let denom = if DIVIDE_BC2 { v.sqrt() / s.bias_correction2_sqrt } else { v.sqrt() } + s.eps;
     p + s.neg_step_size * exp_avg / denom
 }
 
@@ -207,7 +215,13 @@ struct Ptrs {
 /// # Safety
 /// Every pointer of `ptrs` must be valid for reading and writing `body` floats.
 #[inline(always)]
-unsafe fn body_loop<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
+unsafe fn body_loop<
+    L: Lanes,
+    const MAXIMIZE: bool,
+    const WEIGHT_DECAY: bool,
+    const SMALL_WEIGHT: bool,
+    const DIVIDE_BC2: bool,
+>(
     s: &Splat<L>,
     ptrs: &Ptrs,
     body: usize,
@@ -228,7 +242,7 @@ unsafe fn body_loop<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, co
                         L::load(exp_avg.add(i)),
                         L::load(exp_avg_sq.add(i)),
                     );
-                    update(s, p, m, v).store(param.add(i));
+                    update::<L, DIVIDE_BC2>(s, p, m, v).store(param.add(i));
                     m.store(exp_avg.add(i));
                     v.store(exp_avg_sq.add(i));
                 }
@@ -249,13 +263,34 @@ unsafe fn body_loop<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, co
                         L::load(exp_avg_sq.add(i)),
                     );
                     let vmax = L::load(max.add(i)).torch_maximum(v);
-                    update(s, p, m, vmax).store(param.add(i));
+                    update::<L, DIVIDE_BC2>(s, p, m, vmax).store(param.add(i));
                     m.store(exp_avg.add(i));
                     v.store(exp_avg_sq.add(i));
                     vmax.store(max.add(i));
                 }
                 i += L::WIDTH;
             }
+        }
+    }
+}
+
+/// [`body_loop`] with or without the division by `sqrt(bias_correction2)`. The scalar reference
+/// (`L::WIDTH == 1`) always divides: it stays the literal formula, the oracle of the shortcut.
+///
+/// # Safety
+/// As [`body_loop`].
+#[inline(always)]
+unsafe fn body_loop_for_bc2<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
+    s: &Splat<L>,
+    ptrs: &Ptrs,
+    body: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if L::WIDTH > 1 && s.bias_correction2_sqrt_is_one {
+            body_loop::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT, false>(s, ptrs, body)
+        } else {
+            body_loop::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT, true>(s, ptrs, body)
         }
     }
 }
@@ -281,14 +316,14 @@ fn step_lanes<L: Lanes>(param: &mut [f32], grad: &[f32], moments_of: Moments<'_>
     // SAFETY: every buffer was asserted to hold n >= body floats.
     unsafe {
         match (s.maximize, s.has_weight_decay, s.small_exp_avg_weight) {
-            (false, false, false) => body_loop::<L, false, false, false>(&s, &ptrs, body),
-            (false, false, true) => body_loop::<L, false, false, true>(&s, &ptrs, body),
-            (false, true, false) => body_loop::<L, false, true, false>(&s, &ptrs, body),
-            (false, true, true) => body_loop::<L, false, true, true>(&s, &ptrs, body),
-            (true, false, false) => body_loop::<L, true, false, false>(&s, &ptrs, body),
-            (true, false, true) => body_loop::<L, true, false, true>(&s, &ptrs, body),
-            (true, true, false) => body_loop::<L, true, true, false>(&s, &ptrs, body),
-            (true, true, true) => body_loop::<L, true, true, true>(&s, &ptrs, body),
+            (false, false, false) => body_loop_for_bc2::<L, false, false, false>(&s, &ptrs, body),
+            (false, false, true) => body_loop_for_bc2::<L, false, false, true>(&s, &ptrs, body),
+            (false, true, false) => body_loop_for_bc2::<L, false, true, false>(&s, &ptrs, body),
+            (false, true, true) => body_loop_for_bc2::<L, false, true, true>(&s, &ptrs, body),
+            (true, false, false) => body_loop_for_bc2::<L, true, false, false>(&s, &ptrs, body),
+            (true, false, true) => body_loop_for_bc2::<L, true, false, true>(&s, &ptrs, body),
+            (true, true, false) => body_loop_for_bc2::<L, true, true, false>(&s, &ptrs, body),
+            (true, true, true) => body_loop_for_bc2::<L, true, true, true>(&s, &ptrs, body),
         }
     }
     if L::WIDTH > 1 && body < n {
