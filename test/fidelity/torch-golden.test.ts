@@ -27,20 +27,13 @@
 //   npx vitest run test/fidelity/torch-golden.test.ts      (after `npm run build`)
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, Adam, Parameter } from 'lucid-optim';
+import { init, Adam, Parameter, type SavedParamGroup } from 'lucid-optim';
 import { fma32, nextFloat32, ulpOf, ulpsBetween } from '../reference/float32.mjs';
 
 beforeAll(() => init());
 
-interface FixtureGroup {
-  params: number[];
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-  maximize: boolean;
-}
+/** A fixture's group is a saved param group, as `stateDict().paramGroups[i]`. */
+type FixtureGroup = SavedParamGroup;
 interface FixtureState {
   step: number;
   expAvg: number[];

@@ -2,6 +2,7 @@
 // reference side by side. Shared by test/fidelity/trajectory.test.ts and scripts/fidelity.mjs so the
 // suite and the ulp report measure exactly the same runs. Test-only.
 
+import { seededRandom as mulberry32 } from '../../examples/model.mjs';
 import { ReferenceAdam } from './adam-reference.mjs';
 
 /** Parameter lengths of every problem: 1 and 7 and 33 leave a scalar tail after the 4-lane body. */
@@ -11,17 +12,8 @@ export const STEPS = 1000;
 /** Steps after which runs are compared (the last one included). */
 export const CHECKPOINTS = Object.freeze([1, 2, 10, 100, 500, 1000]);
 
-/** mulberry32: a small, fast, well-mixed 32-bit generator; returns floats in [0, 1). */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (floats in [0, 1)): the demos' seeded generator, shared so it exists once. */
+export { mulberry32 };
 
 /** FNV-1a of a string: a stable seed per case name. */
 export function seedOf(name) {

@@ -18,7 +18,7 @@
 // FUZZ_SEED reproduces a run; failures print the seed and the shrunk command list.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, init, memoryStats, Parameter, type StateDict } from 'lucid-optim';
+import { Adam, init, memoryStats, Parameter, type Hyperparameters, type StateDict } from 'lucid-optim';
 import { ReferenceAdam } from '../reference/adam-reference.mjs';
 
 beforeAll(() => init());
@@ -26,14 +26,7 @@ beforeAll(() => init());
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-interface Hyper {
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-  maximize: boolean;
-}
+type Hyper = Hyperparameters;
 
 /** One parameter as the model sees it. */
 interface ModelParam {
