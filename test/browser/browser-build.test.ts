@@ -123,6 +123,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Vite's dev server on a free loopback port for project `dir`, with the given pre-bundling. */
+async function viteDevServer(dir: string, optimizeDeps: { include?: string[]; exclude?: string[] }): Promise<Site> {
+  const server = await createViteServer({
+    root: dir,
+    configFile: false,
+    logLevel: 'silent',
+    cacheDir: join(dir, '.vite'),
+    server: { host: '127.0.0.1', port: await freePort(), hmr: false },
+    optimizeDeps,
+  });
+  await server.listen();
+  return { url: server.resolvedUrls!.local[0], close: () => server.close() };
+}
+
 /** A Vite project using lucid-optim as an installed dependency: package.json + dist/, as npm would. */
 function viteProject(name: string): string {
   const dir = join(work, name);
@@ -164,20 +178,8 @@ const sites: Record<string, { start: () => Promise<Site>; wasmPath: RegExp; miss
     missingWasm: /failed to fetch Wasm: 404/,
   },
   "Vite's dev server, with optimizeDeps.exclude: ['lucid-optim']": {
-    start: async () => {
-      const dir = viteProject('vite-dev');
-      const server = await createViteServer({
-        root: dir,
-        configFile: false,
-        logLevel: 'silent',
-        cacheDir: join(dir, '.vite'),
-        server: { host: '127.0.0.1', port: await freePort(), hmr: false },
-        // Pre-bundling would move the glue to .vite/deps/, away from the .wasm beside it.
-        optimizeDeps: { exclude: ['lucid-optim'] },
-      });
-      await server.listen();
-      return { url: server.resolvedUrls!.local[0], close: () => server.close() };
-    },
+    // Pre-bundling would move the glue to .vite/deps/, away from the .wasm beside it.
+    start: () => viteDevServer(viteProject('vite-dev'), { exclude: ['lucid-optim'] }),
     wasmPath: /^\/node_modules\/lucid-optim\/dist\/lucid_optim_bg\.wasm$/,
     // The dev server answers unknown paths with index.html, which then fails to compile.
     missingWasm: /./,
@@ -253,18 +255,10 @@ test("without optimizeDeps.exclude, Vite's dev server gets a clear error from in
     join(dir, 'main.js'),
     "import { init } from 'lucid-optim';\nwindow.report = init().then(() => ({ threw: false }), (e) => ({ threw: true, name: e.name, message: e.message }));\n",
   );
-  const server = await createViteServer({
-    root: dir,
-    configFile: false,
-    logLevel: 'silent',
-    cacheDir: join(dir, '.vite'),
-    server: { host: '127.0.0.1', port: await freePort(), hmr: false },
-    optimizeDeps: { include: ['lucid-optim'] },
-  });
-  await server.listen();
+  const server = await viteDevServer(dir, { include: ['lucid-optim'] });
   const page = await browser.newPage();
   try {
-    await page.goto(server.resolvedUrls!.local[0]);
+    await page.goto(server.url);
     await page.waitForFunction(() => (window as { report?: unknown }).report !== undefined);
     const report = (await page.evaluate(() => (window as unknown as { report: Promise<Outcome> }).report)) as Outcome;
     expect(report).toMatchObject({ threw: true, message: expect.stringMatching(/answered with an HTML page.*optimizeDeps: \{ exclude: \['lucid-optim'\] \}/) });
