@@ -32,26 +32,25 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 /// The system allocator (dlmalloc in WebAssembly), counting live bytes and allocations.
 pub struct CountingAllocator;
 
+/// Counts a fresh allocation (if it succeeded) and passes the pointer through.
+fn counted(ptr: *mut u8, layout: Layout) -> *mut u8 {
+    if !ptr.is_null() {
+        ALLOCATED_BYTES.fetch_add(layout.size(), Relaxed);
+        ALLOCATIONS.fetch_add(1, Relaxed);
+    }
+    ptr
+}
+
 // SAFETY: every method forwards to `System` unchanged; the counters are only bookkeeping.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            ALLOCATED_BYTES.fetch_add(layout.size(), Relaxed);
-            ALLOCATIONS.fetch_add(1, Relaxed);
-        }
-        ptr
+        counted(unsafe { System.alloc(layout) }, layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            ALLOCATED_BYTES.fetch_add(layout.size(), Relaxed);
-            ALLOCATIONS.fetch_add(1, Relaxed);
-        }
-        ptr
+        counted(unsafe { System.alloc_zeroed(layout) }, layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
