@@ -26,7 +26,7 @@ RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/adam-wasm" --releas
   --out-dir "$out" --out-name lucid_optim --no-pack >&2
 
 # wasm-opt from npm's binaryen (wasm-pack's own would download it). -O3 keeps simd128 enabled.
-"$root/node_modules/.bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+"$root/node_modules/.bin/wasm-opt" -O3 --strip-producers --strip-target-features --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/lucid_optim_bg.wasm" -o "$out/lucid_optim_bg.wasm"
 rm -f "$out/.gitignore" "$out/package.json" "$out/README.md"

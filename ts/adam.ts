@@ -1,25 +1,44 @@
-import { checkBoolean, copyIfIn, describe, typeError, rangeError } from './errors.js';
+import { describe, typeError, rangeError } from './errors.js';
 import {
   DEFAULTS,
   collectParams,
+  hyperparameterError,
   resolveHyperparameters,
-  type AdamOptions,
+  type GroupOptions,
   type Hyperparameters,
-  type NonFiniteEvent,
   type ParamGroup,
   type ParamGroupInput,
 } from './param-group.js';
 import { Parameter } from './parameter.js';
 import { checkStateDict, type ParamState, type StateDict } from './state-dict.js';
-import { RawAdam, outOfMemoryMessage, wasmMemory } from './wasm.js';
+import { checkBoolean } from './validate.js';
+import { ErrorKind, HyperField, RawAdam, StateBuffer, StepOutcome, copyIfIn, outOfMemoryMessage, rustError, wasmLimits, wasmMemory, type RustError } from './wasm.js';
 
-/** f64 slots per group in the WebAssembly hyperparameter table (crates/adam-wasm/src/adam.rs). */
-const HYPER_STRIDE = 8;
+/** What {@link AdamOptions.onNonFinite} receives when the guard skips a step. */
+export interface NonFiniteEvent {
+  /** The first parameter (in group order) whose gradient holds a NaN or an infinity. */
+  param: Parameter;
+  /** Its index across groups, as in `stateDict().state`. */
+  index: number;
+  /** Steps skipped so far by this optimizer, this one included ({@link Adam.skippedSteps}). */
+  skippedSteps: number;
+}
 
-/** What `RawAdam.step` returns when every parameter stepped (crates/adam-wasm/src/adam.rs). */
-const STEPPED = -1;
-/** What `RawAdam.step` returns when it failed, changing nothing; `throwLastError()` says why. */
-const STEP_FAILED = -2;
+/**
+ * Adam's options: defaults for every group's hyperparameters, and two options of the optimizer
+ * as a whole (not per group): the non-finite gradient guard.
+ */
+export interface AdamOptions extends GroupOptions {
+  /**
+   * Check every gradient before each step and, if any holds a NaN or an infinity, skip the
+   * whole step, changing nothing (as PyTorch's AMP `GradScaler.step` skips `optimizer.step()`
+   * when it finds infs or NaNs). Default `false`: like `torch.optim.Adam`, non-finite gradients
+   * then flow into the weights and the moments. See {@link Adam.skipNonFinite}.
+   */
+  skipNonFinite?: boolean;
+  /** Called after each step the guard skipped; requires `skipNonFinite: true`. */
+  onNonFinite?: (event: NonFiniteEvent) => void;
+}
 
 type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
@@ -53,6 +72,7 @@ export class Adam {
   #groupSizes: number[] = [];
   #hyperTable: Float64Array | undefined;
   #hyperPtr = 0;
+  #rowLen: number;
   #skipNonFinite = false;
   #onNonFinite: NonFiniteCallback | undefined;
   #skippedSteps = 0;
@@ -64,7 +84,7 @@ export class Adam {
    */
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput>, options: AdamOptions = {}) {
     const where = 'Adam';
-    wasmMemory(where);
+    this.#rowLen = wasmLimits(where).hyperRowLen;
     const { groupOptions, skipNonFinite, onNonFinite } = splitOptions(where, options);
     this.defaults = Object.freeze(resolveHyperparameters(where, '', groupOptions, DEFAULTS, false));
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
@@ -104,7 +124,8 @@ export class Adam {
   addParamGroup(group: ParamGroupInput): void {
     const where = 'Adam.addParamGroup';
     this.#live(where);
-    this.#add(where, this.#checkGroup(where, 'group', group, new Set(this.#params), false));
+    const checked = this.#checkGroup(where, 'group', group, new Set(this.#params), false);
+    this.#add(where, checked); // checks again that reading the group did not dispose the optimizer
   }
 
   /** Clears (default) or zero-fills every parameter's gradient; see {@link Parameter.zeroGrad}. */
@@ -128,24 +149,24 @@ export class Adam {
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const where = 'Adam.step';
-    const raw = this.#live(where);
+    this.#live(where);
     if (closure !== undefined && typeof closure !== 'function') throw typeError(where, 'closure', 'a function', closure);
     const result = closure?.();
+    // The closure may have disposed the optimizer or a parameter: check again, after it.
+    this.#live(where);
     this.#assertParamsLive(where);
     this.#writeHyperparameters(where);
-    // A plain number comes back (an exception object only on failure): the step allocates nothing.
+    // Reading the groups may have run code (a getter) that disposed the optimizer; a disposed
+    // parameter Rust refuses itself.
+    const raw = this.#live(where);
+    // A plain number comes back (an error object only on failure): the step allocates nothing.
     const outcome = raw.step(this.#skipNonFinite);
-    if (outcome === STEP_FAILED) {
-      try {
-        raw.throwLastError();
-      } catch (error) {
-        throw this.#allocationError(where, raw, 'its optimizer state', error);
-      }
-    }
-    this.#lastStepSkipped = outcome !== STEPPED;
-    if (outcome !== STEPPED) {
+    if (outcome === StepOutcome.Failed) throw this.#stepError(where, rustError(raw.takeError()));
+    this.#lastStepSkipped = outcome === StepOutcome.Skipped;
+    if (outcome === StepOutcome.Skipped) {
       this.#skippedSteps++;
-      this.#onNonFinite?.({ param: this.#params[outcome], index: outcome, skippedSteps: this.#skippedSteps });
+      const index = raw.skippedParam!;
+      this.#onNonFinite?.({ param: this.#params[index], index, skippedSteps: this.#skippedSteps });
     }
     return result;
   }
@@ -195,30 +216,33 @@ export class Adam {
    * parameter's last step: the buffer its next step starts from), so the result always loads back.
    */
   stateDict(): StateDict {
-    const raw = this.#live('Adam.stateDict');
-    const memory = wasmMemory('Adam.stateDict');
-    const state: Record<number, ParamState> = {};
-    let index = 0;
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        const i = index++;
-        const step = raw.stateStep(i);
-        if (step === undefined) continue;
-        const copy = (ptr: number) => new Float32Array(memory.buffer, ptr, p.length).slice();
-        const entry: ParamState = { step, expAvg: copy(raw.expAvgPtr(i)), expAvgSq: copy(raw.expAvgSqPtr(i)) };
-        const maxPtr = raw.maxExpAvgSqPtr(i);
-        if (maxPtr !== 0) entry.maxExpAvgSq = copy(maxPtr);
-        // AMSGrad switched on since this parameter's last step: its buffer is created, as zeros, at
-        // the next step. Save those zeros, so that the dict is complete and loads back.
-        else if (group.amsgrad === true) entry.maxExpAvgSq = new Float32Array(p.length);
-        state[i] = entry;
-      }
-    }
+    const where = 'Adam.stateDict';
+    this.#live(where);
+    // Copy the groups first: reading them may run code (a getter) that disposes the optimizer.
     let next = 0;
     const paramGroups = this.paramGroups.map((group) => {
       const { params, ...rest } = group;
       return { ...rest, betas: [group.betas[0], group.betas[1]] as [number, number], params: params.map(() => next++) };
     });
+    const raw = this.#live(where);
+    const memory = wasmMemory(where);
+    const state: Record<number, ParamState> = {};
+    let index = 0;
+    for (const [g, group] of this.paramGroups.entries()) {
+      for (const p of group.params) {
+        const i = index++;
+        const step = raw.stateStep(i);
+        if (step === undefined) continue;
+        const copy = (ptr: number) => new Float32Array(memory.buffer, ptr, p.length).slice();
+        const entry: ParamState = { step, expAvg: copy(raw.statePtr(i, StateBuffer.ExpAvg)), expAvgSq: copy(raw.statePtr(i, StateBuffer.ExpAvgSq)) };
+        const maxPtr = raw.statePtr(i, StateBuffer.MaxExpAvgSq);
+        if (maxPtr !== 0) entry.maxExpAvgSq = copy(maxPtr);
+        // AMSGrad switched on since this parameter's last step: its buffer is created, as zeros, at
+        // the next step. Save those zeros, so that the dict is complete and loads back.
+        else if (paramGroups[g].amsgrad === true) entry.maxExpAvgSq = new Float32Array(p.length);
+        state[i] = entry;
+      }
+    }
     return { state, paramGroups };
   }
 
@@ -231,9 +255,12 @@ export class Adam {
    */
   loadStateDict(stateDict: StateDict): void {
     const where = 'Adam.loadStateDict';
-    const raw = this.#live(where);
+    this.#live(where);
     this.#assertParamsLive(where);
     const checked = checkStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
+    // Reading the dict may have run code (getters) that disposed the optimizer or a parameter.
+    const raw = this.#live(where);
+    this.#assertParamsLive(where);
     const memory = wasmMemory(where);
     // Staging allocates, which may grow memory and detach buffers that are views into it.
     for (const s of checked.states) {
@@ -246,11 +273,11 @@ export class Adam {
       for (const s of checked.states) raw.stageState(s.index, s.step, s.maxExpAvgSq !== undefined);
     } catch (error) {
       raw.discardStaged();
-      throw this.#allocationError(where, raw, 'the loaded state', error);
+      throw this.#rustError(where, rustError(error), 'the loaded state');
     }
     // Allocation is over: memory cannot grow while copying, so the views stay valid.
     for (const s of checked.states) {
-      const [expAvg, expAvgSq, maxExpAvgSq] = raw.stagedPtrs(s.index);
+      const [expAvg, expAvgSq, maxExpAvgSq] = [StateBuffer.ExpAvg, StateBuffer.ExpAvgSq, StateBuffer.MaxExpAvgSq].map((b) => raw.stagedPtr(s.index, b));
       const length = this.#params[s.index].length;
       new Float32Array(memory.buffer, expAvg, length).set(s.expAvg);
       new Float32Array(memory.buffer, expAvgSq, length).set(s.expAvgSq);
@@ -301,12 +328,33 @@ export class Adam {
     }
   }
 
-  /** The error for a failed allocation inside WebAssembly, naming the parameter if there is one. */
-  #allocationError(where: string, raw: RawAdam, what: string, error: unknown): Error {
-    const index = raw.failedParam;
+  /** The error for a failed step: Rust says what kind, and which group, field or parameter. */
+  #stepError(where: string, error: RustError): Error {
+    if (error.kind === ErrorKind.Hyperparameter) {
+      return hyperparameterError(where, `paramGroups[${error.group!}].`, error.field!, error.rule!, error.value);
+    }
+    return this.#rustError(where, error, 'its optimizer state');
+  }
+
+  /** The error for a failure inside WebAssembly concerning a parameter (or bookkeeping). */
+  #rustError(where: string, error: RustError, what: string): Error {
+    const index = error.param;
     const p = index === undefined ? undefined : this.#params[index];
-    const subject = p === undefined ? 'bookkeeping' : `${what} for parameter ${index} (${p.label}, ${p.length} elements)`;
-    return new RangeError(`${where}: cannot allocate ${subject}: ${outOfMemoryMessage(error)}`);
+    const subject = p === undefined ? 'bookkeeping' : `parameter ${index} (${p.label}`;
+    switch (error.kind) {
+      case ErrorKind.Disposed:
+        return new TypeError(`${where}: ${subject}) was disposed`);
+      case ErrorKind.StepLimit: {
+        const max = wasmLimits(where).maxStep;
+        return new RangeError(`${where}: ${subject}) has taken ${describe(error.value)} steps, the most a state can count (${max}, 2^53 - 1); nothing was changed`);
+      }
+      case ErrorKind.OutOfMemory: {
+        const allocation = p === undefined ? subject : `${what} for ${subject}, ${p.length} elements)`;
+        return new RangeError(`${where}: cannot allocate ${allocation}: ${outOfMemoryMessage(error)}`);
+      }
+      default:
+        return new Error(`${where}: unexpected error from WebAssembly (kind ${error.kind}, value ${error.value})`);
+    }
   }
 
   #checkGroup(where: string, field: string, input: unknown, taken: ReadonlySet<Parameter>, plain: boolean): ParamGroup {
@@ -320,11 +368,14 @@ export class Adam {
   }
 
   #add(where: string, group: ParamGroup): void {
-    const raw = this.#raw!;
+    const raw = this.#live(where);
+    for (const [i, p] of group.params.entries()) {
+      if (p.disposed) throw new TypeError(`${where}: params[${i}] (${p.label}) was disposed`);
+    }
     try {
       raw.addGroup(group.params.length);
     } catch (error) {
-      throw new RangeError(`${where}: cannot add a group: ${outOfMemoryMessage(error)}`);
+      throw new RangeError(`${where}: cannot add a group: ${outOfMemoryMessage(rustError(error))}`);
     }
     // addGroup made room for every parameter: addParam cannot fail now.
     for (const p of group.params) raw.addParam(p.raw);
@@ -335,29 +386,59 @@ export class Adam {
     this.#groupSizes.push(group.params.length);
   }
 
-  /** Validates every group, then writes their hyperparameters into WebAssembly memory. */
+  /**
+   * Writes every group's hyperparameters into the table in WebAssembly memory, checking their
+   * JavaScript types on the way (their ranges are checked by Rust, in the step). One read of each
+   * property per group and step: this runs at every step, for every group.
+   */
   #writeHyperparameters(where: string): void {
     const groups = this.paramGroups;
-    for (let g = 0; g < groups.length; g++) {
-      // The full check builds strings and objects: run it only to explain a failure.
-      if (!isValid(groups[g])) resolveHyperparameters(where, `paramGroups[${g}].`, groups[g], null, true);
-    }
     const memory = wasmMemory(where);
+    const stride = this.#rowLen;
     if (this.#hyperTable?.buffer !== memory.buffer) {
-      this.#hyperTable = new Float64Array(memory.buffer, this.#hyperPtr, groups.length * HYPER_STRIDE);
+      this.#hyperTable = new Float64Array(memory.buffer, this.#hyperPtr, groups.length * stride);
     }
     const table = this.#hyperTable;
     for (let g = 0; g < groups.length; g++) {
-      const { lr, betas, eps, weightDecay, amsgrad, maximize } = groups[g];
-      const row = g * HYPER_STRIDE;
-      table[row] = lr;
-      table[row + 1] = betas[0];
-      table[row + 2] = betas[1];
-      table[row + 3] = eps;
-      table[row + 4] = weightDecay;
-      table[row + 5] = amsgrad ? 1 : 0;
-      table[row + 6] = maximize ? 1 : 0;
+      const group = groups[g];
+      const lr = group.lr;
+      const betas = group.betas;
+      const eps = group.eps;
+      const weightDecay = group.weightDecay;
+      const amsgrad = group.amsgrad;
+      const maximize = group.maximize;
+      if (!Array.isArray(betas) || betas.length !== 2) this.#explainGroup(where, g);
+      // Read into locals straight from the array (not merged with another type), so that V8 keeps
+      // them unboxed: a step allocates nothing.
+      const beta1 = betas[0];
+      const beta2 = betas[1];
+      if (
+        typeof lr !== 'number' ||
+        typeof beta1 !== 'number' ||
+        typeof beta2 !== 'number' ||
+        typeof eps !== 'number' ||
+        typeof weightDecay !== 'number' ||
+        typeof amsgrad !== 'boolean' ||
+        typeof maximize !== 'boolean'
+      ) {
+        this.#explainGroup(where, g);
+      }
+      const row = g * stride;
+      table[row + HyperField.Lr] = lr;
+      table[row + HyperField.Beta1] = beta1;
+      table[row + HyperField.Beta2] = beta2;
+      table[row + HyperField.Eps] = eps;
+      table[row + HyperField.WeightDecay] = weightDecay;
+      table[row + HyperField.Amsgrad] = amsgrad ? 1 : 0;
+      table[row + HyperField.Maximize] = maximize ? 1 : 0;
     }
+  }
+
+  /** Throws the TypeError (or RangeError) that says what is wrong with group `g`'s types. */
+  #explainGroup(where: string, g: number): never {
+    // The full check builds strings and objects: run it only to explain a failure.
+    resolveHyperparameters(where, `paramGroups[${g}].`, this.paramGroups[g], null, true);
+    throw new TypeError(`${where}: paramGroups[${g}] changed while it was being read`);
   }
 }
 
@@ -378,28 +459,4 @@ function splitOptions(
     }
   }
   return { groupOptions, skipNonFinite, onNonFinite };
-}
-
-function isNonNegative(x: unknown): boolean {
-  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
-}
-
-function isBeta(x: unknown): boolean {
-  return typeof x === 'number' && x >= 0 && x < 1;
-}
-
-/** The allocation-free test behind every step; `resolveHyperparameters` explains failures. */
-function isValid(group: ParamGroup): boolean {
-  const { betas } = group;
-  return (
-    isNonNegative(group.lr) &&
-    isNonNegative(group.eps) &&
-    isNonNegative(group.weightDecay) &&
-    Array.isArray(betas) &&
-    betas.length === 2 &&
-    isBeta(betas[0]) &&
-    isBeta(betas[1]) &&
-    typeof group.amsgrad === 'boolean' &&
-    typeof group.maximize === 'boolean'
-  );
 }

@@ -1,5 +1,7 @@
-import { checkBoolean, checkNonNegative, checkUnitInterval, describe, normalize, typeError, rangeError, unknownKeyError } from './errors.js';
+import { describe, normalize, rangeError, ruleText, typeError, unknownKeyError } from './errors.js';
 import { Parameter } from './parameter.js';
+import { checkBoolean, checkNumber } from './validate.js';
+import { HyperField, brokenRule } from './wasm.js';
 
 /** A group's hyperparameters, as `torch.optim.Adam` names them (camelCase). All optional. */
 export interface GroupOptions {
@@ -15,32 +17,6 @@ export interface GroupOptions {
   amsgrad?: boolean;
   /** Maximize the objective instead of minimizing it. Default `false`. */
   maximize?: boolean;
-}
-
-/** What {@link AdamOptions.onNonFinite} receives when the guard skips a step. */
-export interface NonFiniteEvent {
-  /** The first parameter (in group order) whose gradient holds a NaN or an infinity. */
-  param: Parameter;
-  /** Its index across groups, as in `stateDict().state`. */
-  index: number;
-  /** Steps skipped so far by this optimizer, this one included ({@link Adam.skippedSteps}). */
-  skippedSteps: number;
-}
-
-/**
- * Adam's options: defaults for every group's hyperparameters, and two options of the optimizer
- * as a whole (not per group): the non-finite gradient guard.
- */
-export interface AdamOptions extends GroupOptions {
-  /**
-   * Check every gradient before each step and, if any holds a NaN or an infinity, skip the
-   * whole step, changing nothing (as PyTorch's AMP `GradScaler.step` skips `optimizer.step()`
-   * when it finds infs or NaNs). Default `false`: like `torch.optim.Adam`, non-finite gradients
-   * then flow into the weights and the moments. See {@link Adam.skipNonFinite}.
-   */
-  skipNonFinite?: boolean;
-  /** Called after each step the guard skipped; requires `skipNonFinite: true`. */
-  onNonFinite?: (event: NonFiniteEvent) => void;
 }
 
 /** The resolved hyperparameters of a group. */
@@ -79,7 +55,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
 });
 
 export const OPTION_KEYS: readonly string[] = Object.freeze(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
-/** Options of the optimizer as a whole: refused inside a group, where they would do nothing. */
+/** Options of the optimizer as a whole (`AdamOptions` in adam.ts): refused inside a group, where they would do nothing. */
 export const OPTIMIZER_KEYS: readonly string[] = Object.freeze(['skipNonFinite', 'onNonFinite']);
 /** PyTorch `Adam` arguments lucid-optim does not have; refused rather than silently ignored. */
 const UNSUPPORTED_KEYS: readonly string[] = Object.freeze(['foreach', 'fused', 'capturable', 'differentiable', 'decoupled_weight_decay', 'decoupledWeightDecay']);
@@ -121,13 +97,37 @@ export function resolveHyperparameters(
   if (betas.length !== 2) throw rangeError(where, `${prefix}betas.length`, '2', betas.length);
   return {
     ...extra,
-    lr: checkNonNegative(where, `${prefix}lr`, pick('lr')),
-    betas: [checkUnitInterval(where, `${prefix}betas[0]`, betas[0]), checkUnitInterval(where, `${prefix}betas[1]`, betas[1])],
-    eps: checkNonNegative(where, `${prefix}eps`, pick('eps')),
-    weightDecay: checkNonNegative(where, `${prefix}weightDecay`, pick('weightDecay')),
+    lr: checkHyperparameter(where, prefix, HyperField.Lr, pick('lr')),
+    betas: [checkHyperparameter(where, prefix, HyperField.Beta1, betas[0]), checkHyperparameter(where, prefix, HyperField.Beta2, betas[1])],
+    eps: checkHyperparameter(where, prefix, HyperField.Eps, pick('eps')),
+    weightDecay: checkHyperparameter(where, prefix, HyperField.WeightDecay, pick('weightDecay')),
     amsgrad: checkBoolean(where, `${prefix}amsgrad`, pick('amsgrad')),
     maximize: checkBoolean(where, `${prefix}maximize`, pick('maximize')),
   };
+}
+
+/** How each row field is spelt in a group (`paramGroups[g].betas[1]`). */
+export const FIELD_NAMES: Readonly<Record<HyperField, string>> = Object.freeze({
+  [HyperField.Lr]: 'lr',
+  [HyperField.Beta1]: 'betas[0]',
+  [HyperField.Beta2]: 'betas[1]',
+  [HyperField.Eps]: 'eps',
+  [HyperField.WeightDecay]: 'weightDecay',
+  [HyperField.Amsgrad]: 'amsgrad',
+  [HyperField.Maximize]: 'maximize',
+});
+
+/** The error for a hyperparameter Rust found outside its rule. */
+export function hyperparameterError(where: string, prefix: string, field: HyperField, rule: number, value: unknown): RangeError {
+  return rangeError(where, `${prefix}${FIELD_NAMES[field]}`, ruleText(rule), value);
+}
+
+/** A number that follows its field's range rule, which is Rust's (adam-core `Rule`): asked, not retyped. */
+function checkHyperparameter(where: string, prefix: string, field: HyperField, value: unknown): number {
+  checkNumber(where, `${prefix}${FIELD_NAMES[field]}`, value);
+  const rule = brokenRule(field, value as number);
+  if (rule !== undefined) throw hyperparameterError(where, prefix, field, rule, value);
+  return value as number;
 }
 
 /** The parameters of a group input, checked to be live, distinct Parameters not in `taken`. */

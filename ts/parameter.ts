@@ -1,5 +1,6 @@
-import { MAX_ELEMENTS, checkInteger, checkValues, copyIfIn, describe, isDetached, rangeError, typeError, unknownKeyError } from './errors.js';
-import { RawParameter, outOfMemoryMessage, wasmMemory } from './wasm.js';
+import { describe, rangeError, typeError, unknownKeyError } from './errors.js';
+import { checkInteger, checkValues } from './validate.js';
+import { RawParameter, copyIfIn, isDetached, outOfMemoryMessage, rustError, wasmLimits, wasmMemory } from './wasm.js';
 
 const OPTION_KEYS: readonly string[] = Object.freeze(['name', 'shape']);
 
@@ -56,6 +57,7 @@ export class Parameter {
   constructor(init: ArrayLike<number> | number, options: ParameterOptions = {}) {
     const where = 'Parameter';
     const memory = wasmMemory(where);
+    const { maxElements } = wasmLimits(where);
     if (options === null || typeof options !== 'object') {
       throw typeError(where, 'options', 'an object', options);
     }
@@ -68,14 +70,14 @@ export class Parameter {
     let values: ArrayLike<number> | undefined;
     if (typeof init === 'number') {
       length = checkInteger(where, 'length', init, 1);
-      if (length > MAX_ELEMENTS) throw rangeError(where, 'length', `at most ${MAX_ELEMENTS} (2 GiB of f32, the most one WebAssembly buffer holds)`, length);
+      if (length > maxElements) throw rangeError(where, 'length', `at most ${maxElements} (2 GiB of f32, the most one WebAssembly buffer holds)`, length);
     } else {
       if (ArrayBuffer.isView(init) && isDetached(init)) checkValues(where, 'init', init, 1); // explains it
       notAParameter(where, 'init', init);
       length = typeof init === 'object' && init !== null ? (init as ArrayLike<number>).length : NaN;
       if (!Number.isInteger(length)) throw typeError(where, 'init', 'an array of numbers or a length', init);
       if (length < 1) throw rangeError(where, 'init.length', '>= 1', length);
-      if (length > MAX_ELEMENTS) throw rangeError(where, 'init.length', `at most ${MAX_ELEMENTS}`, length);
+      if (length > maxElements) throw rangeError(where, 'init.length', `at most ${maxElements}`, length);
       // A view into WebAssembly memory (another parameter's data) would be detached by growth.
       values = copyIfIn(checkValues(where, 'init', init, length), memory.buffer);
     }
@@ -84,7 +86,7 @@ export class Parameter {
     try {
       raw = new RawParameter(length);
     } catch (error) {
-      throw new RangeError(`${where}: cannot create ${length} elements: ${outOfMemoryMessage(error)}`);
+      throw new RangeError(`${where}: cannot create ${length} elements: ${outOfMemoryMessage(rustError(error))}`);
     }
     this.raw = raw;
     this.length = length;
@@ -185,7 +187,7 @@ export class Parameter {
     try {
       this.raw.gradPtr();
     } catch (error) {
-      throw new RangeError(`${this.#where}: cannot create its gradient (${this.length} elements): ${outOfMemoryMessage(error)}`);
+      throw new RangeError(`${this.#where}: cannot create its gradient (${this.length} elements): ${outOfMemoryMessage(rustError(error))}`);
     }
     this.#gradAllocated = true;
   }

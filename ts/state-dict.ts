@@ -1,5 +1,7 @@
-import { checkInteger, describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError } from './errors.js';
 import { DEFAULTS, resolveHyperparameters, type Hyperparameters } from './param-group.js';
+import { checkInteger } from './validate.js';
+import { wasmLimits } from './wasm.js';
 
 /** One parameter's saved state: PyTorch's `state[p]` with camelCase keys. */
 export interface ParamState {
@@ -110,13 +112,21 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
     }
     return {
       index,
-      step: checkInteger(where, `${field}.step`, e.step, 0),
+      step: checkStep(where, `${field}.step`, e.step),
       expAvg: checkBuffer(where, `${field}.expAvg`, e.expAvg, length),
       expAvgSq: checkBuffer(where, `${field}.expAvgSq`, e.expAvgSq, length),
       maxExpAvgSq,
     };
   });
   return { groups, states };
+}
+
+/** A step count: an integer in [0, maxStep], Rust's limit (adam-core `MAX_STEP`). */
+function checkStep(where: string, field: string, value: unknown): number {
+  const step = checkInteger(where, field, value, 0);
+  const { maxStep } = wasmLimits(where);
+  if (step > maxStep) throw rangeError(where, field, `at most ${maxStep} (2^53 - 1, the most steps a state can count)`, step);
+  return step;
 }
 
 function groupOf(index: number, groupSizes: number[]): number {

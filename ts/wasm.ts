@@ -1,30 +1,45 @@
-// Loads the WebAssembly module once and hands out its exports to the rest of the facade.
+// Loads the WebAssembly module once and hands out its exports to the rest of the facade: the raw
+// classes, the limits and codes Rust defines (exported from crates/adam-wasm, never retyped
+// here), and the helpers for views into WebAssembly memory.
 
 import initGlue, {
+  ErrorKind,
+  HyperField,
   RawAdam,
+  RawError,
   RawParameter,
+  Rule,
+  StateBuffer,
+  StepOutcome,
   allocatedBytes,
   allocationCount,
+  brokenRule,
+  hyperRowLen,
+  maxElements,
+  maxReserveBytes,
+  maxStep,
   reserve as reserveRaw,
 } from '../build/wasm/simd/lucid_optim.js';
-import { checkInteger } from './errors.js';
 
-export { RawAdam, RawParameter };
+export { ErrorKind, HyperField, RawAdam, RawError, RawParameter, Rule, StateBuffer, StepOutcome, allocatedBytes, allocationCount, brokenRule, reserveRaw };
 
 /** Where the `.wasm` can come from: its bytes, a compiled module, or where to fetch it. */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response | Promise<Response>;
 
-/** What {@link memoryStats} reports. */
-export interface MemoryStats {
-  /** Bytes lucid-optim currently has allocated: parameters, gradients, optimizer state, bookkeeping. */
-  allocatedBytes: number;
-  /** Number of those allocations. */
-  allocations: number;
-  /** Size of the WebAssembly memory (it grows as needed and never shrinks). */
-  memoryBytes: number;
+/** @internal The limits Rust defines, read once from the module. */
+export interface Limits {
+  /** The most elements one parameter or state buffer holds (crates/adam-wasm `MAX_ELEMENTS`). */
+  readonly maxElements: number;
+  /** The most steps a parameter's state counts (adam-core `MAX_STEP`, 2^53 - 1). */
+  readonly maxStep: number;
+  /** The most bytes `reserve` accepts (2^32). */
+  readonly maxReserveBytes: number;
+  /** f64 slots per group in the hyperparameter table; `HyperField` values are slots in it. */
+  readonly hyperRowLen: number;
 }
 
 let memory: WebAssembly.Memory | undefined;
+let limits: Limits | undefined;
 let loading: Promise<void> | undefined;
 let defaultSource: (() => Promise<WasmSource | undefined>) | undefined;
 
@@ -46,6 +61,7 @@ export function init(source?: WasmSource): Promise<void> {
   loading ??= (async () => {
     const moduleOrPath = source ?? (await defaultSource?.());
     const exports = await initGlue(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+    limits = Object.freeze({ maxElements: maxElements(), maxStep: maxStep(), maxReserveBytes: maxReserveBytes(), hyperRowLen: hyperRowLen() });
     memory = exports.memory;
   })().catch((error: unknown) => {
     loading = undefined;
@@ -62,51 +78,62 @@ export function wasmMemory(where: string): WebAssembly.Memory {
   return memory;
 }
 
-/**
- * Makes room, once and up front, for about `bytes` of parameters and optimizer state, so that
- * creating them afterwards does not grow WebAssembly memory again: views from `param.data` and
- * `param.grad` then stay attached, and there is one pause for growth instead of many.
- *
- * What needs room: a parameter of `n` elements takes `4n` bytes, its gradient `4n` more (at the
- * first `grad` assignment), its optimizer state `8n` (`12n` with AMSGrad) at its first step, and
- * each allocation a few bytes of bookkeeping. So training `n` parameters in all takes about
- * `16n` bytes (`20n` with AMSGrad).
- *
- * Throws a `RangeError` if memory cannot grow that far (it may then have grown part of the way;
- * nothing else changes).
- *
- * @example
- * ```ts
- * await init();
- * reserve(16 * 1_000_000); // room for 1M trainable elements with Adam
- * ```
- */
-export function reserve(bytes: number): void {
-  const where = 'reserve';
+/** @internal The limits Rust defines; throws like {@link wasmMemory} before `init()`. */
+export function wasmLimits(where: string): Limits {
   wasmMemory(where);
-  checkInteger(where, 'bytes', bytes, 0, 2 ** 32);
+  return limits!;
+}
+
+/** @internal Why a call into Rust failed: a plain copy of a `RawError` (crates/adam-wasm/src/error.rs). */
+export interface RustError {
+  kind: ErrorKind;
+  group: number | undefined;
+  param: number | undefined;
+  field: HyperField | undefined;
+  rule: Rule | undefined;
+  value: number;
+  bytes: number;
+}
+
+/**
+ * @internal `error` (thrown by an export, or returned by `RawAdam.takeError()`) copied out of Rust,
+ * and the Rust object freed at once, so that a failed call leaves nothing allocated. Anything that
+ * is not a `RawError` (a bug) is rethrown as it is.
+ */
+export function rustError(error: unknown): RustError {
+  if (!(error instanceof RawError)) throw error;
+  const copy = { kind: error.kind, group: error.group, param: error.param, field: error.field, rule: error.rule, value: error.value, bytes: error.bytes };
+  error.free();
+  return copy;
+}
+
+/** @internal The rest of an out-of-memory message: the failed request and how big memory is. */
+export function outOfMemoryMessage(error: RustError): string {
+  const { bytes } = error;
+  const mib = memory === undefined ? 0 : Math.round(memory.buffer.byteLength / 2 ** 20);
+  return (
+    `cannot allocate ${bytes} bytes (out of WebAssembly memory: it is ${mib} MiB, and wasm32 allows at most 4096 MiB, ` +
+    'some engines less); nothing was changed'
+  );
+}
+
+/** True for a typed array whose buffer was detached (e.g. by WebAssembly memory growth). */
+export function isDetached(view: ArrayBufferView): boolean {
+  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached; // ES2024
+  if (buffer.byteLength !== 0 || !(buffer instanceof ArrayBuffer)) return false;
   try {
-    reserveRaw(bytes);
-  } catch (error) {
-    throw new RangeError(`${where}: cannot reserve ${bytes} bytes: ${outOfMemoryMessage(error)}`);
+    buffer.slice(0); // throws on a detached buffer, and only there
+    return false;
+  } catch {
+    return true;
   }
 }
 
 /**
- * What lucid-optim has allocated now, and how big WebAssembly memory is; for leak checks
- * (`allocatedBytes` returns to where it was once what was created is disposed) and capacity
- * planning.
+ * `values`, or a copy of it if it is a view into WebAssembly memory (`buffer`): call before an
+ * allocation that may grow memory, which would detach such a view before it is read.
  */
-export function memoryStats(): MemoryStats {
-  const m = wasmMemory('memoryStats');
-  return { allocatedBytes: allocatedBytes(), allocations: allocationCount(), memoryBytes: m.buffer.byteLength };
-}
-
-/** @internal The rest of an out-of-memory message: the Rust error and how big memory is. */
-export function outOfMemoryMessage(error: unknown): string {
-  const mib = memory === undefined ? 0 : Math.round(memory.buffer.byteLength / 2 ** 20);
-  return (
-    `${(error as Error).message} (out of WebAssembly memory: it is ${mib} MiB, and wasm32 allows at most 4096 MiB, ` +
-    'some engines less); nothing was changed'
-  );
+export function copyIfIn(values: ArrayLike<number>, buffer: ArrayBufferLike): ArrayLike<number> {
+  return ArrayBuffer.isView(values) && values.buffer === buffer ? Float32Array.from(values) : values;
 }

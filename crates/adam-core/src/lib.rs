@@ -7,6 +7,9 @@
 //!   `amsgrad`, `maximize`), validated the way PyTorch validates them.
 //! * [`AdamState`] is one parameter's optimizer state (`step`, `exp_avg`, `exp_avg_sq` and, with
 //!   AMSGrad, `max_exp_avg_sq`), created lazily at the parameter's first step as PyTorch does.
+//! * [`Adam`] is the optimizer: parameter groups ([`ParamBuffers`] shared with the host), lazy
+//!   state, and a step of every group that happens whole or changes nothing; loads are staged.
+//! * [`MemoryPolicy`] admits or refuses each fallible allocation (WebAssembly keeps headroom).
 //! * [`kernel`] holds the element-wise update, written once over a lane type and instantiated as
 //!   the scalar reference (`f32`) and as 4-lane SIMD (`simd128` on wasm32, portable arrays natively).
 //!
@@ -29,8 +32,14 @@
 
 mod hyperparameters;
 pub mod kernel;
+mod memory;
+mod optimizer;
+mod param;
 mod state;
 
-pub use hyperparameters::{Hyperparameters, InvalidHyperparameter};
+pub use hyperparameters::{Field, Hyperparameters, InvalidHyperparameter, Row, Rule, ROW_LEN};
 pub use kernel::{Kernel, ScalarMemo, StepScalars};
+pub use memory::{zeros_admitted, MemoryPolicy, Unbounded};
+pub use optimizer::{Adam, StepError, Stepped, MAX_STEP};
+pub use param::{ParamBuffers, SharedParam};
 pub use state::{try_zeros, AdamState, AllocError};

@@ -5,16 +5,16 @@ use core::fmt;
 use crate::kernel::{self, Kernel, Moments, ScalarMemo};
 use crate::Hyperparameters;
 
-/// A buffer could not be allocated: the request and what it asked for.
+/// Memory could not be allocated. Carries no heap data, so making one never allocates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AllocError {
-    /// Number of `f32` elements requested.
-    pub elements: usize,
+    /// Bytes of the request that failed (saturated at `usize::MAX`).
+    pub bytes: usize,
 }
 
 impl fmt::Display for AllocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot allocate {} f32 elements ({} bytes)", self.elements, self.elements as u128 * 4)
+        write!(f, "cannot allocate {} bytes", self.bytes)
     }
 }
 
@@ -24,7 +24,7 @@ impl std::error::Error for AllocError {}
 /// exhausted: in WebAssembly an abort would poison the whole instance.
 pub fn try_zeros(len: usize) -> Result<Vec<f32>, AllocError> {
     let mut buffer = Vec::new();
-    buffer.try_reserve_exact(len).map_err(|_| AllocError { elements: len })?;
+    buffer.try_reserve_exact(len).map_err(|_| AllocError { bytes: len.saturating_mul(4) })?;
     buffer.resize(len, 0.0);
     Ok(buffer)
 }
@@ -54,9 +54,10 @@ impl AdamState {
 
     /// State from saved parts (a loaded state dict). The buffers must have equal lengths.
     pub fn from_parts(step: u64, exp_avg: Vec<f32>, exp_avg_sq: Vec<f32>, max_exp_avg_sq: Option<Vec<f32>>) -> Self {
-        assert_eq!(exp_avg.len(), exp_avg_sq.len(), "exp_avg and exp_avg_sq lengths differ");
+        // `assert!`, not `assert_eq!`: no Debug formatting in the shipped .wasm.
+        assert!(exp_avg.len() == exp_avg_sq.len(), "exp_avg and exp_avg_sq lengths differ");
         if let Some(max) = &max_exp_avg_sq {
-            assert_eq!(max.len(), exp_avg.len(), "max_exp_avg_sq length differs");
+            assert!(max.len() == exp_avg.len(), "max_exp_avg_sq length differs");
         }
         Self { step, exp_avg, exp_avg_sq, max_exp_avg_sq }
     }
@@ -76,14 +77,31 @@ impl AdamState {
         self.exp_avg.is_empty()
     }
 
-    /// Makes sure `max_exp_avg_sq` exists when `amsgrad` is on (zeros, as if it had been kept from
-    /// the start), so that switching AMSGrad on between steps works. Call it before [`Self::step`]
-    /// when every fallible preparation must finish before any parameter changes.
+    /// Whether a step with `amsgrad` needs a `max_exp_avg_sq` this state does not have: AMSGrad
+    /// was switched on since the state was created. The buffer then starts as zeros, as if it had
+    /// been kept from the start (PyTorch raises a `KeyError` there instead).
+    pub fn lacks_max_exp_avg_sq(&self, amsgrad: bool) -> bool {
+        amsgrad && self.max_exp_avg_sq.is_none()
+    }
+
+    /// Allocates what [`Self::lacks_max_exp_avg_sq`] says is missing. Call it before
+    /// [`Self::step`] when every fallible preparation must finish before any parameter changes
+    /// (the optimizer allocates the buffer itself in its first phase and installs it with
+    /// [`Self::install_max_exp_avg_sq`]).
     pub fn prepare(&mut self, amsgrad: bool) -> Result<(), AllocError> {
-        if amsgrad && self.max_exp_avg_sq.is_none() {
-            self.max_exp_avg_sq = Some(try_zeros(self.len())?);
+        if self.lacks_max_exp_avg_sq(amsgrad) {
+            self.install_max_exp_avg_sq(try_zeros(self.len())?);
         }
         Ok(())
+    }
+
+    /// Installs a zeroed `max_exp_avg_sq` allocated ahead of the step.
+    ///
+    /// # Panics
+    /// If its length differs from the state's.
+    pub fn install_max_exp_avg_sq(&mut self, buffer: Vec<f32>) {
+        assert!(buffer.len() == self.len(), "max_exp_avg_sq length differs");
+        self.max_exp_avg_sq = Some(buffer);
     }
 
     /// One Adam step of `param` with gradient `grad` (the fast kernel). Allocates nothing unless
@@ -107,7 +125,9 @@ impl AdamState {
     /// As [`Self::step`].
     pub fn step_in_group(&mut self, memo: &mut ScalarMemo<'_>, param: &mut [f32], grad: &[f32], kernel: Kernel) {
         let hyper = memo.hyperparameters();
-        self.prepare(hyper.amsgrad).expect("allocating max_exp_avg_sq");
+        if self.prepare(hyper.amsgrad).is_err() {
+            panic!("cannot allocate max_exp_avg_sq");
+        }
         self.step += 1;
         let scalars = memo.get(self.step);
         let moments = Moments {

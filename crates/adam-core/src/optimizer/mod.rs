@@ -1,0 +1,337 @@
+//! The optimizer: parameter groups, lazily created per-parameter state, and a step of every
+//! parameter of every group that either happens whole or changes nothing.
+//!
+//! A step runs in two phases. Phase 1 does everything that can fail or skip, with no visible
+//! change: it checks every group's hyperparameters, every parameter, the step limit and
+//! (opt-in) the gradients, then allocates all the state this step creates. Phase 2 installs
+//! that state and updates every parameter, and cannot fail. Loading a state dict works the same
+//! way (see [`staging`](self)): stage everything, then swap it in.
+
+mod staging;
+
+use core::fmt;
+
+use crate::hyperparameters::{Hyperparameters, InvalidHyperparameter, Row, ROW_LEN};
+use crate::kernel::finite::all_finite;
+use crate::kernel::{Kernel, ScalarMemo};
+use crate::memory::{reserve_admitted, zeros_admitted, MemoryPolicy, Unbounded};
+use crate::param::SharedParam;
+use crate::state::{AdamState, AllocError};
+
+/// The most steps a parameter's state can count: 2^53 - 1, the largest integer a JavaScript
+/// number (and so a state dict) holds exactly. A step that would go past it is refused.
+pub const MAX_STEP: u64 = (1 << 53) - 1;
+
+/// Why a step, a load or a change of the groups did nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepError {
+    /// A group's hyperparameters break a rule.
+    Hyperparameter {
+        /// The group's index.
+        group: usize,
+        /// The field and the value.
+        error: InvalidHyperparameter,
+    },
+    /// A parameter was disposed.
+    Disposed {
+        /// The parameter's index across groups.
+        param: usize,
+    },
+    /// A parameter's state already counts [`MAX_STEP`] steps (or a loaded state claims more).
+    StepLimit {
+        /// The parameter's index across groups.
+        param: usize,
+        /// Its step count (as a float: a loaded count may not fit `u64`).
+        step: f64,
+    },
+    /// No parameter `param` in the load in progress (or no load in progress).
+    NoSuchParameter {
+        /// The index asked for.
+        param: usize,
+    },
+    /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
+    OutOfMemory {
+        /// The parameter's index across groups, if the allocation was its state.
+        param: Option<usize>,
+        /// What failed.
+        error: AllocError,
+    },
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Hyperparameter { group, error } => write!(f, "group {group}: {error}"),
+            Self::Disposed { param } => write!(f, "parameter {param} was disposed"),
+            Self::StepLimit { param, step } => write!(f, "parameter {param}: step {step} is beyond the limit {MAX_STEP}"),
+            Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
+            Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
+            Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// What a step did when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stepped {
+    /// Every parameter with a gradient stepped.
+    All,
+    /// The non-finite guard found a NaN or an infinity in parameter `param`'s gradient (the first
+    /// in group order) and skipped the whole step, changing nothing.
+    SkippedNonFinite {
+        /// The parameter's index across groups.
+        param: usize,
+    },
+}
+
+struct Slot {
+    param: SharedParam,
+    state: Option<AdamState>,
+}
+
+/// An allocation the next step needs, made in phase 1 and installed in phase 2.
+enum Pending {
+    /// State for a parameter's first step.
+    State { slot: usize, state: AdamState },
+    /// `max_exp_avg_sq` for a parameter whose group switched AMSGrad on (see
+    /// [`AdamState::lacks_max_exp_avg_sq`]).
+    MaxExpAvgSq { slot: usize, buffer: Vec<f32> },
+}
+
+/// Adam over parameter groups, as `torch.optim.Adam` (single-tensor path) computes it.
+///
+/// Each group's hyperparameters are a [`Row`] of the hyperparameter table, which a host can
+/// write in place ([`Adam::hyper_table_mut`]) between steps; every step validates every row.
+/// Parameters are numbered across groups in the order they were added.
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+/// use adam_core::{Adam, Hyperparameters, ParamBuffers, Stepped};
+///
+/// let w = Rc::new(RefCell::new(ParamBuffers::from_values(vec![1.0, 2.0])));
+/// let mut adam = Adam::default();
+/// adam.add_group(1).unwrap();
+/// adam.set_hyperparameters(0, &Hyperparameters { lr: 0.1, ..Hyperparameters::default() });
+/// adam.add_param(&w).unwrap();
+/// w.borrow_mut().grad_buffer(&adam_core::Unbounded).unwrap().copy_from_slice(&[0.5, -0.5]);
+/// w.borrow_mut().set_has_grad(true);
+/// assert_eq!(adam.step(false), Ok(Stepped::All));
+/// // The first step moves each element by about lr against its gradient's sign.
+/// assert!((w.borrow().data()[0] - 0.9).abs() < 1e-6 && (w.borrow().data()[1] - 2.1).abs() < 1e-6);
+/// assert_eq!(adam.state(0).unwrap().step_count(), 1);
+/// ```
+pub struct Adam<M: MemoryPolicy = Unbounded> {
+    slots: Vec<Slot>,
+    /// `group_ends[g]` is one past group g's last parameter.
+    group_ends: Vec<usize>,
+    hyper_table: Vec<Row>,
+    /// Allocations of the step in progress; empty and unallocated between steps, so that a step
+    /// that fails leaves even the allocator's counters exactly as they were.
+    pending: Vec<Pending>,
+    /// States being loaded, indexed like `slots`; empty and unallocated outside a load.
+    staged: Vec<Option<AdamState>>,
+    kernel: Kernel,
+    policy: M,
+}
+
+impl Default for Adam<Unbounded> {
+    fn default() -> Self {
+        Self::new(Unbounded)
+    }
+}
+
+impl<M: MemoryPolicy> Adam<M> {
+    /// An optimizer with no groups, whose allocations `policy` admits.
+    pub fn new(policy: M) -> Self {
+        Self {
+            slots: Vec::new(),
+            group_ends: Vec::new(),
+            hyper_table: Vec::new(),
+            pending: Vec::new(),
+            staged: Vec::new(),
+            kernel: Kernel::Simd,
+            policy,
+        }
+    }
+
+    /// The memory policy.
+    pub fn policy(&self) -> &M {
+        &self.policy
+    }
+
+    /// Appends an empty group, its row all zeros (write it before stepping), with room for
+    /// `capacity` parameters, so that the next `capacity` calls of [`Self::add_param`] cannot
+    /// fail. Returns the group's index. Moves the hyperparameter table. Changes nothing on error.
+    pub fn add_group(&mut self, capacity: usize) -> Result<usize, StepError> {
+        let oom = |error| StepError::OutOfMemory { param: None, error };
+        reserve_admitted(&mut self.group_ends, 1, &self.policy).map_err(oom)?;
+        reserve_admitted(&mut self.hyper_table, 1, &self.policy).map_err(oom)?;
+        reserve_admitted(&mut self.slots, capacity, &self.policy).map_err(oom)?;
+        // Both within the capacity reserved above: neither allocates.
+        self.group_ends.push(self.slots.len());
+        self.hyper_table.push([0.0; ROW_LEN]);
+        Ok(self.group_ends.len() - 1)
+    }
+
+    /// Appends `param` to the last group, sharing its buffers. Changes nothing on error.
+    ///
+    /// # Panics
+    /// If there is no group.
+    pub fn add_param(&mut self, param: &SharedParam) -> Result<(), StepError> {
+        assert!(!self.group_ends.is_empty(), "add_param before add_group");
+        // A no-op when `add_group` made room.
+        reserve_admitted(&mut self.slots, 1, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
+        self.slots.push(Slot { param: SharedParam::clone(param), state: None });
+        *self.group_ends.last_mut().expect("checked above") += 1;
+        Ok(())
+    }
+
+    /// Number of groups.
+    pub fn group_count(&self) -> usize {
+        self.group_ends.len()
+    }
+
+    /// Number of parameters over all groups.
+    pub fn param_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The hyperparameter table: one [`Row`] per group.
+    pub fn hyper_table(&self) -> &[Row] {
+        &self.hyper_table
+    }
+
+    /// The hyperparameter table, to write rows in place; they are validated at the next step.
+    pub fn hyper_table_mut(&mut self) -> &mut [Row] {
+        &mut self.hyper_table
+    }
+
+    /// Writes group `group`'s row.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    pub fn set_hyperparameters(&mut self, group: usize, hyper: &Hyperparameters) {
+        self.hyper_table[group] = hyper.to_row();
+    }
+
+    /// Group `group`'s hyperparameters, if its row follows every rule.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    pub fn hyperparameters(&self, group: usize) -> Result<Hyperparameters, InvalidHyperparameter> {
+        Hyperparameters::from_row(&self.hyper_table[group])
+    }
+
+    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks).
+    pub fn set_kernel(&mut self, kernel: Kernel) {
+        self.kernel = kernel;
+    }
+
+    /// The state of parameter `index` (across groups), if it has stepped or had state loaded.
+    pub fn state(&self, index: usize) -> Option<&AdamState> {
+        self.slots.get(index).and_then(|slot| slot.state.as_ref())
+    }
+
+    /// One Adam step of every parameter that has a gradient, in every group.
+    ///
+    /// With `skip_non_finite`, first checks every gradient and, if one holds a NaN or an
+    /// infinity, skips the whole step ([`Stepped::SkippedNonFinite`], changing nothing).
+    /// On error (an invalid row, a disposed parameter, a step count at [`MAX_STEP`], memory
+    /// exhausted while creating state) nothing changes at all.
+    pub fn step(&mut self, skip_non_finite: bool) -> Result<Stepped, StepError> {
+        // Phase 1: the cheap checks, then the gradients, then allocations, so that a refused or
+        // skipped step neither allocates nor grows memory.
+        for group in 0..self.group_ends.len() {
+            self.hyperparameters(group).map_err(|error| StepError::Hyperparameter { group, error })?;
+            for param in self.group_range(group) {
+                let slot = &self.slots[param];
+                let buffers = slot.param.borrow();
+                if buffers.is_disposed() {
+                    return Err(StepError::Disposed { param });
+                }
+                if let Some(state) = slot.state.as_ref().filter(|_| buffers.has_grad()) {
+                    if state.step_count() >= MAX_STEP {
+                        return Err(StepError::StepLimit { param, step: state.step_count() as f64 });
+                    }
+                }
+            }
+        }
+        if skip_non_finite {
+            for (param, slot) in self.slots.iter().enumerate() {
+                if slot.param.borrow().grad().is_some_and(|grad| !all_finite(grad)) {
+                    return Ok(Stepped::SkippedNonFinite { param });
+                }
+            }
+        }
+        if let Err(error) = self.allocate_pending() {
+            self.pending = Vec::new();
+            return Err(error);
+        }
+        // Phase 2: install what phase 1 allocated, then update; nothing here can fail.
+        for pending in std::mem::take(&mut self.pending) {
+            match pending {
+                Pending::State { slot, state } => self.slots[slot].state = Some(state),
+                Pending::MaxExpAvgSq { slot, buffer } => {
+                    self.slots[slot].state.as_mut().expect("allocated for an existing state").install_max_exp_avg_sq(buffer);
+                }
+            }
+        }
+        for group in 0..self.group_ends.len() {
+            // `expect` would format the error's f64 (and keep float formatting in the .wasm).
+            let Ok(hyper) = self.hyperparameters(group) else { unreachable!("validated in phase 1") };
+            let mut memo = ScalarMemo::new(&hyper);
+            let range = self.group_range(group);
+            for slot in &mut self.slots[range] {
+                let mut buffers = slot.param.borrow_mut();
+                let (data, Some(grad)) = buffers.data_and_grad() else { continue };
+                let state = slot.state.as_mut().expect("created in phase 1 for every parameter with a gradient");
+                state.step_in_group(&mut memo, data, grad, self.kernel);
+            }
+        }
+        Ok(Stepped::All)
+    }
+
+    /// Fills `pending` with the state this step creates (first steps, AMSGrad switched on).
+    fn allocate_pending(&mut self) -> Result<(), StepError> {
+        for group in 0..self.group_ends.len() {
+            let Ok(Hyperparameters { amsgrad, .. }) = self.hyperparameters(group) else { unreachable!("validated by the caller") };
+            for param in self.group_range(group) {
+                let slot = &self.slots[param];
+                let buffers = slot.param.borrow();
+                if !buffers.has_grad() {
+                    continue;
+                }
+                let len = buffers.len();
+                let oom = |error| StepError::OutOfMemory { param: Some(param), error };
+                let pending = match &slot.state {
+                    None => Pending::State { slot: param, state: zeroed_state(len, amsgrad, &self.policy).map_err(oom)? },
+                    Some(state) if state.lacks_max_exp_avg_sq(amsgrad) => {
+                        Pending::MaxExpAvgSq { slot: param, buffer: zeros_admitted(len, &self.policy).map_err(oom)? }
+                    }
+                    Some(_) => continue,
+                };
+                reserve_admitted(&mut self.pending, 1, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
+                self.pending.push(pending);
+            }
+        }
+        Ok(())
+    }
+
+    fn group_range(&self, group: usize) -> core::ops::Range<usize> {
+        let start = if group == 0 { 0 } else { self.group_ends[group - 1] };
+        start..self.group_ends[group]
+    }
+}
+
+/// Zeroed state for a parameter of `len` elements, admitted by `policy` as one request.
+fn zeroed_state(len: usize, amsgrad: bool, policy: &impl MemoryPolicy) -> Result<AdamState, AllocError> {
+    let bytes = len.saturating_mul(if amsgrad { 12 } else { 8 });
+    let state = AdamState::zeros(len, amsgrad).map_err(|_| AllocError { bytes })?;
+    policy.admit(bytes).map_err(|_| AllocError { bytes })?;
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! The optimizer's transactions, natively: a step or a load either happens whole or changes
+//! nothing, whichever check or allocation fails.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use super::*;
+use crate::hyperparameters::Field;
+use crate::ParamBuffers;
+
+/// Admits allocations until the `fail_at`-th (counting from 0), which it refuses.
+struct FailAt {
+    fail_at: usize,
+    seen: Cell<usize>,
+}
+
+impl FailAt {
+    fn new(fail_at: usize) -> Self {
+        Self { fail_at, seen: Cell::new(0) }
+    }
+}
+
+impl MemoryPolicy for FailAt {
+    fn admit(&self, bytes: usize) -> Result<(), AllocError> {
+        let n = self.seen.get();
+        self.seen.set(n + 1);
+        if n == self.fail_at {
+            Err(AllocError { bytes })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn param(values: &[f32], grad: Option<&[f32]>) -> SharedParam {
+    let p = Rc::new(RefCell::new(ParamBuffers::from_values(values.to_vec())));
+    if let Some(grad) = grad {
+        let mut b = p.borrow_mut();
+        b.grad_buffer(&Unbounded).unwrap().copy_from_slice(grad);
+        assert!(b.set_has_grad(true));
+    }
+    p
+}
+
+fn lr(lr: f64) -> Hyperparameters {
+    Hyperparameters { lr, ..Hyperparameters::default() }
+}
+
+fn optimizer<M: MemoryPolicy>(policy: M, groups: &[(&[&SharedParam], Hyperparameters)]) -> Adam<M> {
+    let mut adam = Adam::new(policy);
+    for (params, hyper) in groups {
+        let g = adam.add_group(params.len()).unwrap();
+        adam.set_hyperparameters(g, hyper);
+        for p in params.iter() {
+            adam.add_param(p).unwrap();
+        }
+    }
+    adam
+}
+
+/// The same optimizer under another memory policy.
+fn with_policy<M: MemoryPolicy, N: MemoryPolicy>(adam: Adam<M>, policy: N) -> Adam<N> {
+    let Adam { slots, group_ends, hyper_table, pending, staged, kernel, policy: _ } = adam;
+    Adam { slots, group_ends, hyper_table, pending, staged, kernel, policy }
+}
+
+/// Everything a step or a load could change: every parameter's values, and every state.
+fn observe<M: MemoryPolicy>(adam: &Adam<M>, params: &[&SharedParam]) -> (Vec<Vec<f32>>, Vec<Option<AdamState>>) {
+    let data = params.iter().map(|p| p.borrow().data().to_vec()).collect();
+    let states = (0..adam.param_count()).map(|i| adam.state(i).cloned()).collect();
+    (data, states)
+}
+
+#[test]
+fn the_guard_skips_a_step_with_any_non_finite_gradient_and_changes_nothing() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let a = param(&[1.0, 2.0], Some(&[0.5, 0.5]));
+        let b = param(&[3.0; 9], Some(&[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, bad]));
+        let mut adam = optimizer(Unbounded, &[(&[&a, &b], lr(0.1))]);
+        assert_eq!(adam.step(true), Ok(Stepped::SkippedNonFinite { param: 1 }), "{bad}");
+        assert_eq!(a.borrow().data(), [1.0, 2.0]);
+        assert_eq!(b.borrow().data(), [3.0; 9]);
+        assert!(adam.state(0).is_none() && adam.state(1).is_none(), "no state created");
+        // Without the guard, NaN propagates as in PyTorch.
+        assert_eq!(adam.step(false), Ok(Stepped::All));
+        assert!(b.borrow().data()[8].is_nan());
+        assert_eq!(adam.state(0).unwrap().step_count(), 1);
+    }
+}
+
+#[test]
+fn the_guard_ignores_parameters_without_a_gradient() {
+    let a = param(&[1.0], Some(&[0.5]));
+    let b = param(&[1.0], Some(&[f32::NAN]));
+    b.borrow_mut().set_has_grad(false); // a stale buffer behind `grad = null`
+    let mut adam = optimizer(Unbounded, &[(&[&a, &b], lr(0.1))]);
+    assert_eq!(adam.step(true), Ok(Stepped::All));
+    assert_eq!(adam.state(0).unwrap().step_count(), 1);
+    assert!(adam.state(1).is_none());
+}
+
+#[test]
+fn a_disposed_parameter_or_a_bad_row_refuses_the_step_before_anything_changes() {
+    let a = param(&[1.0], Some(&[0.5]));
+    let b = param(&[1.0], Some(&[0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[&b], lr(0.1))]);
+    b.borrow_mut().dispose();
+    assert_eq!(adam.step(false), Err(StepError::Disposed { param: 1 }));
+    assert_eq!(a.borrow().data(), [1.0]);
+    assert!(adam.state(0).is_none());
+
+    let c = param(&[1.0], Some(&[0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&c], lr(0.1))]);
+    adam.hyper_table_mut()[0][Field::Beta2.slot()] = 1.0;
+    let error = InvalidHyperparameter { field: Field::Beta2, value: 1.0 };
+    assert_eq!(adam.step(false), Err(StepError::Hyperparameter { group: 0, error }));
+    assert_eq!(c.borrow().data(), [1.0]);
+    assert!(adam.state(0).is_none());
+}
+
+#[test]
+fn a_failed_allocation_anywhere_in_a_step_changes_nothing() {
+    // Group 0 steps for the second time with AMSGrad just switched on (it needs max_exp_avg_sq);
+    // group 1 takes two first steps (each needs a whole state). Fail each allocation in turn.
+    let a = param(&[1.0, 2.0], Some(&[0.5, -0.5]));
+    let b = param(&[3.0], Some(&[0.25]));
+    let c = param(&[4.0, 5.0, 6.0], Some(&[1.0, 1.0, 1.0]));
+    let all = [&a, &b, &c];
+    let mut fail_at = 0;
+    loop {
+        let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[&b, &c], lr(0.1))]);
+        c.borrow_mut().set_has_grad(false);
+        b.borrow_mut().set_has_grad(false);
+        adam.step(false).unwrap(); // a's first step
+        b.borrow_mut().set_has_grad(true);
+        c.borrow_mut().set_has_grad(true);
+        adam.hyper_table_mut()[0][Field::Amsgrad.slot()] = 1.0;
+        // The same optimizer with a policy that refuses allocation `fail_at` of the next step.
+        let mut adam = with_policy(adam, FailAt::new(fail_at));
+        let before = observe(&adam, &all);
+        match adam.step(false) {
+            Err(StepError::OutOfMemory { .. }) => {
+                assert_eq!(observe(&adam, &all), before, "allocation {fail_at} failed: nothing changed");
+                assert!(adam.pending.is_empty() && adam.pending.capacity() == 0, "nothing kept");
+                fail_at += 1;
+            }
+            Ok(Stepped::All) => {
+                // Past the last allocation: the step happened, whole.
+                assert_eq!(adam.state(0).unwrap().step_count(), 2);
+                assert!(adam.state(0).unwrap().max_exp_avg_sq.is_some());
+                assert_eq!(adam.state(1).unwrap().step_count(), 1);
+                assert_eq!(adam.state(2).unwrap().step_count(), 1);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Fresh values for the next round.
+        a.borrow_mut().data_mut().copy_from_slice(&[1.0, 2.0]);
+    }
+    // max_exp_avg_sq, b's state, a pending slot, c's state, another pending slot (at least).
+    assert!(fail_at >= 4, "only {fail_at} allocations were tried");
+}
+
+#[test]
+fn the_step_limit_is_refused_and_changes_nothing() {
+    let a = param(&[1.0], Some(&[0.5]));
+    let b = param(&[1.0], Some(&[0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&a, &b], lr(0.1))]);
+    adam.begin_staging().unwrap();
+    adam.stage_state(0, 5.0, false).unwrap();
+    adam.stage_state(1, (MAX_STEP - 1) as f64, false).unwrap();
+    adam.commit_staged();
+    // One more step reaches the limit...
+    assert_eq!(adam.step(false), Ok(Stepped::All));
+    assert_eq!(adam.state(1).unwrap().step_count(), MAX_STEP);
+    // ...and the next is refused, for every parameter.
+    let before = observe(&adam, &[&a, &b]);
+    assert_eq!(adam.step(false), Err(StepError::StepLimit { param: 1, step: MAX_STEP as f64 }));
+    assert_eq!(observe(&adam, &[&a, &b]), before);
+    // A parameter without a gradient does not step, so it does not count.
+    b.borrow_mut().set_has_grad(false);
+    assert_eq!(adam.step(false), Ok(Stepped::All));
+    assert_eq!(adam.state(0).unwrap().step_count(), 7);
+}
+
+#[test]
+fn staging_checks_the_step_count_at_the_edges() {
+    let a = param(&[1.0], None);
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1))]);
+    adam.begin_staging().unwrap();
+    for ok in [0.0, 1.0, MAX_STEP as f64] {
+        assert_eq!(adam.stage_state(0, ok, false), Ok(()), "{ok}");
+    }
+    // 2^53 is where a JavaScript number stops counting exactly: 2^53 + 1 reads as 2^53.
+    for bad in [-1.0, -0.5, 0.5, (MAX_STEP + 1) as f64, 2f64.powi(53) + 2.0, f64::INFINITY, f64::NAN] {
+        assert!(matches!(adam.stage_state(0, bad, false), Err(StepError::StepLimit { param: 0, .. })), "{bad}");
+    }
+    assert_eq!(adam.stage_state(1, 0.0, false), Err(StepError::NoSuchParameter { param: 1 }));
+    adam.discard_staged();
+    assert_eq!(adam.stage_state(0, 0.0, false), Err(StepError::NoSuchParameter { param: 0 }), "no load in progress");
+    assert!(adam.state(0).is_none());
+}
+
+#[test]
+fn a_load_swaps_in_every_staged_state_at_once_or_none() {
+    let a = param(&[1.0, 2.0], Some(&[0.5, 0.5]));
+    let b = param(&[3.0], Some(&[0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[&b], lr(0.1))]);
+    adam.step(false).unwrap();
+    let before = observe(&adam, &[&a, &b]);
+
+    // A load that fails half-way (b is disposed) is discarded: nothing changed.
+    adam.begin_staging().unwrap();
+    adam.stage_state(0, 10.0, true).unwrap();
+    adam.staged_mut(0).unwrap().exp_avg.copy_from_slice(&[7.0, 8.0]);
+    b.borrow_mut().dispose();
+    assert_eq!(adam.stage_state(1, 3.0, false), Err(StepError::Disposed { param: 1 }));
+    adam.discard_staged();
+    assert_eq!(observe(&adam, &[&a]).1, before.1);
+
+    // A load that stages only parameter 0 replaces the state wholesale: 1 has none afterwards.
+    adam.begin_staging().unwrap();
+    adam.stage_state(0, 10.0, true).unwrap();
+    adam.staged_mut(0).unwrap().exp_avg.copy_from_slice(&[7.0, 8.0]);
+    adam.commit_staged();
+    let state = adam.state(0).unwrap();
+    assert_eq!((state.step_count(), &state.exp_avg[..], state.max_exp_avg_sq.as_deref()), (10, &[7.0, 8.0][..], Some(&[0.0, 0.0][..])));
+    assert!(adam.state(1).is_none());
+    assert!(adam.staged.is_empty() && adam.staged.capacity() == 0);
+}
+
+#[test]
+fn a_failed_allocation_while_staging_is_reported_for_its_parameter() {
+    let a = param(&[1.0, 2.0], None);
+    // Allocation 0 is the staging list; 1 is a's state.
+    let mut adam = with_policy(optimizer(Unbounded, &[(&[&a], lr(0.1))]), FailAt::new(1));
+    adam.begin_staging().unwrap();
+    assert_eq!(adam.stage_state(0, 1.0, false), Err(StepError::OutOfMemory { param: Some(0), error: AllocError { bytes: 16 } }));
+    adam.discard_staged();
+    assert!(adam.state(0).is_none());
+}
+
+#[test]
+fn amsgrad_switched_on_between_steps_starts_its_maximum_at_zero() {
+    // PyTorch raises a KeyError here; lucid-optim starts max_exp_avg_sq at zeros, so the step
+    // is the AMSGrad step of a state whose maximum was kept from the start but never exceeded 0.
+    let a = param(&[1.0], Some(&[0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1))]);
+    adam.step(false).unwrap();
+    let v = adam.state(0).unwrap().exp_avg_sq[0];
+    adam.hyper_table_mut()[0][Field::Amsgrad.slot()] = 1.0;
+    adam.step(false).unwrap();
+    let state = adam.state(0).unwrap();
+    // max(0, v2) = v2 = beta2 * v + (1 - beta2) * g^2 (f32, as the kernel computes it).
+    assert_eq!(state.max_exp_avg_sq.as_deref(), Some(&state.exp_avg_sq[..]));
+    assert!(state.exp_avg_sq[0] != v);
+}
