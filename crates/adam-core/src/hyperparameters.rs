@@ -185,14 +185,20 @@ impl Hyperparameters {
         for field in Field::ALL {
             field.check(row[field.slot()])?;
         }
-        Ok(Self {
+        Ok(Self::from_row_unchecked(row))
+    }
+
+    /// The hyperparameters a row holds, without checking them: for a row [`Self::from_row`]
+    /// already accepted.
+    pub(crate) fn from_row_unchecked(row: &Row) -> Self {
+        Self {
             lr: row[Field::Lr.slot()],
             betas: (row[Field::Beta1.slot()], row[Field::Beta2.slot()]),
             eps: row[Field::Eps.slot()],
             weight_decay: row[Field::WeightDecay.slot()],
             amsgrad: row[Field::Amsgrad.slot()] == 1.0,
             maximize: row[Field::Maximize.slot()] == 1.0,
-        })
+        }
     }
 }
 

@@ -47,14 +47,22 @@ pub struct StepScalars {
     pub maximize: bool,
 }
 
+/// `(1 - beta1^step, 1 - beta2^step)`, as PyTorch computes them: from a Python float `step`
+/// with `**`, i.e. C `pow`, in f64.
+fn bias_corrections(betas: (f64, f64), step: u64) -> (f64, f64) {
+    let step = step as f64;
+    (1.0 - betas.0.powf(step), 1.0 - betas.1.powf(step))
+}
+
 impl StepScalars {
     /// The scalars for the step that brings a parameter's step count to `step` (1 on its first).
     pub fn new(hyper: &Hyperparameters, step: u64) -> Self {
+        Self::with_bias_corrections(hyper, bias_corrections(hyper.betas, step))
+    }
+
+    /// The scalars, given `(bias_correction1, bias_correction2)` for `hyper.betas` at this step.
+    fn with_bias_corrections(hyper: &Hyperparameters, (bias_correction1, bias_correction2): (f64, f64)) -> Self {
         let (beta1, beta2) = hyper.betas;
-        // PyTorch computes these from a Python float `step` with `**`, i.e. C `pow`, in f64.
-        let step = step as f64;
-        let bias_correction1 = 1.0 - beta1.powf(step);
-        let bias_correction2 = 1.0 - beta2.powf(step);
         let step_size = hyper.lr / bias_correction1;
         Self {
             neg_step_size: (-step_size) as f32,
@@ -72,16 +80,27 @@ impl StepScalars {
 /// The scalars of one group's step, remembered for the last step count asked for: the parameters
 /// of a group almost always share their step count, so one set of f64 `pow`s serves them all
 /// (with a thousand small parameters, recomputing them per parameter cost ~7% of the step).
+/// The `pow`s themselves are remembered across groups too ([`Self::next_group`]): groups that
+/// differ only in `lr` or `weight_decay` (layer-wise rates, a decay / no-decay split) share betas
+/// and step counts, and the two `pow`s were most of a small group's cost.
 #[derive(Clone, Copy, Debug)]
 pub struct ScalarMemo<'h> {
     hyper: &'h Hyperparameters,
     last: Option<(u64, StepScalars)>,
+    /// `(beta1 bits, beta2 bits, step)` and their bias corrections, from the last computation.
+    last_bias: Option<((u64, u64, u64), (f64, f64))>,
 }
 
 impl<'h> ScalarMemo<'h> {
     /// An empty memo for one group's hyperparameters.
     pub fn new(hyper: &'h Hyperparameters) -> Self {
-        Self { hyper, last: None }
+        Self { hyper, last: None, last_bias: None }
+    }
+
+    /// A memo for the next group's hyperparameters that keeps this one's bias corrections (reused
+    /// where betas and step count are the same: the same `pow`s of the same bits).
+    pub fn next_group<'g>(self, hyper: &'g Hyperparameters) -> ScalarMemo<'g> {
+        ScalarMemo { hyper, last: None, last_bias: self.last_bias }
     }
 
     /// The hyperparameters the memo computes for.
@@ -94,7 +113,13 @@ impl<'h> ScalarMemo<'h> {
         match self.last {
             Some((last_step, scalars)) if last_step == step => scalars,
             _ => {
-                let scalars = StepScalars::new(self.hyper, step);
+                let key = (self.hyper.betas.0.to_bits(), self.hyper.betas.1.to_bits(), step);
+                let bias = match self.last_bias {
+                    Some((last_key, bias)) if last_key == key => bias,
+                    _ => bias_corrections(self.hyper.betas, step),
+                };
+                self.last_bias = Some((key, bias));
+                let scalars = StepScalars::with_bias_corrections(self.hyper, bias);
                 self.last = Some((step, scalars));
                 scalars
             }

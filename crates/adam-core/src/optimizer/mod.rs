@@ -278,17 +278,20 @@ impl<M: MemoryPolicy> Adam<M> {
                 }
             }
         }
+        let unused = Hyperparameters::default();
+        let mut memo = ScalarMemo::new(&unused);
         for group in 0..self.group_ends.len() {
-            // `expect` would format the error's f64 (and keep float formatting in the .wasm).
-            let Ok(hyper) = self.hyperparameters(group) else { unreachable!("validated in phase 1") };
-            let mut memo = ScalarMemo::new(&hyper);
+            // Validated in phase 1: decode only.
+            let hyper = Hyperparameters::from_row_unchecked(&self.hyper_table[group]);
+            let mut group_memo = memo.next_group(&hyper);
             let range = self.group_range(group);
             for slot in &mut self.slots[range] {
                 let mut buffers = slot.param.borrow_mut();
                 let (data, Some(grad)) = buffers.data_and_grad() else { continue };
                 let state = slot.state.as_mut().expect("created in phase 1 for every parameter with a gradient");
-                state.step_in_group(&mut memo, data, grad, self.kernel);
+                state.step_in_group(&mut group_memo, data, grad, self.kernel);
             }
+            memo = group_memo.next_group(&unused);
         }
         Ok(Stepped::All)
     }
@@ -296,7 +299,7 @@ impl<M: MemoryPolicy> Adam<M> {
     /// Fills `pending` with the state this step creates (first steps, AMSGrad switched on).
     fn allocate_pending(&mut self) -> Result<(), StepError> {
         for group in 0..self.group_ends.len() {
-            let Ok(Hyperparameters { amsgrad, .. }) = self.hyperparameters(group) else { unreachable!("validated by the caller") };
+            let amsgrad = Hyperparameters::from_row_unchecked(&self.hyper_table[group]).amsgrad; // validated by the caller
             for param in self.group_range(group) {
                 let slot = &self.slots[param];
                 let buffers = slot.param.borrow();

@@ -255,3 +255,33 @@ fn amsgrad_switched_on_between_steps_starts_its_maximum_at_zero() {
     assert_eq!(state.max_exp_avg_sq.as_deref(), Some(&state.exp_avg_sq[..]));
     assert!(state.exp_avg_sq[0] != v);
 }
+
+#[test]
+fn groups_that_share_bias_corrections_step_exactly_as_if_alone() {
+    // The step reuses `1 - beta^step` across groups with the same betas and step count
+    // (ScalarMemo::next_group). Each group must still come out bit for bit as if it were the
+    // optimizer's only group.
+    let hypers = [
+        Hyperparameters { lr: 0.1, ..Hyperparameters::default() },
+        Hyperparameters { lr: 0.05, weight_decay: 0.01, ..Hyperparameters::default() },
+        Hyperparameters { lr: 0.1, betas: (0.8, 0.99), ..Hyperparameters::default() },
+        Hyperparameters { lr: 0.2, ..Hyperparameters::default() },
+    ];
+    let values = |g: usize| -> Vec<f32> { (0..5).map(|i| (g * 5 + i) as f32 * 0.37 - 1.0).collect() };
+    let grads = |g: usize| -> Vec<f32> { (0..5).map(|i| ((g * 5 + i) as f32 * 1.3).sin()).collect() };
+    let together: Vec<SharedParam> = (0..hypers.len()).map(|g| param(&values(g), Some(&grads(g)))).collect();
+    let alone: Vec<SharedParam> = (0..hypers.len()).map(|g| param(&values(g), Some(&grads(g)))).collect();
+    let together_refs: Vec<[&SharedParam; 1]> = together.iter().map(|p| [p]).collect();
+    let groups: Vec<(&[&SharedParam], Hyperparameters)> = together_refs.iter().zip(hypers).map(|(p, h)| (&p[..], h)).collect();
+    let mut all = optimizer(Unbounded, &groups);
+    let mut each: Vec<Adam> = alone.iter().zip(hypers).map(|(p, h)| optimizer(Unbounded, &[(&[p], h)])).collect();
+    for _ in 0..3 {
+        all.step(false).unwrap();
+        each.iter_mut().for_each(|adam| assert_eq!(adam.step(false), Ok(Stepped::All)));
+    }
+    for g in 0..hypers.len() {
+        let bits = |p: &SharedParam| p.borrow().data().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&together[g]), bits(&alone[g]), "group {g}");
+        assert_eq!(all.state(g), each[g].state(0), "group {g}");
+    }
+}
