@@ -127,7 +127,11 @@ impl Rng {
     /// Signed values with magnitudes spread over 1e-8..1e4, and some exact zeros.
     fn value(&mut self) -> f32 {
         let (u, sign) = (self.next_f64(), if self.next_f64() < 0.5 { -1.0 } else { 1.0 });
-        if u < 0.05 { 0.0 } else { (sign * 10f64.powf(-8.0 + 12.0 * self.next_f64())) as f32 }
+        if u < 0.05 {
+            0.0
+        } else {
+            (sign * 10f64.powf(-8.0 + 12.0 * self.next_f64())) as f32
+        }
     }
     fn values(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.value()).collect()

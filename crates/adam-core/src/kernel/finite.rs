@@ -69,7 +69,8 @@ mod tests {
     #[test]
     fn finite_buffers_of_every_length_pass() {
         for len in 0..80 {
-            let values: Vec<f32> = (0..len).map(|i| EDGE_FINITE[i % EDGE_FINITE.len()] * if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
+            let values: Vec<f32> =
+                (0..len).map(|i| EDGE_FINITE[i % EDGE_FINITE.len()] * if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
             assert!(all_finite(&values), "len {len}");
             assert!(all_finite_scalar(&values), "len {len}");
         }

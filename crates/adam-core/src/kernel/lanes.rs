@@ -124,7 +124,6 @@ mod simd128 {
     }
 }
 
-
 #[cfg(target_arch = "x86_64")]
 mod sse {
     use super::Lanes;
@@ -265,10 +264,10 @@ mod portable {
 
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 pub use portable::F32x4;
-#[cfg(target_arch = "x86_64")]
-pub use sse::F32x4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use simd128::F32x4;
+#[cfg(target_arch = "x86_64")]
+pub use sse::F32x4;
 
 #[cfg(test)]
 mod tests {
