@@ -5,9 +5,11 @@
 #   1. A Rust toolchain that can build wasm32-unknown-unknown:
 #      a. rustup's, adding the target with `rustup target add` where that works (a normal laptop);
 #      b. otherwise Debian's rustc-web (Rust 1.96, offline-friendly): its std is rebuilt for wasm32
-#         from rust-web-src with -Zbuild-std once, and the rlibs are installed into its sysroot.
+#         from rust-web-src with -Zbuild-std once (libtest too, for scripts/test-wasm32.sh), and the
+#         rlibs are installed into its sysroot.
 #      The choice is written to target/wasm-toolchain.env for scripts/build-wasm.sh.
-#   2. wasm-bindgen-cli at exactly the version crates/adam-wasm pins, and wasm-pack.
+#   2. wasm-bindgen-cli at exactly the version crates/adam-wasm pins (with wasm-bindgen-test-runner),
+#      wasm-pack, and rustup's rustfmt and clippy components.
 #   3. npm dependencies (npm ci) when node_modules is missing or older than package-lock.json.
 #   Set LUCID_OPTIM_WASM_TOOLCHAIN=debian (or rustup) to force one route.
 #   4. With --browser: Debian's chromium for the real-browser tests.
@@ -57,8 +59,9 @@ use_debian() {
   local sysroot libdir
   sysroot=$("$debian_rustc" --print sysroot)
   libdir="$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
-  if ! ls "$libdir"/libstd-*.rlib >/dev/null 2>&1; then
-    log "building Rust's std for wasm32-unknown-unknown with $("$debian_rustc" --version) (about a minute)"
+  # libtest: `cargo test --target wasm32-unknown-unknown` (scripts/test-wasm32.sh) links it.
+  if ! ls "$libdir"/libtest-*.rlib >/dev/null 2>&1; then
+    log "building Rust's std and libtest for wasm32-unknown-unknown with $("$debian_rustc" --version) (about a minute)"
     local work
     work=$(mktemp -d)
     mkdir -p "$work/src" "$work/.cargo"
@@ -68,8 +71,10 @@ use_debian() {
     printf '[source.crates-io]\nreplace-with = "rust-std-vendor"\n[source.rust-std-vendor]\ndirectory = "%s"\n' \
       "$debian_src/vendor" > "$work/.cargo/config.toml"
     (cd "$work" && RUSTC_BOOTSTRAP=1 RUSTC="$debian_rustc" CARGO_TARGET_DIR="$work/target" \
-      "$debian_cargo" build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown) >&2
+      "$debian_cargo" build --release --quiet -Zbuild-std=std,panic_abort,test --target wasm32-unknown-unknown) >&2
     as_root mkdir -p "$libdir"
+    # An older set (std only) must go: two rlibs of one crate in the sysroot are ambiguous to rustc.
+    as_root rm -f "$libdir"/lib*.rlib
     # shellcheck disable=SC2046 # rlib paths have no spaces
     as_root cp $(find "$work/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libwasm32_std_build*') "$libdir/"
     rm -rf "$work"
@@ -107,6 +112,13 @@ if ! command -v wasm-pack >/dev/null; then
   log "cargo install wasm-pack (a few minutes, once)"
   "$cargo_bin" install --quiet wasm-pack >&2
 fi
+# rustfmt and clippy for scripts/test.sh's checks (rustup's minimal profile has neither).
+has_lints() { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1
+if ! has_lints && command -v rustup >/dev/null; then
+  log "rustup component add rustfmt clippy"
+  rustup component add rustfmt clippy >&2 || true
+fi
+has_lints || log "no cargo fmt or cargo clippy: scripts/test.sh needs both (rustup component add rustfmt clippy)"
 
 # --- 3. npm dependencies -------------------------------------------------------------------------
 if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then

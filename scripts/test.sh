@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, as `npm test` and CI run it, on a fresh clone or an old one:
-# set-up (idempotent), the .wasm and dist/ builds, Rust tests, then every vitest suite
-# (facade, fidelity, reliability, packaging from the packed tarball, real browser).
+# set-up (idempotent), the .wasm and dist/ builds, Rust tests (native, then adam-core's on wasm32)
+# with rustfmt and clippy, then every vitest suite (facade, fidelity, reliability, packaging from
+# the packed tarball, real browser).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -14,6 +15,13 @@ npx rollup -c --silent
 
 echo "== cargo test (adam-core, adam-wasm; native)"
 cargo test --workspace --quiet
+
+echo "== cargo fmt --check, cargo clippy (rustfmt.toml; warnings are errors)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test on wasm32 with simd128 (adam-core, under Node: the lanes the .wasm ships)"
+bash scripts/test-wasm32.sh
 
 echo "== tsc: the facade, and the test suites against dist/index.d.ts"
 npx tsc -p tsconfig.json --noEmit

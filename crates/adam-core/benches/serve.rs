@@ -53,7 +53,8 @@ fn main() {
             },
             ["params", id] => match model(&mut models, id) {
                 Some((model, _)) => {
-                    let hex: String = model.params.iter().flatten().flat_map(|x| x.to_le_bytes()).map(|b| format!("{b:02x}")).collect();
+                    let hex: String =
+                        model.params.iter().flatten().flat_map(|x| x.to_le_bytes()).map(|b| format!("{b:02x}")).collect();
                     format!("{{\"hex\":\"{hex}\"}}")
                 }
                 None => format!("{{\"error\":\"no model {id}\"}}"),

@@ -16,6 +16,10 @@
 //! as there no model takes more than `common::MAX_STEPS_PER_MODEL` steps before it is reset.
 //! `BENCH_VARIANTS=adam,wd` limits the option sets; criterion's own filter selects the rest.
 
+// Criterion is a native-only dev-dependency (see Cargo.toml): on wasm32 this bench is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::hint::black_box;

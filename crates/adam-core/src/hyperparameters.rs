@@ -205,6 +205,9 @@ impl Hyperparameters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32, `#[test]` is wasm-bindgen-test's (see the convention atop tests/step.rs).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn defaults_are_pytorchs() {

@@ -4,6 +4,23 @@
 //! are written as the f64 result of the derivation and compared with an f32 tolerance of a few ulp
 //! of the value, since the kernel rounds every operation to f32.
 
+// Every test of adam-core, unit or integration, also runs on wasm32 with simd128
+// (scripts/test-wasm32.sh, under Node through wasm-bindgen-test-runner), where the built-in
+// `#[test]` does not run. The convention: write plain `#[test]` (and `#[should_panic]`), and give
+// each test module or test file this one import, which makes `#[test]` wasm-bindgen-test's on
+// wasm32 only (wasm-bindgen-test is a wasm32-only dev-dependency):
+//
+//     #[cfg(target_arch = "wasm32")]
+//     use wasm_bindgen_test::wasm_bindgen_test as test;
+//
+// Without it a test still compiles on wasm32 but is skipped there, so scripts/test-wasm32.sh fails
+// when a test that runs natively did not run on wasm32. A test that cannot run there (threads, say)
+// is `#[cfg(not(target_arch = "wasm32"))]` and has `native_only` in its path (module or name).
+// Panics abort on wasm32, so `std::panic::catch_unwind` catches nothing: use `#[should_panic]`.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use adam_core::kernel::{step_scalar, step_simd, Moments, StepScalars};
 use adam_core::{AdamState, Hyperparameters};
 
@@ -127,7 +144,11 @@ impl Rng {
     /// Signed values with magnitudes spread over 1e-8..1e4, and some exact zeros.
     fn value(&mut self) -> f32 {
         let (u, sign) = (self.next_f64(), if self.next_f64() < 0.5 { -1.0 } else { 1.0 });
-        if u < 0.05 { 0.0 } else { (sign * 10f64.powf(-8.0 + 12.0 * self.next_f64())) as f32 }
+        if u < 0.05 {
+            0.0
+        } else {
+            (sign * 10f64.powf(-8.0 + 12.0 * self.next_f64())) as f32
+        }
     }
     fn values(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.value()).collect()
@@ -169,14 +190,12 @@ fn four_lane_kernel_is_bitwise_equal_to_the_scalar_reference() {
 }
 
 #[test]
+#[should_panic(expected = "buffer lengths differ")]
 fn kernels_reject_mismatched_lengths() {
     let scalars = StepScalars::new(&Hyperparameters::default(), 1);
-    let result = std::panic::catch_unwind(|| {
-        let (mut p, mut m, mut v) = (vec![0.0_f32; 4], vec![0.0_f32; 4], vec![0.0_f32; 3]);
-        step_simd(&mut p, &[0.0; 4], Moments { exp_avg: &mut m, exp_avg_sq: &mut v, max_exp_avg_sq: None }, &scalars);
-    });
-    assert!(result.is_err());
+    let (mut p, mut m, mut v) = (vec![0.0_f32; 4], vec![0.0_f32; 4], vec![0.0_f32; 3]);
     let _ = step_scalar; // both entry points are public API
+    step_simd(&mut p, &[0.0; 4], Moments { exp_avg: &mut m, exp_avg_sq: &mut v, max_exp_avg_sq: None }, &scalars);
 }
 
 #[test]

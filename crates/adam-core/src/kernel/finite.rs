@@ -62,6 +62,9 @@ pub fn all_finite_scalar(values: &[f32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32, `#[test]` is wasm-bindgen-test's (see the convention atop tests/step.rs).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const SPECIAL: [f32; 3] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
     const EDGE_FINITE: [f32; 6] = [0.0, -0.0, f32::MAX, f32::MIN, f32::MIN_POSITIVE, 1e-45];
@@ -69,7 +72,8 @@ mod tests {
     #[test]
     fn finite_buffers_of_every_length_pass() {
         for len in 0..80 {
-            let values: Vec<f32> = (0..len).map(|i| EDGE_FINITE[i % EDGE_FINITE.len()] * if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
+            let values: Vec<f32> =
+                (0..len).map(|i| EDGE_FINITE[i % EDGE_FINITE.len()] * if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
             assert!(all_finite(&values), "len {len}");
             assert!(all_finite_scalar(&values), "len {len}");
         }

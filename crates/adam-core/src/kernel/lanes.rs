@@ -124,7 +124,6 @@ mod simd128 {
     }
 }
 
-
 #[cfg(target_arch = "x86_64")]
 mod sse {
     use super::Lanes;
@@ -265,20 +264,37 @@ mod portable {
 
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 pub use portable::F32x4;
-#[cfg(target_arch = "x86_64")]
-pub use sse::F32x4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use simd128::F32x4;
+#[cfg(target_arch = "x86_64")]
+pub use sse::F32x4;
 
 #[cfg(test)]
 mod tests {
     use super::{F32x4, Lanes};
+    // On wasm32, `#[test]` is wasm-bindgen-test's (see the convention atop tests/step.rs).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn lanes(x: F32x4) -> [f32; 4] {
         let mut out = [0.0_f32; 4];
         // SAFETY: `out` holds 4 floats.
         unsafe { x.store(out.as_mut_ptr()) };
         out
+    }
+
+    #[test]
+    fn the_four_lanes_under_test_are_the_ones_this_target_ships() {
+        // Native runs test SSE. scripts/test-wasm32.sh builds with simd128, as the shipped .wasm is,
+        // so that its run tests the simd128 lanes, not the portable fallback a plain wasm32 build gets.
+        #[cfg(target_arch = "wasm32")]
+        const SHIPPED: &str = "::simd128::F32x4";
+        #[cfg(target_arch = "x86_64")]
+        const SHIPPED: &str = "::sse::F32x4";
+        #[cfg(not(any(target_arch = "wasm32", target_arch = "x86_64")))]
+        const SHIPPED: &str = "::portable::F32x4";
+        let lanes = core::any::type_name::<F32x4>();
+        assert!(lanes.ends_with(SHIPPED), "testing {lanes}, not {SHIPPED} (on wasm32: build with -C target-feature=+simd128)");
     }
 
     #[test]
