@@ -1,4 +1,6 @@
-// Builds dist/: node.mjs + node.cjs (read the .wasm from disk), browser.mjs (fetches it), index.d.ts,
+// Builds dist/: node.mjs + node.cjs (read the .wasm from disk), browser.mjs (fetches it), the
+// declarations twice (index.d.ts for `import`, index.d.cts for `require`: package.json's "type" is
+// "module", so TypeScript reads a .d.ts as ESM and would tell a `require` user the CJS build is ESM),
 // and lucid_optim_bg.wasm next to them. Run `npm run build` (it builds the .wasm first).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
@@ -36,6 +38,10 @@ export default [
   {
     input: 'ts/index.ts',
     plugins: [dts({ tsconfig: './tsconfig.json' })],
-    output: { file: 'dist/index.d.ts', format: 'es' },
+    // Same text in both: the bundle has named exports only, which a .d.cts reads as `exports.X`.
+    output: [
+      { file: 'dist/index.d.ts', format: 'es' },
+      { file: 'dist/index.d.cts', format: 'es' },
+    ],
   },
 ];

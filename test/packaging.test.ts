@@ -1,23 +1,28 @@
 // The published package, as a user gets it: `npm pack`, install the tarball into an empty
-// project, then import it from an ES module, a CommonJS module and type-check a TypeScript file.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// project, then import it from an ES module, a CommonJS module and type-check TypeScript files
+// (ESM and CJS); and the tarball as the linters see it (arethetypeswrong, publint; both offline).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const project = mkdtempSync(join(tmpdir(), 'lucid-optim-pack-'));
 let packedFiles: string[] = [];
+let tarball = '';
 const run = (cmd: string, args: string[], cwd = project) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 beforeAll(() => {
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project, '--loglevel=error'], root));
   packedFiles = packed.files.map((f: { path: string }) => f.path);
+  tarball = join(project, packed.filename);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(project, packed.filename)]);
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball]);
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -32,9 +37,17 @@ const program = (imports: string) => `${imports}
 })();
 `;
 
-test('the tarball holds the ESM, CJS and browser builds, the types and the .wasm, and nothing else', () => {
+test('the tarball holds the ESM, CJS and browser builds, the types (ESM and CJS) and the .wasm, and nothing else', () => {
   expect(packedFiles.sort()).toEqual(
-    expect.arrayContaining(['dist/browser.mjs', 'dist/index.d.ts', 'dist/lucid_optim_bg.wasm', 'dist/node.cjs', 'dist/node.mjs', 'package.json']),
+    expect.arrayContaining([
+      'dist/browser.mjs',
+      'dist/index.d.cts',
+      'dist/index.d.ts',
+      'dist/lucid_optim_bg.wasm',
+      'dist/node.cjs',
+      'dist/node.mjs',
+      'package.json',
+    ]),
   );
   expect(packedFiles.filter((f) => !f.startsWith('dist/') && !/^(package\.json|README\.md|LICENSE)$/.test(f))).toEqual([]);
 });
@@ -51,10 +64,10 @@ test.each([
   expect(w[1]).toBeCloseTo(-1.7, 1);
 });
 
-test('its types check in a strict TypeScript consumer (NodeNext resolution)', () => {
-  writeFileSync(
-    join(project, 'main.ts'),
-    `import { init, Adam, Parameter, type StateDict } from 'lucid-optim';
+// A strict TypeScript consumer of the public API; `prelude`/`postlude` wrap it for ESM (top-level
+// await) or CommonJS (an async function: a .cts has no top-level await).
+const consumer = (prelude: string, postlude: string) => `import { init, Adam, Parameter, type StateDict } from 'lucid-optim';
+${prelude}
 await init();
 const w = new Parameter([1, 2], { name: 'w', shape: [2] });
 const opt = new Adam([{ params: [w], lr: 1e-2 }], { betas: [0.9, 0.999], amsgrad: true });
@@ -65,10 +78,60 @@ const m: Float32Array = sd.state[0].expAvg;
 opt.paramGroups[0].lr = 1e-3;
 // @ts-expect-error betas is a pair
 new Adam([w], { betas: [0.9] });
-export { loss, m };
-`,
-  );
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+${postlude}
+`;
+const typeCheck = (file: string, mode = 'nodenext') => {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  run('node', [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'main.ts']);
+  run('node', [tsc, '--noEmit', '--strict', '--module', mode, '--moduleResolution', mode, '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file]);
+};
+
+test('its types check in a strict TypeScript consumer (NodeNext resolution)', () => {
+  writeFileSync(join(project, 'main.ts'), consumer('', 'export { loss, m };'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  typeCheck('main.ts');
+});
+
+// A .cts is CommonJS whatever package.json says: its import becomes require(), which resolves the
+// `require` condition's declarations (dist/index.d.cts). Under Node16 (Node 18 and 20, which have
+// no require() of ESM), ESM declarations there make tsc refuse the import (TS1479: "the referenced
+// file is an ECMAScript module and cannot be imported with 'require'"); NodeNext allows it.
+test.each(['node16', 'nodenext'])('its types check in a strict CommonJS TypeScript consumer (.cts, %s resolution)', (mode) => {
+  const file = `main-${mode}.cts`;
+  writeFileSync(join(project, file), consumer('export async function main() {', '  return { loss, m };\n}'));
+  typeCheck(file, mode);
+});
+
+// Run offline on the local tarball (neither tool needs the network for that).
+// "./lucid_optim_bg.wasm" is exported for bundlers and init(url) users; it is not a module, so no
+// TypeScript resolution mode can resolve it: arethetypeswrong reports NoResolution for it in all
+// four modes, and that is the only thing it may report.
+test('arethetypeswrong finds nothing wrong with the types, but the .wasm subpath being no module', () => {
+  const attw = spawnSync(join(root, 'node_modules/.bin/attw'), [tarball, '--format', 'json'], {
+    cwd: project,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  expect(attw.stderr).toBe('');
+  const { analysis } = JSON.parse(attw.stdout);
+  const wasmOnly = ['node10', 'node16-cjs', 'node16-esm', 'bundler'].map((resolutionKind) => ({
+    kind: 'NoResolution',
+    entrypoint: './lucid_optim_bg.wasm',
+    resolutionKind,
+  }));
+  expect(analysis.problems).toEqual(expect.arrayContaining(wasmOnly));
+  expect(analysis.problems).toHaveLength(wasmOnly.length);
+  // `require` gets the CJS declarations, `import` the ESM ones.
+  const types = (kind: string) => analysis.entrypoints['.'].resolutions[kind].resolution.fileName;
+  expect(types('node16-cjs')).toBe('/node_modules/lucid-optim/dist/index.d.cts');
+  expect(types('node16-esm')).toBe('/node_modules/lucid-optim/dist/index.d.ts');
+  expect(types('bundler')).toBe('/node_modules/lucid-optim/dist/index.d.ts');
+});
+
+test('publint reports nothing, not even a suggestion', async () => {
+  const { messages, pkg } = await publint({
+    pack: { tarball: new Uint8Array(readFileSync(tarball)).buffer },
+    level: 'suggestion',
+    strict: true,
+  });
+  expect(messages.map((message) => formatMessage(message, pkg, { color: false }))).toEqual([]);
 });
