@@ -52,7 +52,8 @@ pub enum Field {
 
 impl Field {
     /// Every field, in slot order (which is also the order they are checked in).
-    pub const ALL: [Field; 7] = [Field::Lr, Field::Beta1, Field::Beta2, Field::Eps, Field::WeightDecay, Field::Amsgrad, Field::Maximize];
+    pub const ALL: [Field; 7] =
+        [Field::Lr, Field::Beta1, Field::Beta2, Field::Eps, Field::WeightDecay, Field::Amsgrad, Field::Maximize];
 
     /// The field's slot in a [`Row`].
     pub fn slot(self) -> usize {
@@ -257,7 +258,8 @@ mod tests {
 
     #[test]
     fn rows_round_trip_and_flags_must_be_zero_or_one() {
-        let hyper = Hyperparameters { lr: 0.1, betas: (0.5, 0.25), eps: 1e-6, weight_decay: 0.01, amsgrad: true, maximize: false };
+        let hyper =
+            Hyperparameters { lr: 0.1, betas: (0.5, 0.25), eps: 1e-6, weight_decay: 0.01, amsgrad: true, maximize: false };
         let row = hyper.to_row();
         assert_eq!(row, [0.1, 0.5, 0.25, 1e-6, 0.01, 1.0, 0.0, 0.0]);
         assert_eq!(Hyperparameters::from_row(&row), Ok(hyper));

@@ -102,6 +102,9 @@ impl ParamBuffers {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
     use super::*;
     use crate::memory::Unbounded;
 

@@ -219,6 +219,9 @@ mod tests {
         assert_eq!((error.kind(), error.param(), error.bytes()), (ErrorKind::OutOfMemory, None, 64.0));
         let invalid = adam_core::InvalidHyperparameter { field: Field::Beta2, value: 1.0 };
         let error = RawError::from(StepError::Hyperparameter { group: 3, error: invalid });
-        assert_eq!((error.kind(), error.group(), error.field(), error.rule(), error.value()), (ErrorKind::Hyperparameter, Some(3), Some(HyperField::Beta2), Some(Rule::UnitInterval), 1.0));
+        assert_eq!(
+            (error.kind(), error.group(), error.field(), error.rule(), error.value()),
+            (ErrorKind::Hyperparameter, Some(3), Some(HyperField::Beta2), Some(Rule::UnitInterval), 1.0)
+        );
     }
 }

@@ -80,27 +80,59 @@ impl StepScalars {
 /// The scalars of one group's step, remembered for the last step count asked for: the parameters
 /// of a group almost always share their step count, so one set of f64 `pow`s serves them all
 /// (with a thousand small parameters, recomputing them per parameter cost ~7% of the step).
-/// The `pow`s themselves are remembered across groups too ([`Self::next_group`]): groups that
-/// differ only in `lr` or `weight_decay` (layer-wise rates, a decay / no-decay split) share betas
-/// and step counts, and the two `pow`s were most of a small group's cost.
+/// The `pow`s themselves can be carried from group to group ([`BiasMemo`]): groups that differ
+/// only in `lr` or `weight_decay` (layer-wise rates, a decay / no-decay split) share betas and
+/// step counts, and the two `pow`s were most of a small group's cost.
 #[derive(Clone, Copy, Debug)]
 pub struct ScalarMemo<'h> {
     hyper: &'h Hyperparameters,
     last: Option<(u64, StepScalars)>,
-    /// `(beta1 bits, beta2 bits, step)` and their bias corrections, from the last computation.
-    last_bias: Option<((u64, u64, u64), (f64, f64))>,
+    bias: BiasMemo,
+}
+
+/// The last `(1 - beta1^step, 1 - beta2^step)` computed, with the betas' bits and the step they
+/// were computed for: the same `pow`s of the same bits, so reusing them changes no bit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BiasMemo {
+    last: Option<BiasEntry>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct BiasEntry {
+    betas_bits: (u64, u64),
+    step: u64,
+    bias_corrections: (f64, f64),
+}
+
+impl BiasMemo {
+    fn get(&mut self, betas: (f64, f64), step: u64) -> (f64, f64) {
+        let betas_bits = (betas.0.to_bits(), betas.1.to_bits());
+        match self.last {
+            Some(e) if e.betas_bits == betas_bits && e.step == step => e.bias_corrections,
+            _ => {
+                let bias_corrections = bias_corrections(betas, step);
+                self.last = Some(BiasEntry { betas_bits, step, bias_corrections });
+                bias_corrections
+            }
+        }
+    }
 }
 
 impl<'h> ScalarMemo<'h> {
     /// An empty memo for one group's hyperparameters.
     pub fn new(hyper: &'h Hyperparameters) -> Self {
-        Self { hyper, last: None, last_bias: None }
+        Self::with_bias(hyper, BiasMemo::default())
     }
 
-    /// A memo for the next group's hyperparameters that keeps this one's bias corrections (reused
-    /// where betas and step count are the same: the same `pow`s of the same bits).
-    pub fn next_group<'g>(self, hyper: &'g Hyperparameters) -> ScalarMemo<'g> {
-        ScalarMemo { hyper, last: None, last_bias: self.last_bias }
+    /// A memo for one group's hyperparameters that starts from the bias corrections another
+    /// group's memo computed ([`Self::bias`]).
+    pub fn with_bias(hyper: &'h Hyperparameters, bias: BiasMemo) -> Self {
+        Self { hyper, last: None, bias }
+    }
+
+    /// The bias corrections computed so far, to hand to the next group's memo.
+    pub fn bias(&self) -> BiasMemo {
+        self.bias
     }
 
     /// The hyperparameters the memo computes for.
@@ -113,12 +145,7 @@ impl<'h> ScalarMemo<'h> {
         match self.last {
             Some((last_step, scalars)) if last_step == step => scalars,
             _ => {
-                let key = (self.hyper.betas.0.to_bits(), self.hyper.betas.1.to_bits(), step);
-                let bias = match self.last_bias {
-                    Some((last_key, bias)) if last_key == key => bias,
-                    _ => bias_corrections(self.hyper.betas, step),
-                };
-                self.last_bias = Some((key, bias));
+                let bias = self.bias.get(self.hyper.betas, step);
                 let scalars = StepScalars::with_bias_corrections(self.hyper, bias);
                 self.last = Some((step, scalars));
                 scalars

@@ -13,7 +13,7 @@ use core::fmt;
 
 use crate::hyperparameters::{Hyperparameters, InvalidHyperparameter, Row, ROW_LEN};
 use crate::kernel::finite::all_finite;
-use crate::kernel::{Kernel, ScalarMemo};
+use crate::kernel::{BiasMemo, Kernel, ScalarMemo};
 use crate::memory::{reserve_admitted, zeros_admitted, MemoryPolicy, Unbounded};
 use crate::param::SharedParam;
 use crate::state::{AdamState, AllocError};
@@ -278,20 +278,19 @@ impl<M: MemoryPolicy> Adam<M> {
                 }
             }
         }
-        let unused = Hyperparameters::default();
-        let mut memo = ScalarMemo::new(&unused);
+        let mut bias = BiasMemo::default(); // shared by groups with the same betas and step count
         for group in 0..self.group_ends.len() {
             // Validated in phase 1: decode only.
             let hyper = Hyperparameters::from_row_unchecked(&self.hyper_table[group]);
-            let mut group_memo = memo.next_group(&hyper);
+            let mut memo = ScalarMemo::with_bias(&hyper, bias);
             let range = self.group_range(group);
             for slot in &mut self.slots[range] {
                 let mut buffers = slot.param.borrow_mut();
                 let (data, Some(grad)) = buffers.data_and_grad() else { continue };
                 let state = slot.state.as_mut().expect("created in phase 1 for every parameter with a gradient");
-                state.step_in_group(&mut group_memo, data, grad, self.kernel);
+                state.step_in_group(&mut memo, data, grad, self.kernel);
             }
-            memo = group_memo.next_group(&unused);
+            bias = memo.bias();
         }
         Ok(Stepped::All)
     }
@@ -315,7 +314,8 @@ impl<M: MemoryPolicy> Adam<M> {
                     }
                     Some(_) => continue,
                 };
-                reserve_admitted(&mut self.pending, 1, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
+                reserve_admitted(&mut self.pending, 1, &self.policy)
+                    .map_err(|error| StepError::OutOfMemory { param: None, error })?;
                 self.pending.push(pending);
             }
         }

@@ -11,7 +11,8 @@ impl<M: MemoryPolicy> Adam<M> {
     /// Starts a load: forgets anything staged before, and makes room to stage every parameter.
     pub fn begin_staging(&mut self) -> Result<(), StepError> {
         self.staged = Vec::new();
-        reserve_admitted(&mut self.staged, self.slots.len(), &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
+        reserve_admitted(&mut self.staged, self.slots.len(), &self.policy)
+            .map_err(|error| StepError::OutOfMemory { param: None, error })?;
         self.staged.resize_with(self.slots.len(), || None);
         Ok(())
     }
@@ -32,7 +33,8 @@ impl<M: MemoryPolicy> Adam<M> {
         if buffers.is_disposed() {
             return Err(StepError::Disposed { param: index });
         }
-        let zeros = zeroed_state(buffers.len(), amsgrad, &self.policy).map_err(|error| StepError::OutOfMemory { param: Some(index), error })?;
+        let zeros = zeroed_state(buffers.len(), amsgrad, &self.policy)
+            .map_err(|error| StepError::OutOfMemory { param: Some(index), error })?;
         drop(buffers);
         self.staged[index] = Some(AdamState::from_parts(step as u64, zeros.exp_avg, zeros.exp_avg_sq, zeros.max_exp_avg_sq));
         Ok(())

@@ -1,6 +1,9 @@
 //! The optimizer's transactions, natively: a step or a load either happens whole or changes
 //! nothing, whichever check or allocation fails.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -224,7 +227,10 @@ fn a_load_swaps_in_every_staged_state_at_once_or_none() {
     adam.staged_mut(0).unwrap().exp_avg.copy_from_slice(&[7.0, 8.0]);
     adam.commit_staged();
     let state = adam.state(0).unwrap();
-    assert_eq!((state.step_count(), &state.exp_avg[..], state.max_exp_avg_sq.as_deref()), (10, &[7.0, 8.0][..], Some(&[0.0, 0.0][..])));
+    assert_eq!(
+        (state.step_count(), &state.exp_avg[..], state.max_exp_avg_sq.as_deref()),
+        (10, &[7.0, 8.0][..], Some(&[0.0, 0.0][..]))
+    );
     assert!(adam.state(1).is_none());
     assert!(adam.staged.is_empty() && adam.staged.capacity() == 0);
 }
@@ -259,7 +265,7 @@ fn amsgrad_switched_on_between_steps_starts_its_maximum_at_zero() {
 #[test]
 fn groups_that_share_bias_corrections_step_exactly_as_if_alone() {
     // The step reuses `1 - beta^step` across groups with the same betas and step count
-    // (ScalarMemo::next_group). Each group must still come out bit for bit as if it were the
+    // (BiasMemo). Each group must still come out bit for bit as if it were the
     // optimizer's only group.
     let hypers = [
         Hyperparameters { lr: 0.1, ..Hyperparameters::default() },
