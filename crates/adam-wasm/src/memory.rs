@@ -194,17 +194,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counters_follow_allocations() {
-        let before = allocated_bytes();
-        let buffer = try_buffer(1000).unwrap();
-        assert!(allocated_bytes() >= before + 4000);
-        drop(buffer);
-        // Other tests run concurrently in this process, so only a loose check is possible here;
-        // the JavaScript suite checks exact returns to baseline in a single-threaded instance.
-        assert!(allocations() > 0);
-    }
-
-    #[test]
     fn impossible_requests_fail_cleanly() {
         assert_eq!(try_buffer(usize::MAX / 2), Err(OutOfMemory { bytes: usize::MAX }));
         assert!(try_reserve(usize::MAX / 2).is_err()); // more than wasm32 can address: refused up front
