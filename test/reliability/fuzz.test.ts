@@ -1,6 +1,6 @@
 // Reliability, fuzzing: random sequences of operations on lucid-optim (fast-check model-based
 // testing), checked after every operation against a model: the float64 reference of PyTorch's
-// Adam (test/reference/adam-reference.mjs, one instance per parameter) plus plain bookkeeping.
+// Adam (reference/adam-reference.mjs, one instance per parameter) plus plain bookkeeping.
 //
 // Operations: create parameters of random sizes; set, clear and zero gradients (some with NaN or
 // ±Infinity); set data; step (guard on or off); change hyperparameters between steps; add
@@ -19,7 +19,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, memoryStats, Parameter, type Hyperparameters, type StateDict } from 'lucid-optim';
-import { ReferenceAdam } from '../reference/adam-reference.mjs';
+import { ReferenceAdam } from '../../reference/adam-reference.mjs';
 
 beforeAll(() => init());
 
