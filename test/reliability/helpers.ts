@@ -18,8 +18,3 @@ export function growMemory(): void {
     held.forEach((p) => p.dispose());
   }
 }
-
-/** Plain-data copy of anything with typed arrays, for toEqual comparisons that keep NaN and -0. */
-export function plain<T>(value: T): T {
-  return structuredClone(value);
-}
