@@ -4,8 +4,9 @@
 // To run out of memory without touching gigabytes, the setup grows the instance's memory from
 // JavaScript (WebAssembly.instantiate is wrapped to get the Memory object) up to 48 MiB short of
 // wasm32's 4 GiB. Pages grown that way are untouched (no RSS) and Rust's allocator never uses
-// them, so what it can still get is those last 48 MiB. The tests run in order in this instance.
-import { beforeAll, expect, test } from 'vitest';
+// them, so what it can still get is those last 48 MiB. Every test starts from there and gives back
+// every byte it takes (checked after each one), so each can run alone or in any order.
+import { afterEach, beforeAll, expect, test } from 'vitest';
 import { observe } from '../observe.js';
 
 let memory: WebAssembly.Memory | undefined;
@@ -34,6 +35,13 @@ beforeAll(async () => {
   // The first error returned from Rust makes wasm-bindgen allocate its (reused) externref slot
   // list, 512 bytes once: do that now, so that the tests can ask for allocatedBytes unchanged.
   expect(() => new Parameter(5e8)).toThrow(RangeError);
+  baseline = memoryStats().allocatedBytes;
+});
+
+/** What lucid-optim has allocated after the setup; every test ends there again. */
+let baseline: number;
+afterEach(() => {
+  expect(memoryStats().allocatedBytes, 'every byte a test took is given back').toBe(baseline);
 });
 
 /** The module still computes: a small fresh parameter takes a correct first Adam step. */
@@ -84,17 +92,21 @@ test('so is one just too big for what is left (80 MB), from a plain array too', 
   expectModuleWorks();
 });
 
-// From here on, one parameter sized so that its data and gradient fit, and the first of its two
-// state buffers fits, but not the second: the step fails half-way through its allocations.
+// From here on, buffers of E elements (B bytes): what is left holds 3.5 of them. A parameter with
+// a gradient takes 2 B; its first step needs 2 B more, of which the first buffer fits and the
+// second does not: the step fails half-way through its allocations.
 const E = Math.floor(LEFT / 3.5 / 4 / 8) * 8; // elements per buffer (a multiple of 8)
 const B = 4 * E; // bytes per buffer; LEFT is 3.5 B
-let big: Param;
-let baseline: number;
+
+/** A parameter of E elements with a gradient: 2 B used, 1.5 B left. */
+function bigWithGradient(): Param {
+  const big = new Parameter(E, { name: 'big' });
+  big.grad = new Float32Array(E).fill(0.5);
+  return big;
+}
 
 test('a step whose new state does not fit is a RangeError naming the parameter, and changes nothing', () => {
-  baseline = memoryStats().allocatedBytes;
-  big = new Parameter(E, { name: 'big' });
-  big.grad = new Float32Array(E).fill(0.5); // 2 B used, 1.5 B left: room for expAvg, not expAvgSq
+  const big = bigWithGradient(); // 1.5 B left: room for expAvg, not expAvgSq
   big.data[7] = 3;
   const small = new Parameter([1, 2], { name: 'small' });
   small.grad = [1, 1];
@@ -117,10 +129,12 @@ test('a step whose new state does not fit is a RangeError naming the parameter, 
   expect(opt.stateDict().state[1]).toBeUndefined();
   opt.dispose();
   small.dispose();
+  big.dispose();
 });
 
 test("a parameter's first gradient that does not fit is a RangeError; grad stays null", () => {
-  const q = new Parameter(E, { name: 'q' }); // 3 B used (big keeps its gradient buffer), 0.5 B left
+  const big = bigWithGradient();
+  const q = new Parameter(E, { name: 'q' }); // 3 B used, 0.5 B left
   const before = observe([q]);
   const error = thrownBy(() => (q.grad = new Float32Array(E)));
   expect(error).toBeInstanceOf(RangeError);
@@ -129,9 +143,11 @@ test("a parameter's first gradient that does not fit is a RangeError; grad stays
   expect(observe([q])).toEqual(before);
   expectModuleWorks();
   q.dispose();
+  big.dispose();
 });
 
 test('loadStateDict whose state does not fit is a RangeError, and changes nothing', () => {
+  const big = bigWithGradient(); // the loaded state needs 2 B, 1.5 B are left
   const other = new Parameter([1, 2]);
   const target = new Adam([{ params: [other] }, { params: [big] }], { lr: 0.5 });
   const saved = {
@@ -146,11 +162,11 @@ test('loadStateDict whose state does not fit is a RangeError, and changes nothin
   expect(target.paramGroups[1].lr).toBe(0.5); // the hyperparameters were not loaded either
   target.dispose();
   other.dispose();
+  big.dispose();
   expectModuleWorks();
 });
 
 test('switching AMSGrad on when its buffer does not fit is a RangeError at step, and changes nothing', () => {
-  big.dispose();
   const half = new Parameter(E / 2, { name: 'half' });
   half.grad = new Float32Array(E / 2).fill(-1);
   const opt = new Adam([half], { lr: 0.1 });
@@ -183,7 +199,7 @@ test('switching AMSGrad on when its buffer does not fit is a RangeError at step,
   expectModuleWorks();
 });
 
-test('after all that, everything disposed gives every byte back', () => {
+test('everything disposed gives every byte back, and a parameter whose data, gradient and state take 2 B still steps', () => {
   expect(memoryStats().allocatedBytes).toBe(baseline);
   const p = new Parameter(E / 2);
   p.grad = new Float32Array(E / 2).fill(1);
