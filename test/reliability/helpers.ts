@@ -1,4 +1,5 @@
 // Helpers shared by the reliability suites.
+import { vi } from 'vitest';
 import { memoryStats, Parameter } from 'lucid-optim';
 
 /**
@@ -17,4 +18,18 @@ export function growMemory(): void {
   } finally {
     held.forEach((p) => p.dispose());
   }
+}
+
+/** The package's exports. */
+export type Lucid = typeof import('lucid-optim');
+
+/**
+ * A fresh, initialised instance of the package: its own WebAssembly memory, as small as a new
+ * one is, whatever the other tests of the file did to theirs. (Imports made before keep theirs.)
+ */
+export async function freshInstance(): Promise<Lucid> {
+  vi.resetModules();
+  const lucid = (await import('lucid-optim')) as Lucid;
+  await lucid.init();
+  return lucid;
 }
