@@ -67,6 +67,14 @@ export const lucidSimd = lucidPeer(
     return lib;
   },
   join(root, 'dist/lucid_optim_bg.wasm'),
+  {
+    /** The package itself is not built here (`npm run build`): only checked. */
+    prepare() {
+      if (!existsSync(join(root, 'dist/lucid_optim_bg.wasm'))) {
+        throw new Error('no package build (dist/): run `npm run build` (npm test and npm run bench run it)');
+      }
+    },
+  },
 );
 
 let scalarDir;
