@@ -11,29 +11,30 @@
 use adam_wasm::memory::{allocated_bytes, allocations, try_buffer};
 
 fn main() {
-    let (bytes, count) = (allocated_bytes(), allocations());
+    let counters = || (allocated_bytes(), allocations());
+    let (bytes, count) = counters();
 
     // One buffer of 1000 f32: one allocation of 4000 bytes. (try_buffer's headroom probe
     // allocates and frees 64 KiB on the way: no net change.)
     let buffer = try_buffer(1000).unwrap();
     assert_eq!(buffer.len(), 1000);
-    assert_eq!((allocated_bytes(), allocations()), (bytes + 4000, count + 1));
+    assert_eq!(counters(), (bytes + 4000, count + 1));
 
     // A reallocation changes the bytes, not the number of live allocations.
     let mut grown: Vec<u8> = Vec::with_capacity(10);
-    assert_eq!((allocated_bytes(), allocations()), (bytes + 4010, count + 2));
+    assert_eq!(counters(), (bytes + 4010, count + 2));
     grown.reserve_exact(100); // capacity 10 -> 100 (realloc)
     assert_eq!(grown.capacity(), 100);
-    assert_eq!((allocated_bytes(), allocations()), (bytes + 4100, count + 2));
+    assert_eq!(counters(), (bytes + 4100, count + 2));
 
     // Zeroed allocations are counted too.
     let zeroed = vec![0u64; 8]; // alloc_zeroed, 64 bytes
-    assert_eq!((allocated_bytes(), allocations()), (bytes + 4164, count + 3));
+    assert_eq!(counters(), (bytes + 4164, count + 3));
 
     // Everything dropped: back to the baseline, byte for byte.
     drop(zeroed);
     drop(grown);
     drop(buffer);
-    assert_eq!((allocated_bytes(), allocations()), (bytes, count));
-    println!("counting allocator: counters exact (1 buffer, 1 realloc, 1 zeroed allocation, all freed)");
+    assert_eq!(counters(), (bytes, count));
+    println!("counting allocator: exact (1 buffer, 1 realloc, 1 zeroed allocation, all freed)");
 }
