@@ -8,11 +8,13 @@
 //
 // Options: --quick, --reps N, --case ids, --variant ids, --impl ids, --warmup-ms N, --batch-ms N,
 // --out file.json, --no-docs, --render file.json (rewrites the docs from a saved report, measuring
-// nothing), --no-build. Without --no-build it first builds what the chosen contestants need
-// (bench/build.mjs); with it, it uses what was built last and stops, naming the command to run, if
-// something is missing. It never builds the package: dist/ comes from `npm run build`. A complete run (all cases, variants and contestants) writes bench/results/latest.json
-// and rewrites the measured sections of docs/benchmarks.md and docs/benchmarks.svg; a partial or
-// --quick run prints and writes its JSON to a temporary file.
+// nothing), --no-build. A complete run (all cases, variants and contestants) writes
+// bench/results/latest.json and rewrites the measured sections of docs/benchmarks.md and
+// docs/benchmarks.svg; a partial or --quick run prints and writes its JSON to a temporary file.
+//
+// Without --no-build it first builds what the chosen contestants need (bench/build.mjs); with it,
+// it uses what was built last and stops before measuring, naming the command to run, if something
+// is missing. It never builds the package itself: dist/ comes from `npm run build`.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
