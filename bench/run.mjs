@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Adam steps per second of lucid-optim against its peers, in one run: see docs/benchmarks.md.
 //
-//   npm run bench                      builds the package (SIMD) and the scalar .wasm, then runs this
-//   node bench/run.mjs --quick         tiny shapes, one rep: checks that everything runs (CI does)
+//   npm run bench                      builds the package (SIMD) and bench/build.mjs's artifacts (the
+//                                      scalar .wasm, the native contestants), then runs this
+//   node bench/run.mjs --quick         tiny shapes, one rep: checks that everything runs (npm test does)
 //   node bench/run.mjs --case 1M --variant adam --impl lucid,tfjs-wasm --reps 9
 //
 // Options: --quick, --reps N, --case ids, --variant ids, --impl ids, --warmup-ms N, --batch-ms N,
 // --out file.json, --no-docs, --render file.json (rewrites the docs from a saved report, measuring
-// nothing). A complete run (all cases, variants and contestants) writes bench/results/latest.json
-// and rewrites the measured sections of docs/benchmarks.md and docs/benchmarks.svg; a partial or
-// --quick run prints and writes its JSON to a temporary file.
+// nothing), --no-build. A complete run (all cases, variants and contestants) writes
+// bench/results/latest.json and rewrites the measured sections of docs/benchmarks.md and
+// docs/benchmarks.svg; a partial or --quick run prints and writes its JSON to a temporary file.
+//
+// Without --no-build it first builds what the chosen contestants need (bench/build.mjs); with it,
+// it uses what was built last and stops before measuring, naming the command to run, if something
+// is missing. It never builds the package itself: dist/ comes from `npm run build`.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,14 +23,11 @@ import { parseArgs } from 'node:util';
 import { CASES, HYPER, QUICK_CASES, VARIANTS, makeData } from './lib/data.mjs';
 import { machine } from './lib/machine.mjs';
 import { measure, median } from './lib/measure.mjs';
-import { lucidScalar, lucidSimd } from './lib/peers/lucid.mjs';
-import { native, nativeCeiling } from './lib/peers/native.mjs';
-import { plainTextbook, plainTorchOrder } from './lib/peers/plain-js.mjs';
-import { tfjsCpu, tfjsWasm } from './lib/peers/tfjs.mjs';
+import { buildBench } from './build.mjs';
+import { PEERS } from './lib/peers/index.mjs';
 import { formatCase, updateDocs } from './lib/report.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
-const PEERS = [lucidSimd, lucidScalar, native, nativeCeiling, plainTextbook, plainTorchOrder, tfjsWasm, tfjsCpu];
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
     render: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 
@@ -60,7 +63,15 @@ const quick = args.quick;
 const cases = pick(quick ? QUICK_CASES : CASES, args.case, 'case');
 const variants = pick(VARIANTS, args.variant, 'variant');
 const peers = pick(PEERS, args.impl, 'impl');
-if (peers[0] !== lucidSimd) throw new Error('--impl must include lucid (ratios are relative to it)');
+if (peers[0] !== PEERS[0]) throw new Error('--impl must include lucid (ratios are relative to it)');
+if (!args['no-build']) buildBench(peers);
+// Every artifact is there before anything is measured; a missing one stops the run, naming the command.
+try {
+  for (const peer of peers) peer.prepare?.();
+} catch (error) {
+  console.error(`bench/run.mjs: ${error.message}`);
+  process.exit(1);
+}
 const settings = {
   reps: Number(args.reps ?? (quick ? 1 : 7)),
   warmupMs: Number(args['warmup-ms'] ?? (quick ? 0 : 500)),

@@ -8,19 +8,7 @@
 
 import { Parameter } from 'lucid-optim';
 
-/** mulberry32: a tiny seeded generator of floats in [0, 1), the same sequence everywhere. */
-export function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A standard normal sample (Box–Muller) from a uniform generator. */
+/** A standard normal sample (Box–Muller) from a uniform generator (reference/rng.mjs's mulberry32 in the demos). */
 export function gaussian(random) {
   const u = 1 - random(); // (0, 1]: log(u) is finite
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());

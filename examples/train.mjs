@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Adam, init } from 'lucid-optim';
-import { MLP, makeSpiral, seededRandom } from './model.mjs';
+import { mulberry32 } from '../reference/rng.mjs';
+import { MLP, makeSpiral } from './model.mjs';
 import { lossCurveSvg } from './svg-chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,7 +95,7 @@ async function main() {
   const { steps, lr, amsgrad, seed, out } = options;
 
   await init();
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const data = makeSpiral(random);
   const model = new MLP({ hidden: 64, random });
   const optimizer = new Adam(model.params, { lr, amsgrad });

@@ -2,7 +2,7 @@
 # Builds the WebAssembly module and its wasm-bindgen glue into build/wasm/<variant>/:
 #   simd    (default) compiled with -C target-feature=+simd128: the one the package ships
 #   scalar  the same Rust without simd128, for the benchmarks' SIMD-versus-scalar comparison
-# Run scripts/setup.sh first (npm's pre-scripts do).
+# Run scripts/setup.sh first (`npm run build` and scripts/test.sh do).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The ulp report: lucid-optim's float32 results against the float64 model of PyTorch's Adam
-// (test/reference/adam-reference.mjs) after 1,000 steps, per option combination, for the SIMD
+// (reference/adam-reference.mjs) after 1,000 steps, per option combination, for the SIMD
 // kernel and the scalar reference kernel separately; then against TensorFlow.js. Runs exactly the
-// cases of test/fidelity/ (test/reference/trajectory.mjs, tfjs-adam.mjs) and rewrites the part of
+// cases of test/fidelity/ (reference/trajectory.mjs, tfjs-adam.mjs) and rewrites the part of
 // docs/fidelity.md between the `fidelity:begin` and `fidelity:end` markers (creating the file if
 // needed); the rest of that file is prose kept by hand.
 //
@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as lucid from '../dist/node.mjs';
-import { ulpError, ulpsBetween } from '../test/reference/float32.mjs';
-import { cases, runCase, SIZES, STEPS } from '../test/reference/trajectory.mjs';
-import { runTfjs, TFJS_CONFIGS, TFJS_SIZES, TFJS_STEPS } from '../test/reference/tfjs-adam.mjs';
+import { ulpError, ulpsBetween } from '../reference/float32.mjs';
+import { cases, runCase, SIZES, STEPS } from '../reference/trajectory.mjs';
+import { runTfjs, TFJS_CONFIGS, TFJS_SIZES, TFJS_STEPS } from '../reference/tfjs-adam.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const docPath = fileURLToPath(new URL('../docs/fidelity.md', import.meta.url));
@@ -97,7 +97,7 @@ function machine() {
 function commit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'crates', 'ts', 'test/reference', 'scripts/fidelity.mjs'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'crates', 'ts', 'reference', 'scripts/fidelity.mjs'], { cwd: root, encoding: 'utf8' }).trim();
     return dirty ? `${head} with uncommitted changes` : head;
   } catch {
     return 'unknown (not a git checkout)';
@@ -177,7 +177,7 @@ async function main() {
     `Command: \`npm run fidelity\` (\`scripts/fidelity.mjs\`). Date: ${new Date().toISOString().slice(0, 10)}. Commit: ${commit()}.`,
     `Machine: ${machine()}. Run time: ${Math.round((Date.now() - started) / 1000)} s.`,
     '',
-    `Every case runs ${STEPS} steps on four parameters of lengths ${SIZES.join(', ')} (seeded; initial values and gradients from 1e-8 to 1e4, sign flips, exact zeros; \`test/reference/trajectory.mjs\`), in lucid-optim (float32) and in the float64 model of PyTorch's Adam, fully independently. Errors after step ${STEPS}, over all ${SIZES.reduce((a, b) => a + b, 0)} elements: absolute, relative (to the float64 value), and in float32 ulps of the float64 value (fractional).`,
+    `Every case runs ${STEPS} steps on four parameters of lengths ${SIZES.join(', ')} (seeded; initial values and gradients from 1e-8 to 1e4, sign flips, exact zeros; \`reference/trajectory.mjs\`), in lucid-optim (float32) and in the float64 model of PyTorch's Adam, fully independently. Errors after step ${STEPS}, over all ${SIZES.reduce((a, b) => a + b, 0)} elements: absolute, relative (to the float64 value), and in float32 ulps of the float64 value (fractional).`,
     '',
     '### SIMD kernel (what `step()` runs)',
     '',
@@ -191,7 +191,7 @@ async function main() {
     '',
     '### Against the float32 error bound',
     '',
-    "The largest |lucid − float64| / bound over all elements after step 1000, where the bound is the first-order float32 error bound the float64 model carries (`propagateBounds` in `test/reference/adam-reference.mjs`) and the tolerance of `test/fidelity/trajectory.test.ts`. Below 1 means within what float32 rounding alone explains. As in that suite, the model evaluates `weight_decay * p` at lucid's parameters before each step (the weight-decay feedback loop is cut; see \"Reading the tables\"), so these runs differ from the independent ones above only in the weight-decay cases.",
+    "The largest |lucid − float64| / bound over all elements after step 1000, where the bound is the first-order float32 error bound the float64 model carries (`propagateBounds` in `reference/adam-reference.mjs`) and the tolerance of `test/fidelity/trajectory.test.ts`. Below 1 means within what float32 rounding alone explains. As in that suite, the model evaluates `weight_decay * p` at lucid's parameters before each step (the weight-decay feedback loop is cut; see \"Reading the tables\"), so these runs differ from the independent ones above only in the weight-decay cases.",
     '',
     boundTable,
     '',

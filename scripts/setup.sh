@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building lucid-optim needs, and only what is missing: safe to run again and again.
-# The README's commands run it for you (npm's pre-scripts); you never need to call it by hand.
+# The README's commands run it for you (`npm run build` and `npm test` call it first); you never
+# need to call it by hand.
 #
 #   1. A Rust toolchain that can build wasm32-unknown-unknown:
 #      a. rustup's, adding the target with `rustup target add` where that works (a normal laptop);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite, as `npm test` and CI run it, on a fresh clone or an old one:
-# set-up (idempotent), the .wasm and dist/ builds, Rust tests (native, then adam-core's on wasm32)
-# with rustfmt and clippy, then every vitest suite (facade, fidelity, reliability, packaging from
-# the packed tarball, real browser).
+# set-up (idempotent), then the build phase: every artifact a test uses (the .wasm, dist/, the
+# benchmark's scalar .wasm and native contestants), then Rust tests (native, then adam-core's on
+# wasm32) with rustfmt and clippy, then every vitest suite (facade, fidelity, reliability,
+# packaging from the packed tarball, real browser). No vitest test builds anything: what takes
+# minutes from cold is done here, outside any test's timeout.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,6 +14,8 @@ cd "$root"
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
 npx rollup -c --silent
+echo "== bench/build.mjs: the scalar .wasm and the native contestants test/bench.test.ts runs"
+node bench/build.mjs
 
 echo "== cargo test (adam-core, adam-wasm; native)"
 cargo test --workspace --quiet

@@ -3,12 +3,17 @@
 // bit for bit, the JavaScript and TensorFlow.js loops within f32 rounding), and it writes a
 // complete JSON report, from which the Markdown sections and the SVG chart render. No timing is
 // asserted: this machine's speed is not the test's business.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+//
+// Nothing is built here: the benchmark runs with --no-build on what scripts/test.sh's build phase
+// built (`node bench/build.mjs`: the scalar .wasm and the native contestants, minutes from cold),
+// and stops with the command to run if something is missing.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, expect, test } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, expect, test } from 'vitest';
 import { QUICK_CASES, VARIANTS } from '../bench/lib/data.mjs';
 import { updateDocs } from '../bench/lib/report.mjs';
 
@@ -25,17 +30,15 @@ interface Row {
   samplesMs: number[];
 }
 
-beforeAll(() => {
-  // The scalar .wasm the benchmark loads next to the shipped one (`npm run bench` builds it too);
-  // rebuilt here so that it matches the sources dist/ was built from.
-  execFileSync('bash', ['scripts/build-wasm.sh', 'scalar'], { cwd: root, stdio: 'inherit', timeout: 600_000 });
-}, 600_000);
+const dir = mkdtempSync(join(tmpdir(), 'lucid-bench-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test('node bench/run.mjs --quick measures every contestant and writes a complete report', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lucid-bench-test-'));
+test('node bench/run.mjs --quick --no-build measures every contestant and writes a complete report', async () => {
   const out = join(dir, 'quick.json');
-  // The first run also builds the native contestants (cargo's bench profile), hence the timeout.
-  execFileSync(process.execPath, ['bench/run.mjs', '--quick', '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+  // Asynchronous, so that vitest's timeout can interrupt it; stderr is shown if it fails.
+  await promisify(execFile)(process.execPath, ['bench/run.mjs', '--quick', '--no-build', '--out', out], { cwd: root, maxBuffer: 64 << 20 }).catch((error) => {
+    throw new Error(`bench/run.mjs failed:\n${error.stderr}`);
+  });
   const report = JSON.parse(readFileSync(out, 'utf8'));
 
   expect(report.meta.quick).toBe(true);

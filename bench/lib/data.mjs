@@ -2,6 +2,8 @@
 // value formulas are those of crates/adam-core/benches/common/mod.rs, so the native contestants
 // regenerate exactly the same numbers instead of receiving them.
 
+import { mulberry32Uint32 } from '../../reference/rng.mjs';
+
 /** The full benchmark's shapes (`id` is also the criterion id). */
 export const CASES = [
   { id: '1K', label: '1K', shape: [1_000] },
@@ -30,17 +32,8 @@ export const VARIANTS = [
 /** Hyperparameters shared by every variant. */
 export const HYPER = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
-/** mulberry32, as `common::Rng`: integer steps only, so JavaScript and Rust agree bit for bit. */
-class Rng {
-  #state = 0x9e3779b9;
-  next() {
-    this.#state = (this.#state + 0x6d2b79f5) | 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-}
+/** The seed of `common::Rng::new()`: with the same mulberry32, JavaScript and Rust make the same data. */
+const SEED = 0x9e3779b9;
 
 const TWO_23 = 2 ** 23;
 
@@ -50,15 +43,15 @@ const TWO_23 = 2 ** 23;
  * decays into subnormals). Every value is exact in f32.
  */
 export function makeData(shape) {
-  const rng = new Rng();
+  const next = mulberry32Uint32(SEED);
   const params = [];
   const grads = [];
   for (const n of shape) {
     const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = ((rng.next() >>> 8) - TWO_23) / TWO_23;
+    for (let i = 0; i < n; i++) p[i] = ((next() >>> 8) - TWO_23) / TWO_23;
     const g = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      const bits = rng.next() >>> 8;
+      const bits = next() >>> 8;
       const magnitude = ((bits & 0x7fffff) + 0x20000) / TWO_23;
       g[i] = bits & 0x800000 ? -magnitude : magnitude;
     }

@@ -77,7 +77,7 @@ function machineLines(meta) {
     `- ${m.os}; Node ${m.node} (V8 ${m.v8}); ${m.rustc}; TensorFlow.js ${m.tfjs}`,
     `- Commit ${m.commit}${m.dirtyTree ? ' (with uncommitted changes in the tree)' : ''}, ${meta.date.slice(0, 16).replace('T', ' ')} UTC, ` +
       `load average at start ${m.loadAverage}; run took ${meta.seconds} s`,
-    `- Command: \`npm run bench\` (= \`npm run build && bash scripts/build-wasm.sh scalar && ${meta.command}\`)`,
+    `- Command: \`npm run bench\` (= \`npm run build && node bench/build.mjs && ${meta.command}\`)`,
     `- Method: ${meta.settings.reps} reps per contestant after a warm-up of >= ${meta.settings.warmupMs} ms; a rep is a batch of steps lasting >= ${meta.settings.minBatchMs} ms ` +
       `(at most ${(meta.settings.maxStepsPerModel - 1).toLocaleString('en-US')} steps: no model takes ${meta.settings.maxStepsPerModel.toLocaleString('en-US')} steps, see "Method" above); ` +
       'contestants of a case are interleaved (rotated order each rep); reported: the median time per step. Raw samples: `bench/results/latest.json`.',

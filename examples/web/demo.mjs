@@ -7,7 +7,8 @@
 
 import { Adam, init } from 'lucid-optim';
 import uPlot from 'uplot';
-import { MLP, makeSpiral, seededRandom } from '../model.mjs'; // served at /model.mjs by serve.mjs
+import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
+import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
 
 const $ = (id) => document.getElementById(id);
 const CLASS_RGB = [
@@ -85,7 +86,7 @@ $('options').addEventListener('input', () => {
 function start() {
   optimizer?.dispose();
   model?.dispose();
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   data = makeSpiral(random);
   model = new MLP({ hidden: 64, random });
   optimizer = new Adam(model.params, readOptions());
@@ -355,7 +356,7 @@ $('load').addEventListener('change', async (event) => {
     if (weights !== undefined) for (const p of model.params) p.data = weights[p.name];
     if (Number.isSafeInteger(checkpoint.seed) && checkpoint.seed !== seed) {
       seed = checkpoint.seed;
-      data = makeSpiral(seededRandom(seed));
+      data = makeSpiral(mulberry32(seed));
     }
     step = Math.max(0, ...Object.values(optimizer.stateDict().state).map((s) => s.step));
     showOptions(optimizer.paramGroups[0]);

@@ -5,7 +5,8 @@
 // Node (the two engines share no code but the .wasm and the JavaScript facade).
 
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,27 +115,35 @@ async function visit(url: string) {
   }
 }
 
-/** A free loopback port (for Vite's dev server, which reads port 0 as "the default"). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Vite's dev server on a free loopback port for project `dir`, with the given pre-bundling. */
+/**
+ * Vite's dev server for project `dir`, with the given pre-bundling, on a loopback port the system
+ * picks. Vite's own listen() reads port 0 as "the default" (5173, then the next free one), so
+ * Vite runs in middleware mode behind our HTTP server, bound to port 0: no port is chosen first
+ * and bound later, so no other process can take it in between.
+ */
 async function viteDevServer(dir: string, optimizeDeps: { include?: string[]; exclude?: string[] }): Promise<Site> {
-  const server = await createViteServer({
+  const vite = await createViteServer({
     root: dir,
     configFile: false,
     logLevel: 'silent',
     cacheDir: join(dir, '.vite'),
-    server: { host: '127.0.0.1', port: await freePort(), hmr: false },
+    appType: 'spa',
+    server: { middlewareMode: true, hmr: false },
     optimizeDeps,
   });
-  await server.listen();
-  return { url: server.resolvedUrls!.local[0], close: () => server.close() };
+  const http = createHttpServer(vite.middlewares);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: async () => {
+      await vite.close();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
 }
 
 /** A Vite project using lucid-optim as an installed dependency: package.json + dist/, as npm would. */

@@ -1,9 +1,10 @@
 // The demo page (examples/web/, served by examples/web/serve.mjs) in a real Chromium: it trains,
-// the loss falls, a screenshot is taken (into docs/demo.png only with UPDATE_SCREENSHOT=1, so a
-// test run on a busy machine does not rewrite the committed picture), and its Save/Load buttons round-trip the
-// optimizer state (and weights) through a JSON file exactly.
+// the loss falls, a screenshot is taken (into a temporary folder of this run; into docs/demo.png
+// only with UPDATE_SCREENSHOT=1, so a test run on a busy machine does not rewrite the committed
+// picture), and its Save/Load buttons round-trip the optimizer state (and weights) through a JSON
+// file exactly.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +14,8 @@ import { startDemoServer } from '../../examples/web/serve.mjs';
 import { launchChromium, uncaughtErrors } from './chromium';
 
 const PAUSE_AT = 2000;
-const screenshot = process.env.UPDATE_SCREENSHOT
-  ? fileURLToPath(new URL('../../docs/demo.png', import.meta.url))
-  : join(tmpdir(), 'lucid-optim-demo.png');
+const scratch = mkdtempSync(join(tmpdir(), 'lucid-optim-demo-'));
+const screenshot = process.env.UPDATE_SCREENSHOT ? fileURLToPath(new URL('../../docs/demo.png', import.meta.url)) : join(scratch, 'demo.png');
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof startDemoServer>>;
@@ -39,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 const text = (testId: string) => page.getByTestId(testId).textContent() as Promise<string>;
@@ -62,7 +63,6 @@ test('trains: the loss falls and the spiral is learned; screenshot taken', async
   expect(accuracy).toBeGreaterThanOrEqual(95);
   expect(Number((await text('rate')).replace(/,/g, ''))).toBeGreaterThan(0);
   expect(await text('adam-time')).toMatch(/^\d+(\.\d)? µs$/); // serve.mjs makes the page cross-origin isolated
-  mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
   await page.screenshot({ path: screenshot });
   expect(errors).toEqual([]);
   expect(offSite).toEqual([]); // no CDN: everything came from the local server

@@ -6,10 +6,10 @@
 //
 //   npx vitest run test/fidelity/tfjs.test.ts      (after `npm run build`)
 //
-// Same formula, other float32 operations (test/reference/tfjs-adam.mjs lists them: no lerp, bias
+// Same formula, other float32 operations (reference/tfjs-adam.mjs lists them: no lerp, bias
 // corrections from a float32 running product, ...), so the two cannot agree bit for bit.
 // Tolerance: each is held to its own first-order float32 error bound around the same float64
-// model: lucid's from ReferenceAdam (test/reference/adam-reference.mjs), tfjs's from TfjsBounds,
+// model: lucid's from ReferenceAdam (reference/adam-reference.mjs), tfjs's from TfjsBounds,
 // built the same way from tfjs's operations (every float32 rounding at most half an ulp of its
 // result, every float32-rounded constant its rounding error, earlier errors through each
 // recurrence). By the triangle inequality |lucid - tfjs| <= boundLucid + boundTfjs, asserted
@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lucid from 'lucid-optim';
-import { runTfjs, TFJS_CONFIGS, TFJS_SIZES, type SideValues, type TfjsSnapshot } from '../reference/tfjs-adam.mjs';
+import { runTfjs, TFJS_CONFIGS, TFJS_SIZES, type SideValues, type TfjsSnapshot } from '../../reference/tfjs-adam.mjs';
 
 beforeAll(async () => {
   tf.env().set('PROD', true); // silences tfjs's "install tfjs-node" banner; changes no arithmetic

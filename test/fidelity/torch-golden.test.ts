@@ -28,7 +28,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Adam, Parameter, type SavedParamGroup } from 'lucid-optim';
-import { fma32, nextFloat32, ulpOf, ulpsBetween } from '../reference/float32.mjs';
+import { fma32, nextFloat32, ulpOf, ulpsBetween } from '../../reference/float32.mjs';
 
 beforeAll(() => init());
 

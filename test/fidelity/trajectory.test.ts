@@ -1,17 +1,17 @@
 // Fidelity, trajectories: 1,000 steps of lucid-optim next to a float64 model of PyTorch's Adam
-// (test/reference/adam-reference.mjs), option by option, comparing every parameter and every state
+// (reference/adam-reference.mjs), option by option, comparing every parameter and every state
 // buffer at steps 1, 2, 10, 100, 500 and 1000.
 //
 //   npx vitest run test/fidelity/trajectory.test.ts      (after `npm run build`)
 //
-// Problems (test/reference/trajectory.mjs): four parameters of lengths 1, 7, 33 and 1000 (1, 7 and
+// Problems (reference/trajectory.mjs): four parameters of lengths 1, 7, 33 and 1000 (1, 7 and
 // 33 leave a scalar tail after the 4-lane body), seeded, values and gradients spanning 1e-8 to 1e4,
 // with sign flips and exact zeros. Cases: weightDecay {0, 1e-2} x amsgrad x maximize, non-default
 // lr/betas/eps (both branches of torch.lerp), and three parameter groups with different options,
 // an lr jump, a per-step lr schedule, skipped parameters and one parameter whose state starts late.
 //
 // Tolerance, per element: the reference carries a first-order running error bound for a float32
-// run in PyTorch's op order (propagateBounds in test/reference/adam-reference.mjs): every float32
+// run in PyTorch's op order (propagateBounds in reference/adam-reference.mjs): every float32
 // rounding adds at most half an ulp of its result (2^-24 relative, or 2^-150 among subnormals),
 // every hyperparameter the kernel rounds to float32 (beta2 = 0.999 becomes 0.99900001287...) adds
 // its rounding error, and earlier errors pass through each recurrence with its actual coefficient
@@ -28,7 +28,7 @@
 // The ulp table of the same runs is docs/fidelity.md (`npm run fidelity`).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lucid from 'lucid-optim';
-import { cases, runCase, CHECKPOINTS, type Case, type ReferenceSnapshot, type Snapshot } from '../reference/trajectory.mjs';
+import { cases, runCase, CHECKPOINTS, type Case, type ReferenceSnapshot, type Snapshot } from '../../reference/trajectory.mjs';
 
 beforeAll(() => lucid.init());
 

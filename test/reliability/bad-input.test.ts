@@ -1,15 +1,16 @@
 // Reliability, bad input: every option, group field, Parameter input and state-dict field with
 // negative, NaN, infinite, wrong-type, missing and extra values. Each case must throw a TypeError
 // (wrong type, missing, unknown) or RangeError (right type, out of range), whose message starts
-// with `<where>: <field>` and shows the value (`got <value>`), and must leave everything as it was:
-// the state dict, every parameter's data and grad, the hyperparameters, the guard's counters, and
-// the bytes lucid-optim has allocated (a refused call leaks nothing).
+// with `<where>: <field>` and shows the value (`got <value>`), and must leave everything as it was
+// (test/observe.ts): the state dict, every parameter's data and grad, the hyperparameters, the
+// guard's counters, and what lucid-optim has allocated (a refused call leaks nothing).
 //
 // State dicts: buffers may be Float32Array or plain number[] (what JSON gives back); every other
 // typed array is refused (a Float64Array would silently lose precision, an Int32Array is a
 // mistake), as are Maps and arrays where plain objects are expected.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, init, memoryStats, Parameter, reserve, type StateDict } from 'lucid-optim';
+import { Adam, init, Parameter, reserve, type StateDict } from 'lucid-optim';
+import { observe } from '../observe.js';
 import { growMemory } from './helpers.js';
 
 beforeAll(() => init());
@@ -34,18 +35,7 @@ function setup() {
 }
 type Fixture = ReturnType<typeof setup>;
 
-/** Everything observable, deep-copied (structuredClone keeps NaN, -0 and typed arrays exact). */
-function snapshot(f: Fixture) {
-  const params = f.params.map((p) => (p.disposed ? 'disposed' : { data: p.data.slice(), grad: p.grad?.slice() ?? null }));
-  const groups = f.opt.disposed
-    ? 'disposed'
-    : f.opt.paramGroups.map(({ params: ps, ...rest }) => structuredClone({ ...rest, params: ps.map((p) => f.params.indexOf(p)) }));
-  const state = f.opt.disposed ? 'disposed' : structuredClone(f.opt.stateDict());
-  const guard = { skipNonFinite: f.opt.skipNonFinite, skippedSteps: f.opt.skippedSteps, lastStepSkipped: f.opt.lastStepSkipped };
-  return { params, groups, state, guard, allocatedBytes: memoryStats().allocatedBytes };
-}
-
-/** [description, setup mutation (before the snapshot), the refused call, error class, where, field, value as shown]. */
+/** [description, setup mutation (before observing), the refused call, error class, where, field, value as shown]. */
 type Case = [string, ((f: Fixture) => void) | null, (f: Fixture) => unknown, typeof TypeError | typeof RangeError, string, string, string];
 
 const cases: Case[] = [];
@@ -369,7 +359,7 @@ describe('every bad input is refused by name and value, and changes nothing', ()
   test.each(cases)('%s', (_name, prepare, act, errorClass, where, field, value) => {
     const f = setup();
     prepare?.(f);
-    const before = snapshot(f);
+    const before = observe(f.params, [f.opt]);
     let thrown: unknown;
     try {
       act(f);
@@ -381,7 +371,7 @@ describe('every bad input is refused by name and value, and changes nothing', ()
     expect(message.startsWith(where === '' ? '' : `${where}: `), message).toBe(true);
     expect(message, 'names the field').toContain(field);
     if (value !== '') expect(message, 'shows the value').toContain(message.includes(' got ') ? `got ${value}` : value);
-    expect(snapshot(f)).toEqual(before);
+    expect(observe(f.params, [f.opt])).toEqual(before);
   });
 
   test('the matrix is as big as it claims', () => {

@@ -7,10 +7,18 @@ import { Adam, init, memoryStats, Parameter } from '../../dist/node.mjs';
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 
 await init();
+/**
+ * Collects garbage and lets the finalizers it queued run (they run on later tasks): three rounds,
+ * then more for as long as a round still frees something, so that a slow finalizer is waited for
+ * by what it does (allocatedBytes), not by time. At most 100 rounds.
+ */
 const settle = async () => {
-  for (let i = 0; i < 3; i++) {
+  let before;
+  for (let round = 0; round < 100; round++) {
+    before = memoryStats().allocatedBytes;
     globalThis.gc();
     await new Promise((resolve) => setTimeout(resolve, 0));
+    if (round >= 2 && memoryStats().allocatedBytes === before) break;
   }
 };
 await settle();

@@ -1,6 +1,6 @@
 // Reliability, fuzzing: random sequences of operations on lucid-optim (fast-check model-based
 // testing), checked after every operation against a model: the float64 reference of PyTorch's
-// Adam (test/reference/adam-reference.mjs, one instance per parameter) plus plain bookkeeping.
+// Adam (reference/adam-reference.mjs, one instance per parameter) plus plain bookkeeping.
 //
 // Operations: create parameters of random sizes; set, clear and zero gradients (some with NaN or
 // ±Infinity); set data; step (guard on or off); change hyperparameters between steps; add
@@ -19,7 +19,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, memoryStats, Parameter, type Hyperparameters, type StateDict } from 'lucid-optim';
-import { ReferenceAdam } from '../reference/adam-reference.mjs';
+import { ReferenceAdam } from '../../reference/adam-reference.mjs';
+import { observe } from '../observe.js';
 
 beforeAll(() => init());
 
@@ -163,11 +164,12 @@ function checkAll(m: Model, real: Real): void {
   });
 }
 
-/** Runs `act`, which must throw `errorClass` and change nothing the model describes. */
+/** Runs `act`, which must throw `errorClass` and change nothing: nothing observable (test/observe.ts), nothing the model describes. */
 function expectRefused(m: Model, real: Real, errorClass: typeof TypeError | typeof RangeError, act: () => unknown): void {
-  const before = memoryStats().allocatedBytes;
+  const optimizers = real.opt === undefined ? [] : [real.opt];
+  const before = observe(real.params, optimizers);
   expect(act).toThrow(errorClass);
-  expect(memoryStats().allocatedBytes, 'a refused call allocates nothing').toBe(before);
+  expect(observe(real.params, optimizers), 'a refused call changes nothing and allocates nothing').toEqual(before);
   checkAll(m, real);
 }
 
@@ -333,9 +335,9 @@ class Reload implements Cmd {
     const fresh = new Adam(groups, { ...cloneHyper(this.defaults), skipNonFinite: m.skipNonFinite });
     if (this.viaJson && hasNonFinite) {
       // JSON turns NaN and infinities into null, which loadStateDict refuses by name.
-      const before = memoryStats().allocatedBytes;
+      const before = observe(r.params, [old, fresh]);
       expect(() => fresh.loadStateDict(saved)).toThrow(TypeError);
-      expect(memoryStats().allocatedBytes).toBe(before);
+      expect(observe(r.params, [old, fresh])).toEqual(before);
       fresh.dispose();
       return checkAll(m, r);
     }

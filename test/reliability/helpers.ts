@@ -1,4 +1,5 @@
 // Helpers shared by the reliability suites.
+import { vi } from 'vitest';
 import { memoryStats, Parameter } from 'lucid-optim';
 
 /**
@@ -19,7 +20,16 @@ export function growMemory(): void {
   }
 }
 
-/** Plain-data copy of anything with typed arrays, for toEqual comparisons that keep NaN and -0. */
-export function plain<T>(value: T): T {
-  return structuredClone(value);
+/** The package's exports. */
+export type Lucid = typeof import('lucid-optim');
+
+/**
+ * A fresh, initialised instance of the package: its own WebAssembly memory, as small as a new
+ * one is, whatever the other tests of the file did to theirs. (Imports made before keep theirs.)
+ */
+export async function freshInstance(): Promise<Lucid> {
+  vi.resetModules();
+  const lucid = (await import('lucid-optim')) as Lucid;
+  await lucid.init();
+  return lucid;
 }

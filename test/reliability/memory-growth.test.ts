@@ -4,18 +4,22 @@
 // anything that may allocate; the getters always return a live view, so values written through
 // them are never lost. `reserve(bytes)` grows memory once, up front, so that later allocations
 // up to that size leave views attached.
+//
+// Two tests need an instance of their own (freshInstance): one whose free memory must be small,
+// and one that grows memory by gigabytes (which would make growing it again, in the tests after,
+// touch gigabytes). The others share this file's instance and pass in any order.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, memoryStats, Parameter, reserve } from 'lucid-optim';
-import { growMemory } from './helpers.js';
+import { freshInstance, growMemory, type Lucid } from './helpers.js';
 
 beforeAll(() => init());
 
 const MB = 1 << 20;
 
-/** A parameter bigger than all free memory: creating it must grow memory. Use while free memory is small. */
-function paramBiggerThanFreeMemory(): Parameter {
+/** Bytes `lucid`'s instance can allocate without growing memory. */
+function freeBytes({ memoryStats }: Lucid): number {
   const { memoryBytes, allocatedBytes } = memoryStats();
-  return new Parameter(Math.ceil((memoryBytes - allocatedBytes + MB) / 4));
+  return memoryBytes - allocatedBytes;
 }
 
 /** A small parameter whose creation grows memory (growMemory, keeping the new parameter). */
@@ -26,10 +30,13 @@ function paramThatGrowsMemory(): Parameter {
   return new Parameter(4);
 }
 
-// First in the file, while free memory is small: a copy from a live view across the growth of
-// the very call that reads it.
-test('new Parameter(otherParam.data) and p.grad = otherParam.data copy the view before growing memory', () => {
-  const src = paramBiggerThanFreeMemory(); // free memory is now about what it was before
+// A copy from a live view across the growth of the very call that reads it. In a fresh instance,
+// whose free memory is small (this file's may have grown by gigabytes).
+test('new Parameter(otherParam.data) and p.grad = otherParam.data copy the view before growing memory', async () => {
+  const lucid = await freshInstance();
+  const { memoryStats, Parameter } = lucid;
+  // Bigger than all free memory: creating it grows memory; free memory is then about what it was.
+  const src = new Parameter(Math.ceil((freeBytes(lucid) + MB) / 4));
   src.data.set([1, 2, 3]);
   src.data[src.length - 1] = 42;
   let before = memoryStats().memoryBytes;
@@ -42,25 +49,18 @@ test('new Parameter(otherParam.data) and p.grad = otherParam.data copy the view 
   const target = new Parameter(src.length); // reuses clone's block
   const view = src.data;
   before = memoryStats().memoryBytes;
-  growUntilFull(); // leave less free memory than a gradient of src.length needs
+  // Leave less than 2 MB free (less than a gradient of src.length needs) without growing memory.
+  const filler = freeBytes(lucid) > 2 * MB ? new Parameter(Math.floor((freeBytes(lucid) - 2 * MB) / 4)) : undefined;
   const filledTo = memoryStats().memoryBytes;
+  expect(filledTo).toBe(before);
   target.grad = src.data; // the first grad allocates (growing memory), then copies
   expect(memoryStats().memoryBytes).toBeGreaterThan(filledTo);
   expect(before).toBeLessThanOrEqual(filledTo);
   expect(view.length).toBe(0); // taken before the growth: detached
   expect(Array.from(target.grad!.subarray(0, 3))).toEqual([1, 2, 3]);
   expect(target.grad![target.length - 1]).toBe(42);
-  [src, target].forEach((p) => p.dispose());
+  [src, target, filler].forEach((p) => p?.dispose());
 });
-
-/** Allocates (and keeps) parameters until less than 1 MB is free, without growing memory. */
-const fillers: Parameter[] = [];
-function growUntilFull(): void {
-  const { memoryBytes, allocatedBytes } = memoryStats();
-  const free = memoryBytes - allocatedBytes;
-  if (free > 2 * MB) fillers.push(new Parameter(Math.floor((free - 2 * MB) / 4)));
-  expect(memoryStats().memoryBytes).toBe(memoryBytes);
-}
 
 describe('views and growth', () => {
   test('creating a parameter grows memory and detaches views taken before; the getters give live ones', () => {
@@ -168,7 +168,10 @@ describe('reserve(bytes)', () => {
     expect(memoryStats().memoryBytes).toBe(before);
   });
 
-  test('reserve beyond what wasm32 can give is a RangeError, and the module keeps working', () => {
+  test('reserve beyond what wasm32 can give is a RangeError, and the module keeps working', async () => {
+    // In a fresh instance: this grows memory as far as it can (gigabytes, untouched), which would
+    // make every later growth of the shared instance touch gigabytes.
+    const { Adam, Parameter, reserve } = await freshInstance();
     expect(() => reserve(2 ** 32)).toThrow(RangeError);
     expect(() => reserve(2 ** 32)).toThrow(/^reserve: cannot reserve 4294967296 bytes: .*out of WebAssembly memory/);
     const p = new Parameter([1, 2]);

@@ -4,8 +4,10 @@
 // To run out of memory without touching gigabytes, the setup grows the instance's memory from
 // JavaScript (WebAssembly.instantiate is wrapped to get the Memory object) up to 48 MiB short of
 // wasm32's 4 GiB. Pages grown that way are untouched (no RSS) and Rust's allocator never uses
-// them, so what it can still get is those last 48 MiB. The tests run in order in this instance.
-import { beforeAll, expect, test } from 'vitest';
+// them, so what it can still get is those last 48 MiB. Every test starts from there and gives back
+// every byte it takes (checked after each one), so each can run alone or in any order.
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { observe } from '../observe.js';
 
 let memory: WebAssembly.Memory | undefined;
 const instantiate = WebAssembly.instantiate;
@@ -18,7 +20,6 @@ WebAssembly.instantiate = (async (...args: unknown[]) => {
 
 const { Adam, init, memoryStats, Parameter } = await import('lucid-optim');
 type Param = InstanceType<typeof Parameter>;
-type Optimizer = InstanceType<typeof Adam>;
 
 const MiB = 2 ** 20;
 const PAGE = 65_536;
@@ -34,33 +35,14 @@ beforeAll(async () => {
   // The first error returned from Rust makes wasm-bindgen allocate its (reused) externref slot
   // list, 512 bytes once: do that now, so that the tests can ask for allocatedBytes unchanged.
   expect(() => new Parameter(5e8)).toThrow(RangeError);
+  baseline = memoryStats().allocatedBytes;
 });
 
-/** A short fingerprint of a buffer's bits (deep-comparing megabytes of floats is slow). */
-function digest(values: Float32Array | null | undefined): string | null {
-  if (values === null || values === undefined) return null;
-  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let h1 = 0x811c9dc5;
-  let h2 = 0;
-  for (let i = 0; i < words.length; i++) {
-    h1 = Math.imul(h1 ^ words[i], 0x01000193);
-    h2 = (h2 + words[i] * (i + 1)) % 2_147_483_647;
-  }
-  return `${values.length}:${h1 >>> 0}:${h2}`;
-}
-
-/** Everything observable (buffers as fingerprints), plus what lucid-optim has allocated. */
-function snapshot(params: Param[], opts: Optimizer[]) {
-  return {
-    params: params.map((p) => ({ data: digest(p.data), grad: digest(p.grad) })),
-    states: opts.map((o) => {
-      const { state, paramGroups } = o.stateDict();
-      const states = Object.entries(state).map(([i, st]) => [i, st.step, digest(st.expAvg), digest(st.expAvgSq), digest(st.maxExpAvgSq)]);
-      return { states, paramGroups: structuredClone(paramGroups) };
-    }),
-    allocatedBytes: memoryStats().allocatedBytes,
-  };
-}
+/** What lucid-optim has allocated after the setup; every test ends there again. */
+let baseline: number;
+afterEach(() => {
+  expect(memoryStats().allocatedBytes, 'every byte a test took is given back').toBe(baseline);
+});
 
 /** The module still computes: a small fresh parameter takes a correct first Adam step. */
 function expectModuleWorks(): void {
@@ -110,29 +92,33 @@ test('so is one just too big for what is left (80 MB), from a plain array too', 
   expectModuleWorks();
 });
 
-// From here on, one parameter sized so that its data and gradient fit, and the first of its two
-// state buffers fits, but not the second: the step fails half-way through its allocations.
+// From here on, buffers of E elements (B bytes): what is left holds 3.5 of them. A parameter with
+// a gradient takes 2 B; its first step needs 2 B more, of which the first buffer fits and the
+// second does not: the step fails half-way through its allocations.
 const E = Math.floor(LEFT / 3.5 / 4 / 8) * 8; // elements per buffer (a multiple of 8)
 const B = 4 * E; // bytes per buffer; LEFT is 3.5 B
-let big: Param;
-let baseline: number;
+
+/** A parameter of E elements with a gradient: 2 B used, 1.5 B left. */
+function bigWithGradient(): Param {
+  const big = new Parameter(E, { name: 'big' });
+  big.grad = new Float32Array(E).fill(0.5);
+  return big;
+}
 
 test('a step whose new state does not fit is a RangeError naming the parameter, and changes nothing', () => {
-  baseline = memoryStats().allocatedBytes;
-  big = new Parameter(E, { name: 'big' });
-  big.grad = new Float32Array(E).fill(0.5); // 2 B used, 1.5 B left: room for expAvg, not expAvgSq
+  const big = bigWithGradient(); // 1.5 B left: room for expAvg, not expAvgSq
   big.data[7] = 3;
   const small = new Parameter([1, 2], { name: 'small' });
   small.grad = [1, 1];
   const opt = new Adam([{ params: [small] }, { params: [big] }], { lr: 0.1 });
-  const before = snapshot([small, big], [opt]);
+  const before = observe([small, big], [opt]);
   const error = thrownBy(() => opt.step());
   expect(error).toBeInstanceOf(RangeError);
   expect(error.message).toMatch(
     new RegExp(`^Adam.step: cannot allocate its optimizer state for parameter 1 \\(Parameter "big", ${E} elements\\): .*out of WebAssembly memory.*; nothing was changed$`),
   );
   // Not even `small`, whose state would have fitted, stepped: the step is all or nothing.
-  expect(snapshot([small, big], [opt])).toEqual(before);
+  expect(observe([small, big], [opt])).toEqual(before);
   expect(opt.stateDict().state).toEqual({});
   expectModuleWorks();
 
@@ -143,40 +129,44 @@ test('a step whose new state does not fit is a RangeError naming the parameter, 
   expect(opt.stateDict().state[1]).toBeUndefined();
   opt.dispose();
   small.dispose();
+  big.dispose();
 });
 
 test("a parameter's first gradient that does not fit is a RangeError; grad stays null", () => {
-  const q = new Parameter(E, { name: 'q' }); // 3 B used (big keeps its gradient buffer), 0.5 B left
-  const before = snapshot([q], []);
+  const big = bigWithGradient();
+  const q = new Parameter(E, { name: 'q' }); // 3 B used, 0.5 B left
+  const before = observe([q]);
   const error = thrownBy(() => (q.grad = new Float32Array(E)));
   expect(error).toBeInstanceOf(RangeError);
   expect(error.message).toMatch(new RegExp(`^Parameter "q": cannot create its gradient \\(${E} elements\\): .*; nothing was changed$`));
   expect(q.grad).toBeNull();
-  expect(snapshot([q], [])).toEqual(before);
+  expect(observe([q])).toEqual(before);
   expectModuleWorks();
   q.dispose();
+  big.dispose();
 });
 
 test('loadStateDict whose state does not fit is a RangeError, and changes nothing', () => {
+  const big = bigWithGradient(); // the loaded state needs 2 B, 1.5 B are left
   const other = new Parameter([1, 2]);
   const target = new Adam([{ params: [other] }, { params: [big] }], { lr: 0.5 });
   const saved = {
     state: { 1: { step: 3, expAvg: new Float32Array(E).fill(0.1), expAvgSq: new Float32Array(E).fill(0.2) } },
     paramGroups: target.stateDict().paramGroups.map((g) => ({ ...g, lr: 0.01 })),
   };
-  const before = snapshot([other, big], [target]);
+  const before = observe([other, big], [target]);
   const error = thrownBy(() => target.loadStateDict(saved));
   expect(error).toBeInstanceOf(RangeError);
   expect(error.message).toMatch(new RegExp(`^Adam.loadStateDict: cannot allocate the loaded state for parameter 1 \\(Parameter "big", ${E} elements\\): .*; nothing was changed$`));
-  expect(snapshot([other, big], [target])).toEqual(before);
+  expect(observe([other, big], [target])).toEqual(before);
   expect(target.paramGroups[1].lr).toBe(0.5); // the hyperparameters were not loaded either
   target.dispose();
   other.dispose();
+  big.dispose();
   expectModuleWorks();
 });
 
 test('switching AMSGrad on when its buffer does not fit is a RangeError at step, and changes nothing', () => {
-  big.dispose();
   const half = new Parameter(E / 2, { name: 'half' });
   half.grad = new Float32Array(E / 2).fill(-1);
   const opt = new Adam([half], { lr: 0.1 });
@@ -192,11 +182,11 @@ test('switching AMSGrad on when its buffer does not fit is a RangeError at step,
   }
   expect(blockers.length).toBeGreaterThan(0);
   opt.paramGroups[0].amsgrad = true;
-  const before = snapshot([half], [opt]);
+  const before = observe([half], [opt]);
   const error = thrownBy(() => opt.step());
   expect(error).toBeInstanceOf(RangeError);
   expect(error.message).toMatch(new RegExp(`^Adam.step: cannot allocate its optimizer state for parameter 0 \\(Parameter "half", ${E / 2} elements\\)`));
-  expect(snapshot([half], [opt])).toEqual(before);
+  expect(observe([half], [opt])).toEqual(before);
   // Free the blockers and the same step goes through, with AMSGrad.
   blockers.forEach((b) => b.dispose());
   opt.step();
@@ -209,7 +199,7 @@ test('switching AMSGrad on when its buffer does not fit is a RangeError at step,
   expectModuleWorks();
 });
 
-test('after all that, everything disposed gives every byte back', () => {
+test('everything disposed gives every byte back, and a parameter whose data, gradient and state take 2 B still steps', () => {
   expect(memoryStats().allocatedBytes).toBe(baseline);
   const p = new Parameter(E / 2);
   p.grad = new Float32Array(E / 2).fill(1);

@@ -80,14 +80,14 @@ test('a state dict getter that disposes the optimizer, or a parameter, during lo
     const sd = opt.stateDict();
     sd.state[0].expAvg[0] = 42;
     trap(sd, 'state', () => (victim === 'optimizer' ? opt.dispose() : b.dispose()));
-    const before = victim === 'optimizer' ? observe([a], []).params : observe([a], [opt]).opts;
+    const before = victim === 'optimizer' ? observe([a], []).params : observe([a], [opt]).optimizers;
     const error = thrownBy(() => opt.loadStateDict(sd));
     expect(error).toEqual(
       victim === 'optimizer'
         ? new TypeError('Adam.loadStateDict: optimizer used after dispose()')
         : new TypeError('Adam.loadStateDict: parameter 1 (Parameter "b") was disposed'),
     );
-    expect(victim === 'optimizer' ? observe([a], []).params : observe([a], [opt]).opts).toEqual(before);
+    expect(victim === 'optimizer' ? observe([a], []).params : observe([a], [opt]).optimizers).toEqual(before);
   }
 });
 

@@ -5,13 +5,20 @@
 //                   own code, on SSE instead of simd128
 //   native-ceiling  -C target-cpu=native, running the scalar reference, which LLVM vectorizes to
 //                   this CPU's widest vectors (the fastest native build of the same math here)
+//
+// Each contestant's build() (bench/build.mjs calls them) runs cargo and records the executable in
+// target/bench-artifacts.json; prepare() and create() only read that record, so measuring never
+// compiles (`bench/run.mjs --no-build`).
 
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = new URL('../../../', import.meta.url).pathname;
+/** Where build() records the executables it built, by contestant id. */
+export const ARTIFACTS = join(root, 'target/bench-artifacts.json');
 
 /** Builds (if needed) the serve benchmark and returns its executable. */
 function build(rustflags, targetDir) {
@@ -21,8 +28,8 @@ function build(rustflags, targetDir) {
   if (targetDir) env.CARGO_TARGET_DIR = join(root, targetDir);
   else delete env.CARGO_TARGET_DIR;
   const args = ['bench', '-p', 'adam-core', '--bench', 'serve', '--no-run', '--message-format=json-render-diagnostics'];
-  const result = spawnSync('cargo', args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`cargo ${args.join(' ')} failed:\n${result.stderr}`);
+  const result = spawnSync('cargo', args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) throw new Error(`cargo ${args.join(' ')} failed (status ${result.status})`);
   const artifact = result.stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -30,6 +37,24 @@ function build(rustflags, targetDir) {
     .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'serve' && m.executable);
   if (!artifact) throw new Error('cargo did not report the serve executable');
   return artifact.executable;
+}
+
+const recorded = () => (existsSync(ARTIFACTS) ? JSON.parse(readFileSync(ARTIFACTS, 'utf8')) : {});
+
+/** Records contestant `id`'s executable in ARTIFACTS. */
+function record(id, executable) {
+  mkdirSync(dirname(ARTIFACTS), { recursive: true });
+  writeFileSync(ARTIFACTS, `${JSON.stringify({ ...recorded(), [id]: executable }, null, 1)}\n`);
+}
+
+/** The executable build() recorded for contestant `id`; throws, naming the command to run, if there is none. */
+function prebuilt(id) {
+  const executable = recorded()[id];
+  if (executable === undefined || !existsSync(executable)) {
+    const what = executable === undefined ? `none recorded in ${ARTIFACTS}` : `${executable} is missing`;
+    throw new Error(`no build of the native contestant "${id}" (${what}): run \`node bench/build.mjs\` (npm test and npm run bench run it)`);
+  }
+  return executable;
 }
 
 /** One long-lived `serve --serve` process: send a command, await its JSON line. */
@@ -67,8 +92,16 @@ function nativePeer(id, label, kernel, rustflags, targetDir) {
     group: 'native',
     describe: () => ({ executable, rustflags: rustflags ?? '', kernel }),
     supports: () => true,
+    /** Builds this contestant with cargo (incremental) and records its executable. */
+    build() {
+      record(id, build(rustflags, targetDir));
+    },
+    /** Finds the executable build() recorded, or throws naming the command to run. */
+    prepare() {
+      executable = prebuilt(id);
+    },
     async create(data, variant) {
-      executable ??= build(rustflags, targetDir);
+      executable ??= prebuilt(id);
       server ??= new Server(executable);
       const { id: model } = await server.send(`new ${variant.id} ${data.shape.join(',')}`);
       return {
@@ -97,3 +130,4 @@ export const nativeCeiling = nativePeer(
   '-C target-cpu=native',
   'target/native-cpu',
 );
+

@@ -1,4 +1,4 @@
-// Types of tfjs-adam.mjs (lucid-optim next to tf.train.adam; test-only).
+// Types of tfjs-adam.mjs (lucid-optim next to tf.train.adam; not shipped).
 import type { LucidModule } from './trajectory.mjs';
 
 export interface TfjsHyper {

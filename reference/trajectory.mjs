@@ -1,9 +1,9 @@
 // Seeded Adam problems and their option cases, and a runner that steps lucid-optim and the float64
 // reference side by side. Shared by test/fidelity/trajectory.test.ts and scripts/fidelity.mjs so the
-// suite and the ulp report measure exactly the same runs. Test-only.
+// suite and the ulp report measure exactly the same runs. Not shipped.
 
-import { seededRandom as mulberry32 } from '../../examples/model.mjs';
 import { ReferenceAdam } from './adam-reference.mjs';
+import { mulberry32 } from './rng.mjs';
 
 /** Parameter lengths of every problem: 1 and 7 and 33 leave a scalar tail after the 4-lane body. */
 export const SIZES = Object.freeze([1, 7, 33, 1000]);
@@ -11,9 +11,6 @@ export const SIZES = Object.freeze([1, 7, 33, 1000]);
 export const STEPS = 1000;
 /** Steps after which runs are compared (the last one included). */
 export const CHECKPOINTS = Object.freeze([1, 2, 10, 100, 500, 1000]);
-
-/** mulberry32 (floats in [0, 1)): the demos' seeded generator, shared so it exists once. */
-export { mulberry32 };
 
 /** FNV-1a of a string: a stable seed per case name. */
 export function seedOf(name) {

@@ -1,11 +1,10 @@
-// Types of trajectory.mjs (seeded problems, option cases and the side-by-side runner; test-only).
+// Types of trajectory.mjs (seeded problems, option cases and the side-by-side runner; not shipped).
 import type { ReferenceBounds, ReferenceGroupInput, ReferenceState, Semantics } from './adam-reference.mjs';
 
 export const SIZES: readonly number[];
 export const STEPS: number;
 export const CHECKPOINTS: readonly number[];
 
-export function mulberry32(seed: number): () => number;
 export function seedOf(name: string): number;
 
 export interface Problem {

@@ -2,8 +2,8 @@
 // (and over 1,000 parameters of 1K), with skipNonFinite off and on, interleaved in rounds so that
 // both see the same machine state. Not part of `npm test`; run after `npm run build`:
 //
-//   node test/reliability/guard-bench.mjs
-import { Adam, init, Parameter } from '../../dist/node.mjs';
+//   node bench/non-finite-guard.mjs
+import { Adam, init, Parameter } from 'lucid-optim';
 
 await init();
 

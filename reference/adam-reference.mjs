@@ -1,6 +1,6 @@
 // A float64 model of torch.optim.Adam's single-tensor path (torch/optim/adam.py, `_single_tensor_adam`),
-// for the fidelity suites (test/fidelity/) and the ulp report (scripts/fidelity.mjs). Test-only: it is
-// never shipped. Plain JavaScript so that Node runs it as is; types in adam-reference.d.mts.
+// for the fidelity and fuzz suites (test/) and the ulp report (scripts/fidelity.mjs). Never shipped
+// with the package. Plain JavaScript so that Node runs it as is; types in adam-reference.d.mts.
 //
 // Next to the float64 values it keeps, per element, a first-order bound on how far a float32 run of
 // the same steps (lucid-optim's kernel, PyTorch's op order, crates/adam-core/src/kernel/mod.rs) can

@@ -1,4 +1,4 @@
-// Types of adam-reference.mjs (a float64 model of torch.optim.Adam, test-only).
+// Types of adam-reference.mjs (a float64 model of torch.optim.Adam; not shipped).
 
 export interface ReferenceOptions {
   lr: number;

@@ -1,4 +1,4 @@
-// float32 arithmetic facts the fidelity suites and scripts/fidelity.mjs measure with. Test-only.
+// float32 arithmetic facts the fidelity suites and scripts/fidelity.mjs measure with. Not shipped.
 
 /** Unit roundoff of float32 round-to-nearest: |fl(x) - x| <= U * |x| for normal x. */
 export const U = 2 ** -24;
