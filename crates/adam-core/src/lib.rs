@@ -4,7 +4,7 @@
 //! wasm-bindgen: it compiles, tests and benchmarks natively, and the `adam-wasm` crate exports it.
 //!
 //! * [`Hyperparameters`] are one parameter group's options (`lr`, `betas`, `eps`, `weight_decay`,
-//!   `amsgrad`, `maximize`), validated the way PyTorch validates them.
+//!   `amsgrad`, `maximize`, `decoupled_weight_decay`: AdamW), validated the way PyTorch validates them.
 //! * [`AdamState`] is one parameter's optimizer state (`step`, `exp_avg`, `exp_avg_sq` and, with
 //!   AMSGrad, `max_exp_avg_sq`), created lazily at the parameter's first step as PyTorch does.
 //! * [`Adam`] is the optimizer: parameter groups ([`ParamBuffers`] shared with the host), lazy
@@ -38,7 +38,7 @@ mod param;
 mod state;
 
 pub use hyperparameters::{Field, Hyperparameters, InvalidHyperparameter, Row, Rule, ROW_LEN};
-pub use kernel::{Kernel, ScalarMemo, StepScalars};
+pub use kernel::{Kernel, ScalarMemo, StepScalars, WeightDecay};
 pub use memory::{zeros_admitted, MemoryPolicy, Unbounded};
 pub use optimizer::{Adam, StepError, Stepped, MAX_STEP};
 pub use param::{ParamBuffers, SharedParam};

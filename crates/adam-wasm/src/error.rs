@@ -40,6 +40,8 @@ pub enum HyperField {
     Amsgrad = 5,
     /// `maximize`, written as 0 or 1.
     Maximize = 6,
+    /// `decoupledWeightDecay` (AdamW), written as 0 or 1.
+    DecoupledWeightDecay = 7,
 }
 
 impl From<Field> for HyperField {
@@ -52,6 +54,7 @@ impl From<Field> for HyperField {
             Field::WeightDecay => Self::WeightDecay,
             Field::Amsgrad => Self::Amsgrad,
             Field::Maximize => Self::Maximize,
+            Field::DecoupledWeightDecay => Self::DecoupledWeightDecay,
         }
     }
 }
@@ -66,6 +69,7 @@ impl From<HyperField> for Field {
             HyperField::WeightDecay => Self::WeightDecay,
             HyperField::Amsgrad => Self::Amsgrad,
             HyperField::Maximize => Self::Maximize,
+            HyperField::DecoupledWeightDecay => Self::DecoupledWeightDecay,
         }
     }
 }

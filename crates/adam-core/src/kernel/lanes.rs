@@ -25,6 +25,9 @@ pub trait Lanes:
     fn sqrt(self) -> Self;
     /// Lane-wise maximum that returns NaN if either lane is NaN, like `torch.maximum`.
     fn torch_maximum(self, other: Self) -> Self;
+    /// Each lane's sign bit XOR-ed with `sign`'s (which is `+0.0` or `-0.0`): `x.sign_xor(-0.0)`
+    /// is `-x` and `x.sign_xor(0.0)` is `x`, bit for bit, NaNs included.
+    fn sign_xor(self, sign: Self) -> Self;
 }
 
 impl Lanes for f32 {
@@ -56,6 +59,10 @@ impl Lanes for f32 {
         } else {
             self
         }
+    }
+    #[inline(always)]
+    fn sign_xor(self, sign: Self) -> Self {
+        f32::from_bits(self.to_bits() ^ sign.to_bits())
     }
 }
 
@@ -120,6 +127,10 @@ mod simd128 {
             // `other` is NaN take `other`.
             let other_is_nan = f32x4_ne(other.0, other.0);
             Self(v128_bitselect(other.0, f32x4_pmax(self.0, other.0), other_is_nan))
+        }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            Self(v128_xor(self.0, sign.0))
         }
     }
 }
@@ -194,6 +205,11 @@ mod sse {
                 Self(_mm_or_ps(_mm_andnot_ps(nan, max), _mm_and_ps(nan, _mm_set1_ps(f32::NAN))))
             }
         }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            Self(unsafe { _mm_xor_ps(self.0, sign.0) })
+        }
     }
 }
 
@@ -258,6 +274,11 @@ mod portable {
         fn torch_maximum(self, other: Self) -> Self {
             let (a, b) = (self.0, other.0);
             Self([a[0].torch_maximum(b[0]), a[1].torch_maximum(b[1]), a[2].torch_maximum(b[2]), a[3].torch_maximum(b[3])])
+        }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            let (a, b) = (self.0, sign.0);
+            Self([a[0].sign_xor(b[0]), a[1].sign_xor(b[1]), a[2].sign_xor(b[2]), a[3].sign_xor(b[3])])
         }
     }
 }
