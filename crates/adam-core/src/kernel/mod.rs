@@ -22,8 +22,9 @@
 
 pub mod finite;
 mod lanes;
+pub mod norm;
 
-pub use lanes::{F32x4, Lanes};
+pub use lanes::{F32x4, F64x4, Lanes, WideLanes};
 
 use crate::Hyperparameters;
 
