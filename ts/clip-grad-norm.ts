@@ -37,9 +37,11 @@ let idsCapacity = 0;
  * total norm before clipping (the float32 value torch returns, as a number). One WebAssembly call
  * for all parameters, in SIMD.
  *
- * The norms are summed in float64 and rounded once to float32 where torch holds a float32 tensor,
- * so the total may differ from torch's float32 reduction by a few ulps (see the README); the
- * coefficient and the multiplication are torch's float32 operations exactly.
+ * The 2-norm squares in float32 as torch does (so it overflows and underflows where torch's does),
+ * sums four squares at a time in float32 and those sums in float64, and rounds once to float32
+ * where torch holds a float32 tensor; torch sums in float32 in its own order. The two totals are
+ * within an ulp of each other in every case of the torch fixtures (the infinity norm: equal), and
+ * the coefficient and the multiplication are torch's float32 operations exactly (see the README).
  *
  * Throws, changing no gradient: a `TypeError` if `params` is not an iterable of live, distinct
  * Parameters or an argument has the wrong type; a `RangeError` if `maxNorm` is NaN or negative,

@@ -3,28 +3,39 @@
 //!
 //! torch computes each gradient's norm (`torch._foreach_norm`, on CPU `linalg.vector_norm` per
 //! tensor, in float32), then the same norm of the vector of those norms, then
-//! `clamp(max_norm / (total + 1e-6), max=1)`, and multiplies every gradient by it. Here the
-//! per-gradient and total norms are accumulated in `f64` and each rounded once to `f32` where torch
-//! has a float32 tensor: the squares (and magnitudes) of `f32` values are exact in `f64`, so the
-//! only errors are the `f64` additions (relative error below `n * 2^-53` for `n` elements, far
-//! below half an `f32` ulp) and the final rounding. torch's float32 reduction rounds at each step
-//! and in its own order, so its norm may differ from this one by a few ulps (see the README); the
-//! coefficient and the scaling then follow torch's float32 operations exactly.
+//! `clamp(max_norm / (total + 1e-6), max=1)`, and multiplies every gradient by it.
 //!
-//! The order of every sum is fixed: element `i` is added into partial sum `i % PARTIALS`, and the
-//! partial sums combine in a fixed tree. The 4-lane loops ([`Kernel::Simd`]) keep the partial sums
-//! in their lanes; the scalar reference ([`Kernel::Reference`]) is a plain loop over the elements
-//! that says the same order in one line, and the two are bitwise equal (tested). The reference is
+//! The 2-norm squares in `f32`, as torch does (so it overflows to infinity for gradients near
+//! 1e19 and underflows to 0 near 1e-23, as torch's does), but sums only four squares in `f32`
+//! before it widens the sum to `f64`: a block of [`BLOCK`] elements is sixteen interleaved `f32`
+//! sums of four squares each, and those are added in `f64`. Each `f32` sum of four rounded squares
+//! is within `4u` of the exact one (`u = 2^-24`, all terms positive), and the `f64` sums add
+//! nothing visible, so the sum of squares is within `4u` relative and the norm within `2u` before
+//! its final rounding to `f32`: at most 2.5 ulps in all, within an ulp of the exact norm in
+//! practice (and of torch's, whose float32 running sums drift with the length: see the README).
+//! That costs an `f32` multiply and add per element, with the widening amortised over four:
+//! squaring in `f64` cost twice as much, more than a clipped step can afford. The other orders
+//! accumulate in `f64`. The coefficient and the scaling are torch's float32 operations exactly.
+//!
+//! The order of every sum is fixed (element `i` goes to partial sum `i % 16` in blocks of 64), and
+//! the partial sums combine in a fixed tree. The 4-lane loops ([`Kernel::Simd`]) keep the partial
+//! sums in their lanes; the scalar reference ([`Kernel::Reference`]) is a plain loop over the
+//! elements that states the same order, and the two are bitwise equal (tested). The reference is
 //! not unrolled, unlike the step's: the `.wasm` (which has a size budget) does not ship it.
 
 use super::lanes::{F32x4, Lanes, WideLanes};
 use super::Kernel;
 
-/// Partial sums per reduction: element `i` goes to partial sum `i % PARTIALS`. Eight keeps four
-/// independent `f64x2` additions in flight in the 4-lane loop (an addition's latency is ~4 cycles:
-/// two elements per cycle, faster than memory delivers them at a million elements), and keeps the
-/// unrolled loop small (the `.wasm` has a size budget).
-const PARTIALS: usize = 8;
+/// Partial maxima of the infinity norm: element `i` goes to partial `i % PARTIALS`. One `f32x4`
+/// (an integer maximum takes a cycle: no latency to hide).
+const PARTIALS: usize = 4;
+
+/// Partial sums of squares: element `i` goes to partial sum `i % SUMS`. Sixteen are four `f32x4`
+/// accumulators, enough to hide the latency of the additions (~4 cycles each).
+const SUMS: usize = 16;
+
+/// Elements summed in `f32` before widening: each of the [`SUMS`] partial sums adds four squares.
+const BLOCK: usize = 4 * SUMS;
 
 /// Which p-norm: torch's `norm_type`, restricted to the ones that are norms.
 ///
@@ -55,16 +66,9 @@ impl NormType {
     }
 }
 
-/// `x * x` in `f64`: exact, as the square of an `f32` has at most 48 significant bits.
-#[inline(always)]
-fn square<L: Lanes>(x: L) -> L::Wide {
-    let wide = x.widen();
-    wide * wide
-}
-
 /// The partial sums, combined pairwise in a fixed order: `p[i] + p[i + w]` for halving `w`.
-fn combine(mut partials: [f64; PARTIALS]) -> f64 {
-    let mut width = PARTIALS;
+fn combine<const N: usize>(mut partials: [f64; N]) -> f64 {
+    let mut width = N;
     while width > 1 {
         width /= 2;
         for i in 0..width {
@@ -74,44 +78,60 @@ fn combine(mut partials: [f64; PARTIALS]) -> f64 {
     partials[0]
 }
 
-/// The sum of squares of `values`: element `i` into partial sum `i % PARTIALS`, one at a time.
+/// The sum of squares of `values`, one element at a time: in each block of [`BLOCK`] elements,
+/// element `i` is squared and added in `f32` to partial sum `i % SUMS` of the block (four terms
+/// each); each block's partial sums are then added in `f64` to the running ones.
 fn sum_squares_reference(values: &[f32]) -> f64 {
-    let mut partials = [0.0_f64; PARTIALS];
-    for (i, &x) in values.iter().enumerate() {
-        partials[i % PARTIALS] += square(x);
+    let mut partials = [0.0_f64; SUMS];
+    for block in values.chunks(BLOCK) {
+        let mut sums = [0.0_f32; SUMS];
+        for (i, &x) in block.iter().enumerate() {
+            sums[i % SUMS] += x * x;
+        }
+        for (partial, sum) in partials.iter_mut().zip(sums) {
+            *partial += f64::from(sum);
+        }
     }
     combine(partials)
 }
 
-/// `values` in chunks of `PARTIALS`, the last one padded with zeros: a padding zero adds `+0` to a
-/// sum of non-negative terms and cannot raise a maximum, so it changes no result, and there is no
-/// scalar tail loop (the `.wasm` has a size budget).
+/// `values` in chunks of `N`, the last one padded with zeros: a padding zero adds `+0` to a sum of
+/// squares and cannot raise a maximum, so it changes no result, and there is no scalar tail loop
+/// (the `.wasm` has a size budget).
 #[inline(always)]
-fn for_each_chunk(values: &[f32], chunk: impl FnMut(*const f32)) {
-    let (body, tail) = values.split_at(values.len() - values.len() % PARTIALS);
-    let mut padded = [0.0_f32; PARTIALS];
+fn for_each_chunk<const N: usize>(values: &[f32], mut chunk: impl FnMut(*const f32)) {
+    let (body, tail) = values.split_at(values.len() - values.len() % N);
+    let mut padded = [0.0_f32; N];
     padded[..tail.len()].copy_from_slice(tail);
-    // One loop over the body's chunks and then the padded one: the loop body is emitted once.
-    let last = (!tail.is_empty()).then_some(padded.as_ptr());
-    body.chunks_exact(PARTIALS).map(<[f32]>::as_ptr).chain(last).for_each(chunk);
+    // One loop whose last chunk may be the padded copy: the loop body is emitted once.
+    for start in (0..values.len()).step_by(N) {
+        chunk(if start < body.len() { body[start..].as_ptr() } else { padded.as_ptr() });
+    }
 }
 
 /// [`sum_squares_reference`] with `L`-wide lanes: lane `j` of accumulator `k` is partial sum `k * L::WIDTH + j`.
 #[inline(always)]
 fn sum_squares_lanes<L: Lanes>(values: &[f32]) -> f64 {
-    const { assert!(PARTIALS % L::WIDTH == 0) };
-    // Only the first PARTIALS / L::WIDTH are used; the rest compile away.
-    let mut acc = [L::Wide::zero(); PARTIALS];
-    for_each_chunk(values, |chunk| {
-        for (k, sum) in acc.iter_mut().take(PARTIALS / L::WIDTH).enumerate() {
-            // SAFETY: a chunk holds PARTIALS floats, and (k + 1) * L::WIDTH <= PARTIALS.
-            *sum = *sum + square(unsafe { L::load(chunk.add(k * L::WIDTH)) });
+    const { assert!(SUMS % L::WIDTH == 0) };
+    // Only the first SUMS / L::WIDTH of each are used; the rest compile away.
+    let mut wide = [L::Wide::zero(); SUMS];
+    for_each_chunk::<BLOCK>(values, |block| {
+        let mut sums = [L::splat(0.0); SUMS];
+        for row in 0..BLOCK / SUMS {
+            for (k, sum) in sums.iter_mut().take(SUMS / L::WIDTH).enumerate() {
+                // SAFETY: a block holds BLOCK floats, and row * SUMS + (k + 1) * L::WIDTH <= BLOCK.
+                let x = unsafe { L::load(block.add(row * SUMS + k * L::WIDTH)) };
+                *sum = *sum + x * x;
+            }
+        }
+        for (w, sum) in wide.iter_mut().zip(sums).take(SUMS / L::WIDTH) {
+            *w = *w + sum.widen();
         }
     });
-    let mut partials = [0.0_f64; PARTIALS];
-    for (k, sum) in acc.iter().take(PARTIALS / L::WIDTH).enumerate() {
-        // SAFETY: (k + 1) * L::WIDTH <= PARTIALS: the lanes fit in `partials`.
-        unsafe { sum.store(partials.as_mut_ptr().add(k * L::WIDTH)) };
+    let mut partials = [0.0_f64; SUMS];
+    for (k, w) in wide.iter().take(SUMS / L::WIDTH).enumerate() {
+        // SAFETY: (k + 1) * L::WIDTH <= SUMS: the lanes fit in `partials`.
+        unsafe { w.store(partials.as_mut_ptr().add(k * L::WIDTH)) };
     }
     combine(partials)
 }
@@ -128,7 +148,7 @@ fn max_magnitude_reference(values: &[f32]) -> f32 {
 fn max_magnitude_lanes<L: Lanes>(values: &[f32]) -> f32 {
     const { assert!(PARTIALS % L::WIDTH == 0) };
     let mut acc = [L::splat(0.0); PARTIALS];
-    for_each_chunk(values, |chunk| {
+    for_each_chunk::<PARTIALS>(values, |chunk| {
         for (k, max) in acc.iter_mut().take(PARTIALS / L::WIDTH).enumerate() {
             // SAFETY: as in `sum_lanes`.
             *max = max.max_magnitude(unsafe { L::load(chunk.add(k * L::WIDTH)) });
@@ -144,7 +164,15 @@ fn max_magnitude_lanes<L: Lanes>(values: &[f32]) -> f32 {
 
 /// `sum |x|^p` in `f64`, one element at a time: `pow` has no SIMD form, so both kernels use this.
 fn sum_powers(values: &[f32], p: f64) -> f64 {
-    values.iter().fold(0.0, |sum, &x| sum + f64::from(x.abs()).powf(p))
+    let mut sum = 0.0;
+    let mut i = 0;
+    while i < values.len() {
+        sum += f64::from(values[i].abs()).powf(p);
+        // Hides the trip count from LLVM, which would otherwise unroll the loop four times around
+        // the `pow` calls: a few hundred bytes of the `.wasm`'s budget for nothing (`pow` dominates).
+        i = core::hint::black_box(i + 1);
+    }
+    sum
 }
 
 /// The `norm`-norm of one gradient, rounded once to `f32` (torch's per-tensor norm is a float32
@@ -275,12 +303,12 @@ mod tests {
 
     #[test]
     fn partial_sums_combine_in_a_fixed_tree() {
-        let partials: [f64; PARTIALS] = core::array::from_fn(|i| i as f64);
+        let partials: [f64; 8] = core::array::from_fn(|i| i as f64);
         assert_eq!(combine(partials), 28.0);
         // The tree adds p2 + p6 before adding them to p0 + p4: two terms of 3/8 ulp of 1, each lost
         // when added to 1 on its own (as a left-to-right sum would), make 3/4 ulp together and round up.
         let small = 3.0 * f64::EPSILON / 8.0;
-        let mut lopsided = [0.0; PARTIALS];
+        let mut lopsided = [0.0_f64; 8];
         (lopsided[0], lopsided[2], lopsided[6]) = (1.0, small, small);
         assert_eq!(combine(lopsided), 1.0 + f64::EPSILON);
         assert_eq!(lopsided.iter().fold(0.0, |sum, x| sum + x), 1.0);
@@ -357,17 +385,22 @@ mod tests {
     }
 
     #[test]
-    fn f64_accumulation_neither_overflows_nor_loses_small_terms() {
-        // 1e20^2 overflows f32 (torch's float32 accumulation gives inf); in f64 the norm is exact.
-        let x = 1e20_f32;
-        assert_eq!(grad_norm(&[x, x, x, -x], NormType::Two, Kernel::Simd), 2.0 * x);
+    fn squares_are_float32_as_torchs_but_long_sums_do_not_drift() {
+        // Squares in f32, as torch's: 1e20^2 overflows to infinity, 1e-30^2 underflows to 0, and so
+        // do the norms (torch's are infinity and 0 too).
+        assert_eq!(grad_norm(&[1e20, 1.0], NormType::Two, Kernel::Simd), f32::INFINITY);
+        assert_eq!(grad_norm(&[1e-30, -1e-30], NormType::Two, Kernel::Simd), 0.0);
         // 4096 then 2^20 - 1 ones: a float32 running sum of squares stays at 2^24, each 1 lost
-        // against it (ulp(2^24) = 2); here the norm is sqrt(2^24 + 2^20 - 1).
+        // against it (ulp(2^24) = 2), and its norm is 4096, 3% low. Summed four at a time, then in
+        // f64, only the three ones in 4096's own block are lost: within an ulp of
+        // sqrt(2^24 + 2^20 - 1) = 4222.06.
         let mut g = vec![1.0_f32; 1 << 20];
         g[0] = 4096.0;
-        let expected = (4096.0_f64 * 4096.0 + ((1 << 20) - 1) as f64).sqrt() as f32;
-        assert_eq!(grad_norm(&g, NormType::Two, Kernel::Simd), expected);
-        assert_ne!(expected, 4096.0);
+        let running = g.iter().fold(0.0_f32, |sum, x| sum + x * x).sqrt();
+        assert_eq!(running, 4096.0);
+        let exact = (4096.0_f64 * 4096.0 + ((1 << 20) - 1) as f64).sqrt() as f32;
+        let got = grad_norm(&g, NormType::Two, Kernel::Simd);
+        assert!(got.to_bits().abs_diff(exact.to_bits()) <= 1, "{got} vs {exact}");
     }
 
     /// xorshift32, enough for test data.
@@ -409,6 +442,8 @@ mod tests {
 
     #[test]
     fn the_2_norm_is_within_an_ulp_of_the_exact_one() {
+        // The bound is 2.5 ulps (see the module docs); with 24-bit values, whose squares all round,
+        // it is within one.
         // Against a sum in exact integer arithmetic: values k / 2^10 for integers k, whose squares
         // are integers / 2^20, summed exactly in u128.
         let mut seed = 0x2545_F491;
