@@ -139,7 +139,8 @@ function checkAll(m: Model, real: Real): void {
   expect(opt.paramGroups.map((g) => g.params.map((p) => real.params.indexOf(p)))).toEqual(m.groups.map((g) => g.params));
   opt.paramGroups.forEach((g, k) => {
     const h = m.groups![k].hyper;
-    expect({ lr: g.lr, betas: g.betas, eps: g.eps, weightDecay: g.weightDecay, amsgrad: g.amsgrad, maximize: g.maximize }, `group ${k}`).toEqual(h);
+    const { lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } = g;
+    expect({ lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay }, `group ${k}`).toEqual(h);
   });
   const sd = opt.stateDict();
   optParams(m).forEach((i, index) => {
