@@ -63,30 +63,60 @@ const OPTION_KEYS = [
 const STATE_KEYS = ['totalSteps', 'pctStart', 'annealStrategy', 'cycleMomentum', 'threePhase'] as const;
 const STRATEGIES: readonly AnnealStrategy[] = ['cos', 'linear'];
 
-/** The group keys a phase anneals between (torch's `_schedule_phases` entries, camelCase). */
-type LrKey = 'initialLr' | 'maxLr' | 'minLr';
-type MomentumKey = 'maxMomentum' | 'baseMomentum';
+/**
+ * The group keys the phases anneal between, by index (torch's `_schedule_phases` name them:
+ * `"initial_lr"`, `"max_lr"`, ...). The step reads them by name into a Float64Array: a computed-key
+ * read of a number property would box it, and a step allocates nothing.
+ */
+const GROUP_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'] as const;
+const INITIAL_LR = 0;
+const MAX_LR = 1;
+const MIN_LR = 2;
+const MAX_MOMENTUM = 3;
+const BASE_MOMENTUM = 4;
+
+/** One of torch's `_schedule_phases`: its end step and the group keys (indices into GROUP_KEYS) it anneals between. */
 interface Phase {
   endStep: number;
-  startLr: LrKey;
-  endLr: LrKey;
-  startMomentum: MomentumKey;
-  endMomentum: MomentumKey;
+  startLr: number;
+  endLr: number;
+  startMomentum: number;
+  endMomentum: number;
 }
 
 /** torch's `_schedule_phases`. */
 function schedulePhases(totalSteps: number, pctStart: number, threePhase: boolean): Phase[] {
   if (threePhase) {
     return [
-      { endStep: pctStart * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-      { endStep: 2 * pctStart * totalSteps - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-      { endStep: totalSteps - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
+      { endStep: pctStart * totalSteps - 1, startLr: INITIAL_LR, endLr: MAX_LR, startMomentum: MAX_MOMENTUM, endMomentum: BASE_MOMENTUM },
+      { endStep: 2 * pctStart * totalSteps - 2, startLr: MAX_LR, endLr: INITIAL_LR, startMomentum: BASE_MOMENTUM, endMomentum: MAX_MOMENTUM },
+      { endStep: totalSteps - 1, startLr: INITIAL_LR, endLr: MIN_LR, startMomentum: MAX_MOMENTUM, endMomentum: MAX_MOMENTUM },
     ];
   }
   return [
-    { endStep: pctStart * totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-    { endStep: totalSteps - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+    { endStep: pctStart * totalSteps - 1, startLr: INITIAL_LR, endLr: MAX_LR, startMomentum: MAX_MOMENTUM, endMomentum: BASE_MOMENTUM },
+    { endStep: totalSteps - 1, startLr: MAX_LR, endLr: MIN_LR, startMomentum: BASE_MOMENTUM, endMomentum: MAX_MOMENTUM },
   ];
+}
+
+/** Reads a group's initialLr, maxLr, minLr (and the momenta) into `values`, checking they are numbers. */
+function readGroupKeys(where: string, group: SchedulerParamGroup, g: number, values: Float64Array, momenta: boolean): void {
+  const initialLr = group.initialLr;
+  const maxLr = group.maxLr;
+  const minLr = group.minLr;
+  if (typeof initialLr !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].initialLr`, 'a number', initialLr);
+  if (typeof maxLr !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].maxLr`, 'a number', maxLr);
+  if (typeof minLr !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].minLr`, 'a number', minLr);
+  values[INITIAL_LR] = initialLr;
+  values[MAX_LR] = maxLr;
+  values[MIN_LR] = minLr;
+  if (!momenta) return;
+  const maxMomentum = group.maxMomentum;
+  const baseMomentum = group.baseMomentum;
+  if (typeof maxMomentum !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].maxMomentum`, 'a number', maxMomentum);
+  if (typeof baseMomentum !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].baseMomentum`, 'a number', baseMomentum);
+  values[MAX_MOMENTUM] = maxMomentum;
+  values[BASE_MOMENTUM] = baseMomentum;
 }
 
 const checkPct = (where: string, field: string, value: unknown) => checkFinite(where, field, value, 'in [0, 1]', (v) => v >= 0 && v <= 1);
@@ -119,6 +149,8 @@ export class OneCycleLR extends LRScheduler {
   #cycleMomentum: boolean;
   /** The momentum each step computes, written with the learning rates. */
   readonly #nextMomentum: Float64Array;
+  /** A group's initialLr, maxLr, minLr, maxMomentum, baseMomentum (GROUP_KEYS order) during a step. */
+  readonly #groupValues = new Float64Array(GROUP_KEYS.length);
   /** The `betas` arrays this scheduler gave the groups (updated in place while the groups keep them). */
   readonly #betas: unknown[][];
 
@@ -191,6 +223,7 @@ export class OneCycleLR extends LRScheduler {
     }
     const phases = this.#phases;
     const cycle = this.#cycleMomentum;
+    const cosine = this.#annealStrategy === 'cos';
     const useBeta1 = cycle && usesBetas(where, this.optimizer);
     for (let g = 0; g < out.length; g++) {
       const group = groups[g];
@@ -204,10 +237,20 @@ export class OneCycleLR extends LRScheduler {
             throw rangeError(where, `phase ${i} of the cycle (pctStart ${this.#pctStart}, totalSteps ${total})`, 'longer than 0 steps', endStep - startStep);
           }
           const pct = (step - startStep) / (endStep - startStep);
-          out[g] = this.#anneal(groupNumber(where, group, g, phase.startLr), groupNumber(where, group, g, phase.endLr), pct);
+          // _annealing_cos: `cos_out = math.cos(math.pi * pct) + 1; return end + (start - end) / 2.0 * cos_out`
+          // _annealing_linear: `(end - start) * pct + start`
+          // (written out here, and the cosine computed once for lr and momentum: a step allocates nothing)
+          const cosOut = cosine ? pyCos(Math.PI * pct) + 1 : 0;
+          // `group[phase["start_lr"]]`, `group[phase["end_lr"]]`, ...
+          const values = this.#groupValues;
+          readGroupKeys(where, group, g, values, cycle);
+          const startLr = values[phase.startLr];
+          const endLr = values[phase.endLr];
+          out[g] = cosine ? endLr + ((startLr - endLr) / 2.0) * cosOut : (endLr - startLr) * pct + startLr;
           if (cycle) {
-            const start = groupNumber(where, group, g, phase.startMomentum);
-            this.#nextMomentum[g] = this.#anneal(start, groupNumber(where, group, g, phase.endMomentum), pct);
+            const start = values[phase.startMomentum];
+            const end = values[phase.endMomentum];
+            this.#nextMomentum[g] = cosine ? end + ((start - end) / 2.0) * cosOut : (end - start) * pct + start;
             if (useBeta1 && !Array.isArray(group.betas)) {
               throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
             }
@@ -217,17 +260,6 @@ export class OneCycleLR extends LRScheduler {
         startStep = phase.endStep;
       }
     }
-  }
-
-  /** `_annealing_cos` / `_annealing_linear`. */
-  #anneal(start: number, end: number, pct: number): number {
-    if (this.#annealStrategy === 'cos') {
-      // `cos_out = math.cos(math.pi * pct) + 1; return end + (start - end) / 2.0 * cos_out`
-      const cosOut = pyCos(Math.PI * pct) + 1;
-      return end + ((start - end) / 2.0) * cosOut;
-    }
-    // `(end - start) * pct + start`
-    return (end - start) * pct + start;
   }
 
   protected override commit(): void {
@@ -303,11 +335,4 @@ function usesBetas(where: string, optimizer: SchedulableOptimizer): boolean {
   if (defaults !== undefined && defaults !== null && 'betas' in defaults) return true;
   if (defaults !== undefined && defaults !== null && 'momentum' in defaults) return false;
   throw typeError(where, 'optimizer.defaults', 'an object with betas or momentum (cycleMomentum cycles one of them)', defaults);
-}
-
-/** `group[key]` for a key the scheduler wrote at construction, checked to still be a number. */
-function groupNumber(where: string, group: SchedulerParamGroup, g: number, key: string): number {
-  const value = group[key];
-  if (typeof value !== 'number') throw typeError(where, `optimizer.paramGroups[${g}].${key}`, 'a number', value);
-  return value;
 }

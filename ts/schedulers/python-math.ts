@@ -10,83 +10,118 @@
 // exact evaluation with BigInt fixed-point arithmetic. The fast path allocates nothing.
 
 const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter
-const R = new Float64Array(2); // (hi, lo) results of the double-double helpers below
 const BITS = new DataView(new ArrayBuffer(8));
 
-/** R = a + b exactly (Knuth's TwoSum). */
-function twoSum(a: number, b: number): void {
-  const s = a + b;
-  const bb = s - a;
-  R[0] = s;
-  R[1] = a - (s - bb) + (b - bb);
+/**
+ * The registers of the fast paths: double-double values (high part at i, low part at i + 1). The
+ * helpers below take register indices and return nothing, so that a call V8 does not inline passes
+ * small integers only: doubles would be boxed into heap numbers, and a scheduler step must not allocate.
+ */
+const F = new Float64Array(32);
+const IO = 0; // pyCos / pyPow: the arguments in, the result out
+const RR = 2; // the reduced argument (cos), the series' result
+const ZZ = 4; // its square
+const SS = 6; // partial results
+const TT = 8;
+const P0 = 10; // products k * (part of pi/2 or ln 2), negated
+const P1 = 12;
+const P2 = 14;
+const UU = 16; // single-double operands
+const VV = 18;
+const CC = 20; // a series coefficient
+const WW = 22; // scratch of ddDiv
+
+/** F[o] + F[o+1] = F[a] + F[b] exactly (Knuth's TwoSum). */
+function twoSum(o: number, a: number, b: number): void {
+  const x = F[a];
+  const y = F[b];
+  const s = x + y;
+  const bb = s - x;
+  F[o] = s;
+  F[o + 1] = x - (s - bb) + (y - bb);
 }
 
-/** R = a * b exactly (Dekker's TwoProduct); |a|, |b| < 2^996. */
-function twoProd(a: number, b: number): void {
-  const p = a * b;
-  let t = SPLIT * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  R[0] = p;
-  R[1] = ah * bh - p + ah * bl + al * bh + al * bl;
+/** F[o] + F[o+1] = F[a] * F[b] exactly (Dekker's TwoProduct); |F[a]|, |F[b]| < 2^996. */
+function twoProd(o: number, a: number, b: number): void {
+  const x = F[a];
+  const y = F[b];
+  const p = x * y;
+  let t = SPLIT * x;
+  const xh = t - (t - x);
+  const xl = x - xh;
+  t = SPLIT * y;
+  const yh = t - (t - y);
+  const yl = y - yh;
+  F[o] = p;
+  F[o + 1] = xh * yh - p + xh * yl + xl * yh + xl * yl;
 }
 
-/** R = (ah + al) * (bh + bl), relative error below 2^-102. */
-function ddMul(ah: number, al: number, bh: number, bl: number): void {
-  twoProd(ah, bh);
-  const p = R[0];
-  const e = R[1] + (ah * bl + al * bh);
+/** dd(o) = dd(a) * dd(b), relative error below 2^-102. */
+function ddMul(o: number, a: number, b: number): void {
+  const al = F[a + 1];
+  const bh = F[b];
+  const bl = F[b + 1];
+  const ah = F[a];
+  twoProd(TT, a, b);
+  const p = F[TT];
+  const e = F[TT + 1] + (ah * bl + al * bh);
   const s = p + e;
-  R[0] = s;
-  R[1] = e - (s - p);
+  F[o] = s;
+  F[o + 1] = e - (s - p);
 }
 
-/** R = (ah + al) + (bh + bl), relative error below 2^-103 (the "accurate" double-double sum). */
-function ddAdd(ah: number, al: number, bh: number, bl: number): void {
-  twoSum(ah, bh);
-  let s = R[0];
-  let e = R[1];
-  twoSum(al, bl);
-  const t = R[0];
-  const f = R[1];
+/** dd(o) = dd(a) + dd(b), relative error below 2^-103 (the "accurate" double-double sum). */
+function ddAdd(o: number, a: number, b: number): void {
+  const al = F[a + 1];
+  const bl = F[b + 1];
+  twoSum(TT, a, b);
+  let s = F[TT];
+  let e = F[TT + 1];
+  const t = al + bl;
+  const tt = t - al;
+  const f = al - (t - tt) + (bl - tt);
   e += t;
   let u = s + e;
   e -= u - s;
   s = u;
   e += f;
   u = s + e;
-  R[0] = u;
-  R[1] = e - (u - s);
+  F[o] = u;
+  F[o + 1] = e - (u - s);
 }
 
-/** R = (ah + al) + b, relative error below 2^-104 (sums of doubles of any magnitudes, one at a time). */
-function ddAddD(ah: number, al: number, b: number): void {
-  twoSum(ah, b);
-  const s = R[0];
-  const e = R[1] + al;
+/** dd(o) = dd(a) + F[d], relative error below 2^-104 (sums of doubles of any magnitudes, one at a time). */
+function ddAddD(o: number, a: number, d: number): void {
+  const al = F[a + 1];
+  twoSum(TT, a, d);
+  const s = F[TT];
+  const e = F[TT + 1] + al;
   const u = s + e;
-  R[0] = u;
-  R[1] = e - (u - s);
+  F[o] = u;
+  F[o + 1] = e - (u - s);
 }
 
-/** R = (ah + al) / (bh + bl), relative error below 2^-101. */
-function ddDiv(ah: number, al: number, bh: number, bl: number): void {
-  const q1 = ah / bh;
-  ddMul(q1, 0, bh, bl);
-  ddAdd(ah, al, -R[0], -R[1]);
-  const q2 = R[0] / bh;
+/** dd(o) = dd(a) / dd(b), relative error below 2^-101. */
+function ddDiv(o: number, a: number, b: number): void {
+  const bh = F[b];
+  const q1 = F[a] / bh;
+  F[UU] = q1;
+  F[UU + 1] = 0;
+  ddMul(WW, UU, b);
+  F[WW] = -F[WW];
+  F[WW + 1] = -F[WW + 1];
+  ddAdd(WW, a, WW);
+  const q2 = F[WW] / bh;
   const s = q1 + q2;
-  R[0] = s;
-  R[1] = q2 - (s - q1);
+  F[o] = s;
+  F[o + 1] = q2 - (s - q1);
 }
 
-/** The exponent field of a double (0 for zero and subnormals). */
-function exponentField(x: number): number {
-  BITS.setFloat64(0, x);
-  return (BITS.getUint32(0) >>> 20) & 0x7ff;
+/** F[o] = 2^e, exactly, for -1022 <= e <= 1023. */
+function powerOfTwoTo(o: number, e: number): void {
+  BITS.setUint32(0, (e + 1023) << 20);
+  BITS.setUint32(4, 0);
+  F[o] = BITS.getFloat64(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,75 +393,78 @@ const TWO_M96 = TWO_M48 * TWO_M48;
 const TWO_M100 = TWO_M96 / 16;
 const COS_FAST_LIMIT = 1048576; // 2^20: beyond it, argument reduction needs more than double-double
 
-/** Horner's rule in double-double: R = sum c_i z^i (z = zh + zl). */
-function horner(hi: Float64Array, lo: Float64Array, zh: number, zl: number): void {
-  let ph = hi[hi.length - 1];
-  let pl = lo[lo.length - 1];
-  for (let i = hi.length - 2; i >= 0; i--) {
-    ddMul(ph, pl, zh, zl);
-    ddAdd(R[0], R[1], hi[i], lo[i]);
-    ph = R[0];
-    pl = R[1];
+/** Horner's rule in double-double: dd(o) = sum c_i z^i, z = dd(z), c_i = hi[i] + lo[i]. */
+function horner(o: number, hi: Float64Array, lo: Float64Array, z: number): void {
+  const n = hi.length;
+  F[o] = hi[n - 1];
+  F[o + 1] = lo[n - 1];
+  for (let i = n - 2; i >= 0; i--) {
+    ddMul(o, o, z);
+    F[CC] = hi[i];
+    F[CC + 1] = lo[i];
+    ddAdd(o, o, CC);
   }
-  R[0] = ph;
-  R[1] = pl;
-}
-
-/**
- * The correctly rounded double nearest to a value known as `h + l ± err`, or NaN when the interval
- * straddles a rounding boundary. `h + (l ± err)` is one correctly rounded addition each; the slack
- * added to `err` covers rounding `l ± err` first.
- */
-function decide(h: number, l: number, err: number): number {
-  const e = err * (1 + TWO_M48) + TWO_M52 * Math.abs(l);
-  const low = h + (l - e);
-  return low === h + (l + e) ? low : NaN;
 }
 
 /** Python's `math.cos(x)`: the correctly rounded cosine. Allocates nothing for |x| < 2^20. */
 export function pyCos(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < TWO_M27) return 1; // 1 - x^2/2 is within half an ulp below 1
-  if (!(ax < COS_FAST_LIMIT)) return ax === Infinity || ax !== ax ? NaN : cosExact(ax);
+  F[IO] = x;
+  cosInPlace();
+  return F[IO];
+}
+
+/** F[IO] = cos(F[IO]). */
+function cosInPlace(): void {
+  const ax = Math.abs(F[IO]);
+  if (ax < TWO_M27) {
+    F[IO] = 1; // 1 - x^2/2 is within half an ulp below 1
+    return;
+  }
+  if (!(ax < COS_FAST_LIMIT)) {
+    F[IO] = ax === Infinity || ax !== ax ? NaN : cosExact(ax);
+    return;
+  }
   // r = ax - k pi/2 in double-double: every product exact (TwoProduct), so the only errors are
-  // those of the double-double sums (relative 2^-103 of magnitudes below |ax - p0| + 2^-49 (ax + 1)).
+  // those of the double-double sums (relative 2^-104 of magnitudes below |ax - p0| + 2^-49 (ax + 1)).
   const k = Math.round(ax * TWO_OVER_PI);
-  twoProd(k, PIO2_0);
-  const p0 = R[0];
-  const e0 = R[1];
-  twoProd(k, PIO2_1);
-  const p1 = R[0];
-  const e1 = R[1];
-  twoProd(k, PIO2_2);
-  const p2 = R[0];
-  const e2 = R[1];
-  twoSum(ax, -p0);
-  const first = Math.abs(R[0]);
-  ddAddD(R[0], R[1], -e0);
-  ddAddD(R[0], R[1], -p1);
-  ddAddD(R[0], R[1], -e1);
-  ddAddD(R[0], R[1], -p2);
-  ddAddD(R[0], R[1], -e2);
-  ddAddD(R[0], R[1], -k * PIO2_3);
-  const rh = R[0];
-  const rl = R[1];
+  F[UU] = k;
+  F[VV] = -PIO2_0;
+  twoProd(P0, UU, VV);
+  F[VV] = -PIO2_1;
+  twoProd(P1, UU, VV);
+  F[VV] = -PIO2_2;
+  twoProd(P2, UU, VV);
+  F[VV] = ax;
+  twoSum(RR, VV, P0);
+  const first = Math.abs(F[RR]);
+  ddAddD(RR, RR, P0 + 1);
+  ddAddD(RR, RR, P1);
+  ddAddD(RR, RR, P1 + 1);
+  ddAddD(RR, RR, P2);
+  ddAddD(RR, RR, P2 + 1);
+  F[VV] = -k * PIO2_3;
+  ddAddD(RR, RR, VV);
   const errR = TWO_M100 * (first + TWO_M48 * (ax + 1));
   // cos(x) = cos r, -sin r, -cos r, sin r in quadrants 0..3 (k < 2^20).
   const quadrant = k & 3;
-  ddMul(rh, rl, rh, rl);
-  const zh = R[0];
-  const zl = R[1];
+  ddMul(ZZ, RR, RR);
   if ((quadrant & 1) === 0) {
-    horner(COS_HI, COS_LO, zh, zl);
+    horner(SS, COS_HI, COS_LO, ZZ);
   } else {
-    horner(SIN_HI, SIN_LO, zh, zl);
-    ddMul(R[0], R[1], rh, rl);
+    horner(SS, SIN_HI, SIN_LO, ZZ);
+    ddMul(SS, SS, RR);
   }
-  const h = R[0];
-  // Series and sums: relative error below 2^-96; |d cos/dr| <= 1 carries errR through.
-  const value = decide(h, R[1], errR + TWO_M96 * Math.abs(h));
-  if (value !== value) return cosExact(ax);
-  return quadrant === 1 || quadrant === 2 ? -value : value;
+  // Series and sums: relative error below 2^-96; |d cos/dr| <= 1 carries errR through. Both ends of
+  // h + l ± err round to the same double, or the exact evaluation decides (the slack covers rounding l ± err).
+  const h = F[SS];
+  const l = F[SS + 1];
+  const err = (errR + TWO_M96 * Math.abs(h)) * (1 + TWO_M48) + TWO_M52 * Math.abs(l);
+  const low = h + (l - err);
+  if (low !== h + (l + err)) {
+    F[IO] = cosExact(ax);
+    return;
+  }
+  F[IO] = quadrant === 1 || quadrant === 2 ? -low : low;
 }
 
 /**
@@ -436,62 +474,91 @@ export function pyCos(x: number): number {
  * Allocates nothing for normal operands and results.
  */
 export function pyPow(x: number, y: number): number {
-  if (y === 0 || x === 1) return 1;
-  if (!(x >= 0) || !Number.isFinite(x) || !Number.isFinite(y)) {
-    throw new Error(`pyPow: unsupported operands ${x} ** ${y}`);
+  F[IO] = x;
+  F[IO + 1] = y;
+  powInPlace();
+  return F[IO];
+}
+
+/** F[IO] = F[IO] ** F[IO + 1]. */
+function powInPlace(): void {
+  const x = F[IO];
+  const y = F[IO + 1];
+  if (y === 0 || x === 1) {
+    F[IO] = 1;
+    return;
   }
-  if (x === 0) return y > 0 ? 0 : Infinity;
-  if (y === 1) return x;
-  if (y === 2) return x * x; // one rounding of the exact square
-  if (y === 0.5) return Math.sqrt(x); // IEEE sqrt is correctly rounded
-  const field = exponentField(x);
-  if (field === 0) return powExact(x, y); // subnormal x
-  // x = m 2^e with m in [sqrt(1/2), sqrt(2)).
+  if (!(x >= 0) || !Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`pyPow: unsupported operands ${x} ** ${y}`);
+  if (x === 0 || y === 1 || y === 2 || y === 0.5) {
+    // 0 ** y; x; one rounding of the exact square; IEEE sqrt is correctly rounded.
+    F[IO] = x === 0 ? (y > 0 ? 0 : Infinity) : y === 1 ? x : y === 2 ? x * x : Math.sqrt(x);
+    return;
+  }
+  BITS.setFloat64(0, x);
+  const high = BITS.getUint32(0);
+  const field = (high >>> 20) & 0x7ff;
+  if (field === 0) {
+    F[IO] = powExact(x, y); // subnormal x
+    return;
+  }
+  // x = m 2^e with m in [sqrt(1/2), sqrt(2)): m is x with the exponent of 1.
   let e = field - 1023;
-  let m = x / powerOfTwo(e);
+  BITS.setUint32(0, (high & 0x800fffff) | 0x3ff00000);
+  let m = BITS.getFloat64(0);
   if (m > Math.SQRT2) {
     m /= 2;
     e += 1;
   }
   // ln m = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...), s = (m - 1) / (m + 1), |s| <= 0.1716.
-  twoSum(m, 1);
-  ddDiv(m - 1, 0, R[0], R[1]); // m - 1 is exact (Sterbenz)
-  const sh = R[0];
-  const sl = R[1];
-  ddMul(sh, sl, sh, sl);
-  horner(ATANH_HI, ATANH_LO, R[0], R[1]);
-  ddMul(R[0], R[1], 2 * sh, 2 * sl);
-  const lnmHi = R[0];
-  const lnmLo = R[1];
-  // ln x = e ln2 + ln m; e * LN2_0 is exact (TwoProduct).
-  twoProd(e, LN2_0);
-  const a = R[0];
-  const b = R[1];
-  ddAdd(a, b + e * LN2_1, lnmHi, lnmLo);
-  const lnxHi = R[0];
-  const errLn = TWO_M100 * (Math.abs(lnmHi) + Math.abs(e));
+  F[UU] = m;
+  F[VV] = 1;
+  twoSum(TT + 0, UU, VV); // m + 1 (TT is ddDiv's scratch too: copy it out first)
+  F[P1] = F[TT];
+  F[P1 + 1] = F[TT + 1];
+  F[P0] = m - 1; // exact (Sterbenz)
+  F[P0 + 1] = 0;
+  ddDiv(SS, P0, P1);
+  ddMul(ZZ, SS, SS);
+  horner(RR, ATANH_HI, ATANH_LO, ZZ);
+  F[SS] *= 2;
+  F[SS + 1] *= 2;
+  ddMul(RR, RR, SS);
+  const lnm = Math.abs(F[RR]);
+  // ln x = e ln2 + ln m: e * LN2_0 is exact (TwoProduct), e * LN2_1 a correction below its ulp.
+  F[UU] = e;
+  F[VV] = LN2_0;
+  twoProd(P2, UU, VV);
+  F[P2 + 1] += e * LN2_1;
+  ddAdd(RR, P2, RR);
+  const lnx = Math.abs(F[RR]);
+  const errLn = TWO_M100 * (lnm + Math.abs(e));
   // t = y ln x.
-  ddMul(R[0], R[1], y, 0);
-  const th = R[0];
-  const tl = R[1];
-  // Keep h and l normal: beyond these, the exact path (which also handles overflow and subnormals).
-  if (!(th < 700 && th > -600)) return powExact(x, y);
+  F[UU] = y;
+  F[UU + 1] = 0;
+  ddMul(SS, RR, UU);
+  const th = F[SS];
+  // Keep the result and its low part normal: beyond these, the exact path (also overflow and subnormals).
+  if (!(th < 700 && th > -600)) {
+    F[IO] = powExact(x, y);
+    return;
+  }
   // exp(t) = 2^k exp(r), r = t - k ln2, |r| <= 0.35; k ln2 exact in its first two parts.
   const k = Math.round(th / LN2_0);
-  twoProd(k, LN2_0);
-  const q0 = R[0];
-  const f0 = R[1];
-  twoProd(k, LN2_1);
-  const q1 = R[0];
-  const f1 = R[1];
-  ddAdd(th, tl, -q0, -f0);
-  ddAdd(R[0], R[1], -q1, -f1 - k * LN2_2);
-  horner(EXP_HI, EXP_LO, R[0], R[1]);
-  const scale = powerOfTwo(k);
-  const h = R[0] * scale;
-  const l = R[1] * scale;
+  F[UU] = k;
+  F[VV] = -LN2_0;
+  twoProd(P0, UU, VV);
+  F[VV] = -LN2_1;
+  twoProd(P1, UU, VV);
+  F[P1 + 1] -= k * LN2_2;
+  ddAdd(SS, SS, P0);
+  ddAdd(SS, SS, P1);
+  horner(RR, EXP_HI, EXP_LO, SS);
+  powerOfTwoTo(VV, k);
+  const h = F[RR] * F[VV];
+  const l = F[RR + 1] * F[VV];
   // Relative error: that of t (|y| errLn and the sums), of r, and of the series, each well below 2^-90.
-  const errT = Math.abs(y) * errLn + TWO_M100 * (Math.abs(th) + Math.abs(lnxHi) + 1);
-  const value = decide(h, l, Math.abs(h) * (2 * errT + TWO_M96));
-  return value === value ? value : powExact(x, y);
+  const errT = Math.abs(y) * errLn + TWO_M100 * (Math.abs(th) + lnx + 1);
+  const err = Math.abs(h) * (2 * errT + TWO_M96) * (1 + TWO_M48) + TWO_M52 * Math.abs(l);
+  const low = h + (l - err);
+  F[IO] = low === h + (l + err) ? low : powExact(x, y);
 }
