@@ -374,8 +374,9 @@ const [SIN_HI, SIN_LO] = table(16, (i) => [i % 2 === 0 ? 1n : -1n, factorial(2 *
 const [ATANH_HI, ATANH_LO] = table(24, (i) => [1n, BigInt(2 * i + 1)]); // 1 / (2i+1)
 const [EXP_HI, EXP_LO] = table(27, (i) => [1n, factorial(i)]); // 1 / i!
 
-// pi/2 = PIO2_0 + PIO2_1 + PIO2_2 + PIO2_3 + O(2^-215) (each the nearest double to the rest;
-// test/schedulers/python-math.test.ts checks them against Machin's pi in BigInt).
+// pi/2 = PIO2_0 + PIO2_1 + PIO2_2 + PIO2_3 + O(2^-215), each the nearest double to the rest (computed
+// with 120-digit decimal arithmetic; test/schedulers/python-math.test.ts checks the fast path, which
+// uses them, against the exact one, which computes pi with Machin's formula).
 const PIO2_0 = 1.5707963267948966; // 0x1.921fb54442d18p+0
 const PIO2_1 = 6.123233995736766e-17; // 0x1.1a62633145c07p-54
 const PIO2_2 = -1.4973849048591698e-33; // -0x1.f1976b7ed8fbcp-110
