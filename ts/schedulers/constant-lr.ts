@@ -2,7 +2,7 @@
 
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkFinite, readOptions } from './options.js';
+import { checkFinite, given, readOptions } from './options.js';
 
 /** Options of {@link ConstantLR}, as torch's (camelCase). */
 export interface ConstantLROptions {
@@ -41,8 +41,8 @@ export class ConstantLR extends LRScheduler {
     const where = 'ConstantLR';
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
-    const factor = checkFactor(where, 'factor', o.factor ?? 1 / 3);
-    const totalIters = checkInteger(where, 'totalIters', o.totalIters ?? 5, 0);
+    const factor = checkFactor(where, 'factor', given(o.factor, 1 / 3));
+    const totalIters = checkInteger(where, 'totalIters', given(o.totalIters, 5), 0);
     super(where, optimizer);
     this.#factor = factor;
     this.#totalIters = totalIters;

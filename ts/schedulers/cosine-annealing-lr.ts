@@ -2,7 +2,7 @@
 
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkRate, readOptions } from './options.js';
+import { checkRate, given, readOptions } from './options.js';
 import { pyCos } from './python-math.js';
 
 /** Options of {@link CosineAnnealingLR}, as torch's (camelCase: `T_max` is `tMax`). */
@@ -44,7 +44,7 @@ export class CosineAnnealingLR extends LRScheduler {
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
     const tMax = checkInteger(where, 'tMax', o.tMax, 1);
-    const etaMin = checkRate(where, 'etaMin', o.etaMin ?? 0);
+    const etaMin = checkRate(where, 'etaMin', given(o.etaMin, 0));
     super(where, optimizer);
     this.#tMax = tMax;
     this.#etaMin = etaMin;

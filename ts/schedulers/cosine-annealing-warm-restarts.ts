@@ -2,7 +2,7 @@
 
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkRate, readOptions } from './options.js';
+import { checkRate, given, readOptions } from './options.js';
 import { pyCos } from './python-math.js';
 
 /** Options of {@link CosineAnnealingWarmRestarts}, as torch's (camelCase: `T_0` is `t0`). */
@@ -52,8 +52,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, OPTION_KEYS);
     const t0 = checkInteger(where, 't0', o.t0, 1);
-    const tMult = checkInteger(where, 'tMult', o.tMult ?? 1, 1);
-    const etaMin = checkRate(where, 'etaMin', o.etaMin ?? 0);
+    const tMult = checkInteger(where, 'tMult', given(o.tMult, 1), 1);
+    const etaMin = checkRate(where, 'etaMin', given(o.etaMin, 0));
     super(where, optimizer);
     this.#t0 = t0;
     this.#tI = t0;

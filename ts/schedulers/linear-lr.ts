@@ -3,7 +3,7 @@
 import { rangeError } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkFinite, readOptions } from './options.js';
+import { checkFinite, given, readOptions } from './options.js';
 
 /** Options of {@link LinearLR}, as torch's (camelCase). */
 export interface LinearLROptions {
@@ -48,9 +48,9 @@ export class LinearLR extends LRScheduler {
     const where = 'LinearLR';
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
-    const startFactor = checkStart(where, 'startFactor', o.startFactor ?? 1 / 3);
-    const endFactor = checkEnd(where, 'endFactor', o.endFactor ?? 1);
-    const totalIters = checkTotal(where, 'totalIters', o.totalIters ?? 5);
+    const startFactor = checkStart(where, 'startFactor', given(o.startFactor, 1 / 3));
+    const endFactor = checkEnd(where, 'endFactor', given(o.endFactor, 1));
+    const totalIters = checkTotal(where, 'totalIters', given(o.totalIters, 5));
     super(where, optimizer);
     this.#startFactor = startFactor;
     this.#endFactor = endFactor;

@@ -3,7 +3,7 @@
 import { rangeError } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkArray, checkRate, readOptions } from './options.js';
+import { checkArray, checkRate, given, readOptions } from './options.js';
 import { pyPow } from './python-math.js';
 
 /** Options of {@link MultiStepLR}, as torch's (camelCase). */
@@ -52,7 +52,7 @@ export class MultiStepLR extends LRScheduler {
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
     const milestones = checkMilestones(where, 'milestones', o.milestones);
-    const gamma = checkRate(where, 'gamma', o.gamma ?? 0.1);
+    const gamma = checkRate(where, 'gamma', given(o.gamma, 0.1));
     super(where, optimizer);
     this.#milestones = milestones;
     this.#gamma = gamma;

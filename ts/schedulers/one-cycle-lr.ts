@@ -3,7 +3,7 @@
 import { rangeError, typeError } from '../errors.js';
 import { checkBoolean, checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './lr-scheduler.js';
-import { checkChoice, checkFinite, checkRate, perGroup, positive, readOptions } from './options.js';
+import { checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
 import { pyCos } from './python-math.js';
 
 /** How {@link OneCycleLR} moves between its phases' end points. */
@@ -172,15 +172,15 @@ export class OneCycleLR extends LRScheduler {
       const missing = o.epochs === undefined ? 'epochs' : 'stepsPerEpoch';
       throw typeError(where, o.epochs === undefined && o.stepsPerEpoch === undefined ? 'totalSteps' : missing, 'given (totalSteps, or epochs and stepsPerEpoch)', undefined);
     }
-    const pctStart = checkPct(where, 'pctStart', o.pctStart ?? 0.3);
-    const annealStrategy = checkChoice(where, 'annealStrategy', o.annealStrategy ?? 'cos', STRATEGIES);
-    const cycleMomentum = checkBoolean(where, 'cycleMomentum', o.cycleMomentum ?? true);
+    const pctStart = checkPct(where, 'pctStart', given(o.pctStart, 0.3));
+    const annealStrategy = checkChoice(where, 'annealStrategy', given(o.annealStrategy, 'cos'), STRATEGIES);
+    const cycleMomentum = checkBoolean(where, 'cycleMomentum', given(o.cycleMomentum, true));
     const maxLrs = perGroup(where, 'maxLr', o.maxLr, n, (f, v) => checkRate(where, f, v));
-    const baseMomentums = perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.85, n, (f, v) => checkMomentum(where, f, v));
-    const maxMomentums = perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.95, n, (f, v) => checkMomentum(where, f, v));
-    const divFactor = checkFinite(where, 'divFactor', o.divFactor ?? 25, 'a finite number > 0', positive);
-    const finalDivFactor = checkFinite(where, 'finalDivFactor', o.finalDivFactor ?? 1e4, 'a finite number > 0', positive);
-    const threePhase = checkBoolean(where, 'threePhase', o.threePhase ?? false);
+    const baseMomentums = perGroup(where, 'baseMomentum', given(o.baseMomentum, 0.85), n, (f, v) => checkMomentum(where, f, v));
+    const maxMomentums = perGroup(where, 'maxMomentum', given(o.maxMomentum, 0.95), n, (f, v) => checkMomentum(where, f, v));
+    const divFactor = checkFinite(where, 'divFactor', given(o.divFactor, 25), 'a finite number > 0', positive);
+    const finalDivFactor = checkFinite(where, 'finalDivFactor', given(o.finalDivFactor, 1e4), 'a finite number > 0', positive);
+    const threePhase = checkBoolean(where, 'threePhase', given(o.threePhase, false));
     const useBeta1 = cycleMomentum && usesBetas(where, optimizer);
     if (useBeta1) {
       groups.forEach((group, g) => {

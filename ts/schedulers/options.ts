@@ -15,6 +15,11 @@ export function readOptions(where: string, field: string, options: unknown, know
   return o;
 }
 
+/** An option's value, or `fallback` when it is undefined (null is a value, and refused by the check that follows). */
+export function given(value: unknown, fallback: unknown): unknown {
+  return value === undefined ? fallback : value;
+}
+
 /** A saved state dict: an object with exactly the `keys` (unknown ones refused, missing ones too). */
 export function readState(where: string, field: string, state: unknown, keys: readonly string[]): Record<string, unknown> {
   const o = readOptions(where, field, state, keys);

@@ -3,7 +3,7 @@
 import { rangeError } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkFinite, nonNegative, readOptions } from './options.js';
+import { checkFinite, given, nonNegative, readOptions } from './options.js';
 import { pyPow } from './python-math.js';
 
 /** Options of {@link PolynomialLR}, as torch's (camelCase). */
@@ -45,8 +45,8 @@ export class PolynomialLR extends LRScheduler {
     const where = 'PolynomialLR';
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
-    const totalIters = checkTotal(where, 'totalIters', o.totalIters ?? 5);
-    const power = checkPower(where, 'power', o.power ?? 1);
+    const totalIters = checkTotal(where, 'totalIters', given(o.totalIters, 5));
+    const power = checkPower(where, 'power', given(o.power, 1));
     super(where, optimizer);
     this.#totalIters = totalIters;
     this.#power = power;

@@ -11,6 +11,7 @@ import {
   checkFinite,
   checkRate,
   fromJsonNumber,
+  given,
   perGroup,
   readOptions,
   readState,
@@ -121,14 +122,14 @@ export class ReduceLROnPlateau {
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, OPTION_KEYS);
     const groups = optimizer.paramGroups;
-    this.#factor = checkFactor(where, 'factor', o.factor ?? 0.1);
-    this.#mode = checkChoice(where, 'mode', o.mode ?? 'min', MODES);
-    this.#threshold = checkRate(where, 'threshold', o.threshold ?? 1e-4);
-    this.#thresholdMode = checkChoice(where, 'thresholdMode', o.thresholdMode ?? 'rel', THRESHOLD_MODES);
-    this.#patience = checkInteger(where, 'patience', o.patience ?? 10, 0);
-    this.#cooldown = checkInteger(where, 'cooldown', o.cooldown ?? 0, 0);
-    this.#eps = checkRate(where, 'eps', o.eps ?? 1e-8);
-    const minLr = o.minLr ?? 0;
+    this.#factor = checkFactor(where, 'factor', given(o.factor, 0.1));
+    this.#mode = checkChoice(where, 'mode', given(o.mode, 'min'), MODES);
+    this.#threshold = checkRate(where, 'threshold', given(o.threshold, 1e-4));
+    this.#thresholdMode = checkChoice(where, 'thresholdMode', given(o.thresholdMode, 'rel'), THRESHOLD_MODES);
+    this.#patience = checkInteger(where, 'patience', given(o.patience, 10), 0);
+    this.#cooldown = checkInteger(where, 'cooldown', given(o.cooldown, 0), 0);
+    this.#eps = checkRate(where, 'eps', given(o.eps, 1e-8));
+    const minLr = given(o.minLr, 0);
     this.#minLrs = Float64Array.from(perGroup(where, 'minLr', minLr, groups.length, (f, v) => checkRate(where, f, v)));
     this.#defaultMinLr = Array.isArray(minLr) ? null : (minLr as number);
     this.optimizer = optimizer;

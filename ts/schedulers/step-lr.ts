@@ -2,7 +2,7 @@
 
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
-import { checkRate, readOptions } from './options.js';
+import { checkRate, given, readOptions } from './options.js';
 import { pyPow } from './python-math.js';
 
 /** Options of {@link StepLR}, as torch's (camelCase). */
@@ -38,7 +38,7 @@ export class StepLR extends LRScheduler {
     checkOptimizer(where, optimizer);
     const o = readOptions(where, 'options', options, KEYS);
     const stepSize = checkInteger(where, 'stepSize', o.stepSize, 1);
-    const gamma = checkRate(where, 'gamma', o.gamma ?? 0.1);
+    const gamma = checkRate(where, 'gamma', given(o.gamma, 0.1));
     super(where, optimizer);
     this.#stepSize = stepSize;
     this.#gamma = gamma;
