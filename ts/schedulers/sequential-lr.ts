@@ -74,6 +74,11 @@ export class SequentialLR extends LRScheduler {
         throw typeError(where, `schedulers[${i}]`, 'an LRScheduler (ReduceLROnPlateau needs a metric at each step, which SequentialLR cannot give)', s);
       }
       if (!(s instanceof LRScheduler)) throw typeError(where, `schedulers[${i}]`, 'an LRScheduler', s);
+      // A milestone restarts its scheduler with `_update_lr(0)`, which a SequentialLR cannot do
+      // (torch raises NotImplementedError there): refused now rather than at the milestone.
+      if (i > 0 && s instanceof SequentialLR) {
+        throw typeError(where, `schedulers[${i}]`, 'an LRScheduler other than SequentialLR (a milestone cannot restart one; only schedulers[0] may be)', s);
+      }
       if (s.optimizer !== optimizer) throw typeError(where, `schedulers[${i}].optimizer`, 'the optimizer given to SequentialLR', s.optimizer);
       return s;
     });
@@ -133,7 +138,7 @@ export class SequentialLR extends LRScheduler {
   }
 
   protected computeLr(): void {
-    throw new Error('unreachable: SequentialLR steps its schedulers');
+    throw new Error('unreachable: SequentialLR steps its schedulers, and is never restarted by a milestone');
   }
 
   override stateDict(): SequentialLRState {
