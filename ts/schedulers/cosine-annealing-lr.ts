@@ -30,7 +30,7 @@ const KEYS = ['tMax', 'etaMin'] as const;
  *
  * @example
  * ```ts
- * const opt = new AdamW(params, { lr: 1e-3 });
+ * const opt = new Adam(params, { lr: 1e-3 });
  * const sched = new CosineAnnealingLR(opt, { tMax: 1000, etaMin: 1e-5 });
  * for (let i = 0; i < 1000; i++) { step(); opt.step(); sched.step(); }
  * ```

@@ -20,9 +20,13 @@ export interface SchedulableOptimizer {
 
 /** What every {@link LRScheduler.stateDict} holds (torch's `last_epoch`, `_step_count`, `base_lrs`, `_last_lr`). */
 export interface LRSchedulerState {
+  /** Steps since the initial one (torch's `last_epoch`). */
   lastEpoch: number;
+  /** `step()` calls including the initial one (torch's `_step_count`; CosineAnnealingWarmRestarts and SequentialLR keep it 0, as torch). */
   stepCount: number;
+  /** Each group's `initialLr` when the scheduler was created (torch's `base_lrs`). */
   baseLrs: number[];
+  /** What {@link LRScheduler.getLastLr} returns (torch's `_last_lr`). */
   lastLr: number[];
 }
 
@@ -62,7 +66,9 @@ export function snapshotGroups(groups: readonly SchedulerParamGroup[]): () => vo
   return () => {
     groups.forEach((group, g) => {
       const { keys, arrays } = saved[g];
-      for (const key of Object.keys(group)) if (key !== 'params' && !(key in keys)) delete group[key];
+      // Added keys are deleted last-added first: V8 then reverts each group to its former shape
+      // (deleting another property would turn it into a slow dictionary, for every later step).
+      for (const key of Object.keys(group).reverse()) if (key !== 'params' && !(key in keys)) delete group[key];
       Object.assign(group, keys);
       for (const [array, contents] of arrays) {
         if (array.length !== contents.length || array.some((v, i) => v !== contents[i])) array.splice(0, array.length, ...contents);
