@@ -296,6 +296,20 @@ describe('loadStateDict refuses a bad state dict, changing nothing', () => {
     expectRefused(sched, opt, { ...good, tMax: 0 }, RangeError, 'stateDict.tMax must be an integer >= 1, got 0');
   });
 
+  test('after a group was added, or with a lastMomentum of the wrong length', () => {
+    const opt = fixtureOptimizer();
+    const sched = new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 20 });
+    sched.step();
+    const good = sched.stateDict();
+    expectRefused(sched, opt, { ...good, lastMomentum: [0.9] }, RangeError, 'OneCycleLR.loadStateDict: stateDict.lastMomentum.length must be 2 (one per param group), got 1');
+    expectRefused(sched, opt, { ...good, lastMomentum: [0.9, 1] }, RangeError, 'stateDict.lastMomentum[1] must be in [0, 1), got 1');
+    opt.addParamGroup({ params: [new Parameter([1])] });
+    expectRefused(sched, opt, good, RangeError, 'OneCycleLR.loadStateDict: optimizer.paramGroups.length must be 2 (the group count when the scheduler was created');
+    const plateauOpt = fixtureOptimizer();
+    const plateau = new ReduceLROnPlateau(plateauOpt);
+    expectRefused(plateau, plateauOpt, { ...plateau.stateDict(), lastLr: [0.1] }, RangeError, 'ReduceLROnPlateau.loadStateDict: stateDict.lastLr.length must be 2 (one per param group), got 1');
+  });
+
   test("a state dict of another scheduler's kind", () => {
     const opt = fixtureOptimizer();
     const sched = new StepLR(opt, { stepSize: 3 });

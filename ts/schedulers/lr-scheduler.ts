@@ -257,11 +257,31 @@ export abstract class LRScheduler {
   }
 
   /**
-   * Restores a saved {@link LRScheduler.stateDict} (torch's `load_state_dict()`: options included).
-   * Everything is checked first; on any error nothing changes.
+   * Restores a saved {@link LRScheduler.stateDict} (torch's `load_state_dict()`: options included),
+   * and writes the saved learning rates (`lastLr`) back to the groups, which torch does not: there,
+   * creating the new scheduler has already rewritten the groups' lr (its epoch-0 value, or, for
+   * LinearLR, ConstantLR and SequentialLR, the loaded lr times a factor) and loading leaves it so. A
+   * run resumed with torch's recipe (optimizer state loaded first, then a new scheduler created and
+   * loaded) then continues with a wrong lr for one step (LambdaLR, OneCycleLR,
+   * CosineAnnealingWarmRestarts) or for good (LinearLR, ConstantLR, SequentialLR). Here it continues
+   * exactly as the uninterrupted run, in either order. Everything is checked first; on any error
+   * nothing changes.
    */
   loadStateDict(stateDict: LRSchedulerState): void {
-    this._checkState(`${this._name}.loadStateDict`, 'stateDict', stateDict)();
+    const where = `${this._name}.loadStateDict`;
+    const apply = this._checkState(where, 'stateDict', stateDict);
+    this.checkGroups(where);
+    apply();
+    this._restoreGroups();
+  }
+
+  /**
+   * @internal Writes what the schedule last wrote to the groups back to them: each group's lr
+   * (OneCycleLR also its momentum). What loadStateDict adds to torch's load_state_dict.
+   */
+  _restoreGroups(): void {
+    const groups = this.optimizer.paramGroups;
+    for (let g = 0; g < groups.length; g++) groups[g].lr = this._lastLr[g];
   }
 
   /** @internal Checks a saved state without changing anything; returns what applies it. */

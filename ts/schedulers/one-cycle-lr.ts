@@ -3,7 +3,7 @@
 import { rangeError, typeError } from '../errors.js';
 import { checkBoolean, checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './lr-scheduler.js';
-import { checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
+import { checkArray, checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
 import { pyCos } from './python-math.js';
 
 /** How {@link OneCycleLR} moves between its phases' end points. */
@@ -37,13 +37,18 @@ export interface OneCycleLROptions {
   threePhase?: boolean;
 }
 
-/** {@link OneCycleLR.stateDict}. `maxLr`, `minLr` and the momenta live in the groups (the optimizer's state dict). */
+/**
+ * {@link OneCycleLR.stateDict}. `maxLr`, `minLr` and the momentum bounds live in the groups (the
+ * optimizer's state dict); `lastMomentum` is the momentum the last step wrote (empty without
+ * cycleMomentum), which loadStateDict writes back with the lr.
+ */
 export interface OneCycleLRState extends LRSchedulerState {
   totalSteps: number;
   pctStart: number;
   annealStrategy: AnnealStrategy;
   cycleMomentum: boolean;
   threePhase: boolean;
+  lastMomentum: number[];
 }
 
 const OPTION_KEYS = [
@@ -60,7 +65,7 @@ const OPTION_KEYS = [
   'finalDivFactor',
   'threePhase',
 ] as const;
-const STATE_KEYS = ['totalSteps', 'pctStart', 'annealStrategy', 'cycleMomentum', 'threePhase'] as const;
+const STATE_KEYS = ['totalSteps', 'pctStart', 'annealStrategy', 'cycleMomentum', 'threePhase', 'lastMomentum'] as const;
 const STRATEGIES: readonly AnnealStrategy[] = ['cos', 'linear'];
 
 /**
@@ -149,6 +154,8 @@ export class OneCycleLR extends LRScheduler {
   #cycleMomentum: boolean;
   /** The momentum each step computes, written with the learning rates. */
   readonly #nextMomentum: Float64Array;
+  /** The momentum the last step wrote (the counterpart of `_lastLr`). */
+  readonly #lastMomentum: Float64Array;
   /** A group's initialLr, maxLr, minLr, maxMomentum, baseMomentum (GROUP_KEYS order) during a step. */
   readonly #groupValues = new Float64Array(GROUP_KEYS.length);
   /** The `betas` arrays this scheduler gave the groups (updated in place while the groups keep them). */
@@ -195,6 +202,7 @@ export class OneCycleLR extends LRScheduler {
     this.#annealStrategy = annealStrategy;
     this.#cycleMomentum = cycleMomentum;
     this.#nextMomentum = new Float64Array(n);
+    this.#lastMomentum = new Float64Array(n);
     this.#betas = groups.map((group) => (Array.isArray(group.betas) ? (group.betas as unknown[]) : []));
     this.initialize(() => {
       groups.forEach((group, g) => {
@@ -265,11 +273,23 @@ export class OneCycleLR extends LRScheduler {
   protected override commit(): void {
     super.commit();
     if (!this.#cycleMomentum) return;
+    this.#lastMomentum.set(this.#nextMomentum);
+    this.#writeMomentum(this.#nextMomentum);
+  }
+
+  /** @internal The lr, and the momentum the last step wrote. */
+  override _restoreGroups(): void {
+    super._restoreGroups();
+    if (this.#cycleMomentum) this.#writeMomentum(this.#lastMomentum);
+  }
+
+  /** Each group's betas[0] (or momentum) = `momenta[g]`. */
+  #writeMomentum(momenta: Float64Array): void {
     const groups = this.optimizer.paramGroups;
     const useBeta1 = usesBetas(this._stepWhere, this.optimizer);
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g];
-      const momentum = this.#nextMomentum[g];
+      const momentum = momenta[g];
       if (!useBeta1) {
         group.momentum = momentum;
         continue;
@@ -301,6 +321,7 @@ export class OneCycleLR extends LRScheduler {
       annealStrategy: this.#annealStrategy,
       cycleMomentum: this.#cycleMomentum,
       threePhase: this.#threePhase,
+      lastMomentum: this.#cycleMomentum ? Array.from(this.#lastMomentum) : [],
     };
   }
 
@@ -314,8 +335,15 @@ export class OneCycleLR extends LRScheduler {
     const annealStrategy = checkChoice(where, `${field}.annealStrategy`, o.annealStrategy, STRATEGIES);
     const cycleMomentum = checkBoolean(where, `${field}.cycleMomentum`, o.cycleMomentum);
     const threePhase = checkBoolean(where, `${field}.threePhase`, o.threePhase);
-    if (cycleMomentum) usesBetas(where, this.optimizer);
+    const momenta = cycleMomentum ? this._lastLr.length : 0;
+    const lastMomentum = checkArray(where, `${field}.lastMomentum`, o.lastMomentum, momenta, (f, v) => checkMomentum(where, f, v));
+    if (cycleMomentum && usesBetas(where, this.optimizer)) {
+      this.optimizer.paramGroups.forEach((group, g) => {
+        if (!Array.isArray(group.betas)) throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
+      });
+    }
     return () => {
+      if (cycleMomentum) this.#lastMomentum.set(lastMomentum);
       this.#totalSteps = totalSteps;
       this.#pctStart = pctStart;
       this.#threePhase = threePhase;

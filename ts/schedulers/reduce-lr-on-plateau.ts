@@ -253,9 +253,15 @@ export class ReduceLROnPlateau {
     };
   }
 
-  /** Restores a saved {@link ReduceLROnPlateau.stateDict}, options included. On any error nothing changes. */
+  /**
+   * Restores a saved {@link ReduceLROnPlateau.stateDict}, options included, and writes the saved
+   * learning rates (`lastLr`) back to the groups, as the other schedulers' loadStateDict does (torch's
+   * does not, which is harmless here: creating a ReduceLROnPlateau changes no lr). On any error
+   * nothing changes.
+   */
   loadStateDict(stateDict: ReduceLROnPlateauState): void {
     const where = 'ReduceLROnPlateau.loadStateDict';
+    const groups = this.optimizer.paramGroups;
     const field = 'stateDict';
     const f = (key: string) => `${field}.${key}`;
     const o = readState(where, field, stateDict, STATE_KEYS);
@@ -270,7 +276,7 @@ export class ReduceLROnPlateau {
     const defaultMinLr = o.defaultMinLr === null ? null : checkRate(where, f('defaultMinLr'), o.defaultMinLr);
     const eps = checkRate(where, f('eps'), o.eps);
     const lastEpoch = checkInteger(where, f('lastEpoch'), o.lastEpoch, 0);
-    const lastLr = checkArray(where, f('lastLr'), o.lastLr, undefined, (name, v) => checkAnyNumber(where, name, v));
+    const lastLr = checkArray(where, f('lastLr'), o.lastLr, groups.length, (name, v) => checkAnyNumber(where, name, v));
     const best = fromJsonNumber(where, f('best'), o.best);
     const numBadEpochs = checkInteger(where, f('numBadEpochs'), o.numBadEpochs, 0);
     const cooldownCounter = checkInteger(where, f('cooldownCounter'), o.cooldownCounter, 0);
@@ -288,5 +294,6 @@ export class ReduceLROnPlateau {
     this.#best = best;
     this.#numBadEpochs = numBadEpochs;
     this.#cooldownCounter = cooldownCounter;
+    for (let g = 0; g < groups.length; g++) groups[g].lr = lastLr[g];
   }
 }

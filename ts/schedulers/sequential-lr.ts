@@ -141,6 +141,12 @@ export class SequentialLR extends LRScheduler {
     throw new Error('unreachable: SequentialLR steps its schedulers, and is never restarted by a milestone');
   }
 
+  /** @internal The scheduler whose turn it is restores its group keys (OneCycleLR's momentum), then the lr. */
+  override _restoreGroups(): void {
+    this.#schedulers[bisectRight(this.#milestones, this._lastEpoch)]._restoreGroups();
+    super._restoreGroups();
+  }
+
   override stateDict(): SequentialLRState {
     return super.stateDict() as SequentialLRState;
   }
