@@ -9,6 +9,7 @@
 // integers a JavaScript number (and so a state dict) holds exactly.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, Parameter, type StateDict } from 'lucid-optim';
+import { outcome } from './helpers.js';
 import { observe } from './observe.js';
 
 beforeAll(() => init());
@@ -44,15 +45,6 @@ function withField(target: Record<string, unknown>, field: Field, value: number)
   return target;
 }
 
-/** undefined if `act` returned, otherwise what it threw. */
-function outcome(act: () => unknown): Error | undefined {
-  try {
-    act();
-    return undefined;
-  } catch (error) {
-    return error as Error;
-  }
-}
 
 function fresh() {
   const p = new Parameter([1, -2, 3], { name: 'w' });

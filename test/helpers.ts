@@ -19,3 +19,23 @@ export function expectCloseF32(actual: ArrayLike<number>, expected: readonly num
 export function bits(values: Float32Array): number[] {
   return Array.from(new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)));
 }
+
+/** What `act` threw (a test failure if it returned). */
+export function thrownBy(act: () => unknown): Error {
+  try {
+    act();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
+
+/** `undefined` if `act` returned, otherwise what it threw. */
+export function outcome(act: () => unknown): Error | undefined {
+  try {
+    act();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}

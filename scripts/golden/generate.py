@@ -1,24 +1,31 @@
-"""Golden fixtures for lucid-optim, produced by the real torch.optim.Adam.
+"""Golden fixtures for lucid-optim, produced by the real torch.optim.Adam and torch.optim.AdamW.
 
 Run from the repository root:
 
     python3 -m venv .venv-golden && .venv-golden/bin/pip install -r scripts/golden/requirements.txt && .venv-golden/bin/python scripts/golden/generate.py
 
-Writes one JSON file per case into each of two directories (and nothing else):
+Writes one JSON file per case into each of four directories (and nothing else):
 
-  test/fixtures/torch-adam/        torch as installed: ATen picks the CPU's best kernels
-                                   (AVX2 or AVX512 on x86-64), which fuse multiply-adds;
-  test/fixtures/torch-adam-nofma/  the same cases with ATEN_CPU_CAPABILITY=default: ATen's
-                                   generic kernels, no FMA, every operation rounded on its own.
+  test/fixtures/torch-adam/         torch as installed: ATen picks the CPU's best kernels
+                                    (AVX2 or AVX512 on x86-64), which fuse multiply-adds;
+  test/fixtures/torch-adam-nofma/   the same cases with ATEN_CPU_CAPABILITY=default: ATen's
+                                    generic kernels, no FMA, every operation rounded on its own;
+  test/fixtures/torch-adamw/        the same for torch.optim.AdamW(foreach=False) (weight decay
+  test/fixtures/torch-adamw-nofma/  decoupled: the parameter is multiplied by 1 - lr * wd first).
+
+`--optimizer adam` or `--optimizer adamw` writes one optimizer's sets only (default: both).
 
 ATen reads ATEN_CPU_CAPABILITY once, when torch is imported, so one process can only produce
 one set: the script writes the native set itself and then re-runs itself with
 `--variant nofma` (environment variable set before `import torch`) for the other.
 `--variant native` or `--variant nofma` writes one set only.
 Every case steps two float32 CPU parameters (shape [7] and shape [4, 4]) for 25
-steps with torch.optim.Adam(foreach=False), i.e. PyTorch's single-tensor path.
-At step 10 the second parameter has no gradient, so PyTorch skips it and its
-state step does not advance.
+steps with torch.optim.Adam(foreach=False) (or AdamW(foreach=False)), i.e.
+PyTorch's single-tensor path. At step 10 the second parameter has no gradient, so
+PyTorch skips it (no weight decay either) and its state step does not advance.
+Every AdamW case is also run with torch.optim.Adam(decoupled_weight_decay=True)
+on the same data, and the script asserts that parameters and state are the same
+bits after every step (the fixture then says "adamDecoupledIdentical": true).
 
 Initial values and gradients come from Python's random.Random with a fixed seed
 per case (its random() stream is stable across Python versions), so rerunning
@@ -33,7 +40,9 @@ checks that the amsgrad case really tells PyTorch's AMSGrad (maximum of the raw
 second moment) apart from a maximum of the bias-corrected second moment.
 
 JSON layout (camelCase): generatedBy, torchVersion, variant ("native" or "nofma"),
-cpuCapability (what torch.backends.cpu.get_cpu_capability() reported), case, groups, lrSchedule,
+cpuCapability (what torch.backends.cpu.get_cpu_capability() reported), case,
+[AdamW only: optimizer "AdamW", adamDecoupledIdentical], groups (AdamW groups also carry
+decoupledWeightDecay: true), lrSchedule,
 params (shape + flattened row-major initial values), grads[step][param]
 (null = no gradient that step), checkpoints after steps 1, 2, 3, 10, 11 and 25
 (params and per-parameter state; a state entry is null before a parameter has
@@ -54,10 +63,15 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-# variant -> (fixture directory, ATEN_CPU_CAPABILITY to import torch with; None = unset, the CPU's best)
+# variant -> (fixture directory suffix, ATEN_CPU_CAPABILITY to import torch with; None = unset, the CPU's best)
 VARIANTS = {
-    "native": ("torch-adam", None),
-    "nofma": ("torch-adam-nofma", "default"),
+    "native": ("", None),
+    "nofma": ("-nofma", "default"),
+}
+# optimizer -> fixture directory prefix
+OPTIMIZERS = {
+    "adam": "torch-adam",
+    "adamw": "torch-adamw",
 }
 
 
@@ -67,6 +81,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--variant",
         choices=sorted(VARIANTS),
         help="write one fixture set only (default: both, the second by re-running this script)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZERS),
+        help="write one optimizer's fixtures only (default: both)",
     )
     return parser.parse_args(argv)
 
@@ -83,8 +102,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OUT_DIR = REPO_ROOT / "test" / "fixtures" / VARIANTS[VARIANT][0]
 GENERATED_BY = "scripts/golden/generate.py"
+
+
+def out_dir(optimizer: str) -> Path:
+    return REPO_ROOT / "test" / "fixtures" / (OPTIMIZERS[optimizer] + VARIANTS[VARIANT][0])
+
 
 STEPS = 25
 NO_GRAD_STEP = 10  # 1-based step at which the second parameter has grad None
@@ -114,6 +137,8 @@ class Case:
     lr_schedule: tuple[tuple[int, int, float], ...] = ()
     # Step-1 gradients large, later ones small: separates the two AMSGrad variants.
     large_first_grad: bool = False
+    # torch.optim.AdamW (Adam with decoupled_weight_decay=True, weight_decay default 1e-2)
+    decoupled: bool = False
 
 
 CASES = (
@@ -148,6 +173,46 @@ CASES = (
         ),
     ),
 )
+
+# torch.optim.AdamW cases (weight_decay defaults to 1e-2 there). Names are the seeds of the
+# data, so a case named like an Adam case gets the same initial values and gradients.
+ADAMW_CASES = (
+    Case("default", (((0, 1), {}),), decoupled=True),
+    Case("weight-decay-0", (((0, 1), {"weight_decay": 0}),), decoupled=True),
+    Case("large-decay", (((0, 1), {"lr": 5e-2, "weight_decay": 0.5}),), decoupled=True),
+    Case("amsgrad", (((0, 1), {"amsgrad": True}),), large_first_grad=True, decoupled=True),
+    Case("maximize", (((0, 1), {"maximize": True}),), decoupled=True),
+    Case(
+        "all-options",
+        (
+            (
+                (0, 1),
+                {
+                    "lr": 5e-2,
+                    "betas": (0.8, 0.95),
+                    "eps": 1e-6,
+                    "weight_decay": 0.1,
+                    "amsgrad": True,
+                    "maximize": True,
+                },
+            ),
+        ),
+        decoupled=True,
+    ),
+    Case("small-beta1", (((0, 1), {"lr": 1e-2, "betas": (0.3, 0.9)}),), decoupled=True),
+    # The decay factor 1 - lr * wd follows the lr change.
+    Case("lr-change", (((0, 1), {}),), lr_schedule=((12, 0, 1e-2),), decoupled=True),
+    Case(
+        "two-groups",
+        (
+            ((0,), {"lr": 1e-2, "betas": (0.9, 0.99), "weight_decay": 5e-2}),
+            ((1,), {"lr": 1e-3, "weight_decay": 0, "amsgrad": True}),
+        ),
+        decoupled=True,
+    ),
+)
+
+CASES_OF = {"adam": CASES, "adamw": ADAMW_CASES}
 
 
 # ---------------------------------------------------------------------------
@@ -229,13 +294,17 @@ def check_data(initial, grads) -> None:
 # torch
 
 
+def defaults_of(case: Case) -> dict:
+    return dict(DEFAULTS, weight_decay=1e-2) if case.decoupled else DEFAULTS
+
+
 def group_options(case: Case) -> list[dict]:
-    return [dict(DEFAULTS, **opts) for _, opts in case.groups]
+    return [dict(defaults_of(case), **opts) for _, opts in case.groups]
 
 
 def group_json(case: Case, opt) -> list[dict]:
     """The groups as torch holds them (call before any lr change)."""
-    return [
+    groups = [
         {
             "params": list(idx),
             "lr": g["lr"],
@@ -247,9 +316,14 @@ def group_json(case: Case, opt) -> list[dict]:
         }
         for (idx, _), g in zip(case.groups, opt.param_groups)
     ]
+    if case.decoupled:
+        for out, g in zip(groups, opt.param_groups):
+            out["decoupledWeightDecay"] = g["decoupled_weight_decay"]
+    return groups
 
 
-def run_torch(case: Case, initial, grads):
+def run_torch(case: Case, initial, grads, checkpoint_steps=CHECKPOINT_STEPS, adam_decoupled: bool = False):
+    """torch over the case; adam_decoupled runs an AdamW case with Adam(decoupled_weight_decay=True)."""
     params = [
         torch.nn.Parameter(torch.from_numpy(x.copy()).reshape(shape))
         for x, shape in zip(initial, SHAPES)
@@ -259,10 +333,17 @@ def run_torch(case: Case, initial, grads):
         for (idx, opts) in case.groups
     ]
     # Options are given per group; the constructor defaults only fill what a group omits.
-    opt = torch.optim.Adam(torch_groups, foreach=False)
+    if not case.decoupled:
+        opt = torch.optim.Adam(torch_groups, foreach=False)
+    elif adam_decoupled:
+        # Adam's own weight_decay default is 0: spell AdamW's out.
+        torch_groups = [dict(defaults_of(case), **g) for g in torch_groups]
+        opt = torch.optim.Adam(torch_groups, foreach=False, decoupled_weight_decay=True)
+    else:
+        opt = torch.optim.AdamW(torch_groups, foreach=False)
     for g in opt.param_groups:
         assert g["foreach"] is False and not g["fused"] and not g["capturable"]
-        assert not g["differentiable"] and not g["decoupled_weight_decay"]
+        assert not g["differentiable"] and g["decoupled_weight_decay"] is case.decoupled
     groups = group_json(case, opt)
 
     schedule = {after: (gi, lr) for after, gi, lr in case.lr_schedule}
@@ -271,7 +352,7 @@ def run_torch(case: Case, initial, grads):
         for p, g in zip(params, grads[step - 1]):
             p.grad = None if g is None else torch.from_numpy(g.copy()).reshape(p.shape)
         opt.step()
-        if step in CHECKPOINT_STEPS:
+        if step in checkpoint_steps:
             checkpoints.append(snapshot(step, params, opt, case))
         if step in schedule:
             gi, lr = schedule[step]
@@ -340,7 +421,9 @@ def model_adam_f64(case: Case, initial, grads, amsgrad_on_vhat: bool = False):
                     if opts["maximize"]:
                         g = -g
                     t += 1
-                    if wd:
+                    if wd and case.decoupled:
+                        p = p * (1 - lr * wd)
+                    elif wd:
                         g = g + wd * p
                     m = b1 * m + (1 - b1) * g
                     v = b2 * v + (1 - b2) * g * g
@@ -395,21 +478,50 @@ def main() -> int:
     if VARIANT == "nofma" and capability != "DEFAULT":
         print(f"ATEN_CPU_CAPABILITY=default was not honoured (capability {capability})", file=sys.stderr)
         return 1
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    print(f"== {VARIANT}: torch {torch.__version__}, numpy {np.__version__}, CPU capability {capability}")
+    for optimizer in [ARGS.optimizer] if ARGS.optimizer else list(OPTIMIZERS):
+        write_set(optimizer, capability)
+    if ARGS.variant is None:
+        # The second set needs a fresh process: ATen has already fixed its capability in this one.
+        sys.stdout.flush()
+        optimizer_args = ["--optimizer", ARGS.optimizer] if ARGS.optimizer else []
+        return subprocess.call([sys.executable, __file__, "--variant", "nofma", *optimizer_args])
+    return 0
+
+
+def adam_decoupled_identical(case: Case, initial, grads) -> bool:
+    """AdamW and Adam(decoupled_weight_decay=True): the same bits after every step?"""
+    every_step = tuple(range(1, STEPS + 1))
+    runs = [run_torch(case, initial, grads, every_step, adam_decoupled=flag) for flag in (False, True)]
+    (groups_w, params_w, snaps_w), (groups_a, params_a, snaps_a) = runs
+    same_groups = groups_w == groups_a
+    same_bits = fixture_json({"s": snaps_w}) == fixture_json({"s": snaps_a})
+    return same_groups and same_bits
+
+
+def write_set(optimizer: str, capability: str) -> None:
+    out = out_dir(optimizer)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"== {optimizer} {VARIANT}: torch {torch.__version__}, numpy {np.__version__}, CPU capability {capability}")
     print(f"{'case':<14} {'max abs err':>12} {'max ulp (f32)':>14}   (torch float32 vs float64 model, final params)")
     written = []
-    for case in CASES:
+    for case in CASES_OF[optimizer]:
         initial, grads = make_data(case)
         check_data(initial, grads)
         groups, params, checkpoints = run_torch(case, initial, grads)
 
         fixture = {
-            "generatedBy": GENERATED_BY,
+            "generatedBy": GENERATED_BY + (" --optimizer adamw" if case.decoupled else ""),
             "torchVersion": torch.__version__.split("+")[0],
             "variant": VARIANT,
             "cpuCapability": capability,
             "case": case.name,
+        }
+        if case.decoupled:
+            identical = adam_decoupled_identical(case, initial, grads)
+            assert identical, f"{case.name}: AdamW and Adam(decoupled_weight_decay=True) differ"
+            fixture["optimizer"] = "AdamW"
+            fixture["adamDecoupledIdentical"] = identical
+        fixture.update({
             "groups": groups,
             "lrSchedule": [{"afterStep": a, "group": g, "lr": lr} for a, g, lr in case.lr_schedule],
             "params": [
@@ -418,8 +530,8 @@ def main() -> int:
             ],
             "grads": [[None if g is None else [float(x) for x in g] for g in row] for row in grads],
             "checkpoints": checkpoints,
-        }
-        path = OUT_DIR / f"{case.name}.json"
+        })
+        path = out / f"{case.name}.json"
         path.write_text(fixture_json(fixture), encoding="utf-8")
         written.append(path.name)
 
@@ -439,15 +551,10 @@ def main() -> int:
             )
             assert rel > 1e-3, "amsgrad case does not separate the two AMSGrad variants"
 
-    stray = sorted(p.name for p in OUT_DIR.iterdir() if p.name not in written)
+    stray = sorted(p.name for p in out.iterdir() if p.name not in written)
     if stray:
-        print(f"warning: {OUT_DIR} also holds files this script did not write: {stray}", file=sys.stderr)
-    print(f"wrote {len(written)} files to {OUT_DIR.relative_to(REPO_ROOT)}")
-    if ARGS.variant is None:
-        # The second set needs a fresh process: ATen has already fixed its capability in this one.
-        sys.stdout.flush()
-        return subprocess.call([sys.executable, __file__, "--variant", "nofma"])
-    return 0
+        print(f"warning: {out} also holds files this script did not write: {stray}", file=sys.stderr)
+    print(f"wrote {len(written)} files to {out.relative_to(REPO_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 // them, so what it can still get is those last 48 MiB. Every test starts from there and gives back
 // every byte it takes (checked after each one), so each can run alone or in any order.
 import { afterEach, beforeAll, expect, test } from 'vitest';
+import { thrownBy } from '../helpers.js';
 import { observe } from '../observe.js';
 
 let memory: WebAssembly.Memory | undefined;
@@ -58,14 +59,6 @@ function expectModuleWorks(): void {
   p.dispose();
 }
 
-function thrownBy(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 test('a 2e9-element Parameter (8 GB) is a RangeError before anything is allocated', () => {
   const before = memoryStats();

@@ -5,6 +5,7 @@
 // `Error: null pointer passed to rust`.
 import { beforeAll, expect, test } from 'vitest';
 import { Adam, init, Parameter } from 'lucid-optim';
+import { thrownBy } from '../helpers.js';
 import { observe } from '../observe.js';
 
 beforeAll(() => init());
@@ -19,14 +20,6 @@ function fixture() {
   return { a, b, opt };
 }
 
-function thrownBy(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('did not throw');
-}
 
 /** Defines a getter on `target[key]` that runs `effect` and then returns the old value. */
 function trap<T extends object>(target: T, key: string, effect: () => void): void {
