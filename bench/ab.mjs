@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CASES, HYPER, VARIANTS, makeData } from './lib/data.mjs';
+import { CASES, VARIANTS, lucidOptions, makeData } from './lib/data.mjs';
 import { measure, median } from './lib/measure.mjs';
 
 const { values: args, positionals: dirs } = parseArgs({
@@ -36,7 +36,7 @@ for (const variant of pick(VARIANTS, args.variant)) {
         p.grad = data.grads[i];
         return p;
       });
-      const opt = new Adam(params, { lr: HYPER.lr, betas: [HYPER.beta1, HYPER.beta2], eps: HYPER.eps, weightDecay: variant.weightDecay, amsgrad: variant.amsgrad });
+      const opt = new Adam(params, lucidOptions(variant));
       return {
         run(steps) {
           const start = performance.now();

@@ -13,9 +13,11 @@ const fresh = async () => {
 beforeEach(() => vi.resetModules());
 
 test('using the API before init() is a TypeError that says to call init()', async () => {
-  const { Parameter, Adam } = await fresh();
+  const { Parameter, Adam, AdamW, clipGradNorm } = await fresh();
   expect(() => new Parameter([1])).toThrow(new TypeError('Parameter: lucid-optim is not initialised; call `await init()` first'));
   expect(() => new Adam([])).toThrow(/Adam: lucid-optim is not initialised/);
+  expect(() => new AdamW([])).toThrow(/AdamW: lucid-optim is not initialised/);
+  expect(() => clipGradNorm([], 1)).toThrow(new TypeError('clipGradNorm: lucid-optim is not initialised; call `await init()` first'));
 });
 
 test('concurrent and repeated init() calls share one promise and one instance', async () => {

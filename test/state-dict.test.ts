@@ -60,8 +60,8 @@ describe('stateDict', () => {
     expect(sd.state[1].maxExpAvgSq).toBeUndefined();
     expect(sd.state[2].step).toBe(1); // skipped at t = 1
     expect(sd.paramGroups).toEqual([
-      { lr: 1e-2, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: true, maximize: false, params: [0] },
-      { lr: 3e-2, betas: [0.8, 0.95], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, params: [1, 2] },
+      { lr: 1e-2, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: true, maximize: false, decoupledWeightDecay: false, params: [0] },
+      { lr: 3e-2, betas: [0.8, 0.95], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupledWeightDecay: false, params: [1, 2] },
     ]);
   });
 });

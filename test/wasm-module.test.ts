@@ -77,3 +77,23 @@ test('Adam.step() makes exactly one call into WebAssembly for 3 groups of 50 par
   expect(Object.fromEntries(calls)).toEqual({ rawadam_step: 1 });
   expect(groups[0].params[0].data[0]).not.toBe(0);
 });
+
+test('clipGradNorm() makes exactly one call into WebAssembly for 150 parameters, and the recipe (clip, then step) two', async () => {
+  const { init, AdamW, clipGradNorm, Parameter } = await import('lucid-optim');
+  await init();
+  const params = Array.from({ length: 150 }, (_, i) => new Parameter(Float32Array.from({ length: 3 + i }, () => 1)));
+  for (const p of params) p.grad = new Float32Array(p.length).fill(1);
+  const opt = new AdamW(params);
+  clipGradNorm(params, 1); // the first call makes room for the ids (and the first step creates state)
+  opt.step();
+
+  calls.clear();
+  const total = clipGradNorm(params, 1);
+  expect(Object.fromEntries(calls)).toEqual({ clipGradNorm: 1 });
+  expect(total).toBeGreaterThan(0);
+
+  calls.clear();
+  clipGradNorm(params, 1, Infinity);
+  opt.step();
+  expect(Object.fromEntries(calls)).toEqual({ clipGradNorm: 1, rawadam_step: 1 });
+});

@@ -43,6 +43,33 @@ export interface AdamOptions extends GroupOptions {
 type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
 /**
+ * @internal What tells {@link Adam} and `AdamW` apart: the name their errors start with, their
+ * groups' defaults, and whether decoupled weight decay is fixed on (torch's `AdamW` has no
+ * `decoupled_weight_decay` argument, and its `__setstate__` sets it on every loaded group).
+ */
+export interface Flavor {
+  readonly name: string;
+  readonly defaults: Readonly<Hyperparameters>;
+  readonly alwaysDecoupled: boolean;
+}
+
+/** Where each method's errors say they come from (`Adam.step`, `AdamW.step`): built once, so that a step builds no string. */
+function methodNames(name: string) {
+  const method = (m: string) => `${name}.${m}`;
+  return Object.freeze({
+    constructor: name,
+    addParamGroup: method('addParamGroup'),
+    zeroGrad: method('zeroGrad'),
+    step: method('step'),
+    skipNonFinite: method('skipNonFinite'),
+    onNonFinite: method('onNonFinite'),
+    stateDict: method('stateDict'),
+    loadStateDict: method('loadStateDict'),
+    useReferenceKernel: method('_useReferenceKernel'),
+  });
+}
+
+/**
  * Adam, as `torch.optim.Adam` computes it (single-tensor path), stepping every parameter of every
  * group in one WebAssembly call.
  *
@@ -63,6 +90,9 @@ type NonFiniteCallback = (event: NonFiniteEvent) => void;
  * ```
  */
 export class Adam {
+  /** @internal Adam's flavor; `AdamW` has its own, and the constructor reads the one of the class it builds. */
+  static readonly flavor: Flavor = Object.freeze({ name: 'Adam', defaults: DEFAULTS, alwaysDecoupled: false });
+
   /** The defaults new groups take their missing options from. */
   readonly defaults: Readonly<Hyperparameters>;
   /** The parameter groups; change hyperparameters here between steps. */
@@ -77,16 +107,26 @@ export class Adam {
   #onNonFinite: NonFiniteCallback | undefined;
   #skippedSteps = 0;
   #lastStepSkipped = false;
+  #flavor: Flavor;
+  #where: ReturnType<typeof methodNames>;
 
   /**
    * @param params the parameters (one group), or a list of groups `{ params, ...options }`
    * @param options defaults for every group, and the optimizer's own options
    */
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput>, options: AdamOptions = {}) {
-    const where = 'Adam';
+    const flavor = (new.target as typeof Adam).flavor;
+    this.#flavor = flavor;
+    this.#where = methodNames(flavor.name);
+    const where = this.#where.constructor;
     this.#rowLen = wasmLimits(where).hyperRowLen;
     const { groupOptions, skipNonFinite, onNonFinite } = splitOptions(where, options);
-    this.defaults = Object.freeze(resolveHyperparameters(where, '', groupOptions, DEFAULTS, false));
+    if (flavor.alwaysDecoupled && groupOptions !== null && typeof groupOptions === 'object' && 'decoupledWeightDecay' in groupOptions) {
+      // torch.optim.AdamW has no decoupled_weight_decay argument: passing one is a TypeError there too.
+      const value = (groupOptions as GroupOptions).decoupledWeightDecay;
+      throw typeError(where, 'decoupledWeightDecay', `absent (${where} always decouples weight decay; use Adam for L2 weight decay)`, value);
+    }
+    this.defaults = Object.freeze(resolveHyperparameters(where, '', groupOptions, flavor.defaults, false));
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw typeError(where, 'params', 'an iterable of Parameters or of param groups', params);
     }
@@ -112,7 +152,7 @@ export class Adam {
     this.#onNonFinite = onNonFinite;
     this.#raw = new RawAdam();
     try {
-      groups.forEach((group) => this.#add('Adam', group));
+      groups.forEach((group) => this.#add(where, group));
     } catch (error) {
       this.#raw.free();
       this.#raw = undefined;
@@ -122,7 +162,7 @@ export class Adam {
 
   /** Adds a group; its missing options come from {@link Adam.defaults}. */
   addParamGroup(group: ParamGroupInput): void {
-    const where = 'Adam.addParamGroup';
+    const where = this.#where.addParamGroup;
     this.#live(where);
     const checked = this.#checkGroup(where, 'group', group, new Set(this.#params), false);
     this.#add(where, checked); // checks again that reading the group did not dispose the optimizer
@@ -130,8 +170,9 @@ export class Adam {
 
   /** Clears (default) or zero-fills every parameter's gradient; see {@link Parameter.zeroGrad}. */
   zeroGrad(setToNone = true): void {
-    this.#live('Adam.zeroGrad');
-    if (typeof setToNone !== 'boolean') throw typeError('Adam.zeroGrad', 'setToNone', 'a boolean', setToNone);
+    const where = this.#where.zeroGrad;
+    this.#live(where);
+    if (typeof setToNone !== 'boolean') throw typeError(where, 'setToNone', 'a boolean', setToNone);
     for (const p of this.#params) if (!p.disposed) p.zeroGrad(setToNone);
   }
 
@@ -148,7 +189,7 @@ export class Adam {
    * (`TypeError`s), or WebAssembly memory cannot hold new optimizer state (`RangeError`).
    */
   step<T = undefined>(closure?: () => T): T | undefined {
-    const where = 'Adam.step';
+    const where = this.#where.step;
     this.#live(where);
     if (closure !== undefined && typeof closure !== 'function') throw typeError(where, 'closure', 'a function', closure);
     const result = closure?.();
@@ -182,7 +223,7 @@ export class Adam {
   }
 
   set skipNonFinite(on: boolean) {
-    this.#skipNonFinite = checkBoolean('Adam.skipNonFinite', 'skipNonFinite', on);
+    this.#skipNonFinite = checkBoolean(this.#where.skipNonFinite, 'skipNonFinite', on);
   }
 
   /** Called after each step {@link Adam.skipNonFinite} skipped (exceptions propagate from `step`). */
@@ -192,7 +233,7 @@ export class Adam {
 
   set onNonFinite(callback: NonFiniteCallback | undefined) {
     if (callback !== undefined && typeof callback !== 'function') {
-      throw typeError('Adam.onNonFinite', 'onNonFinite', 'a function or undefined', callback);
+      throw typeError(this.#where.onNonFinite, 'onNonFinite', 'a function or undefined', callback);
     }
     this.#onNonFinite = callback;
   }
@@ -210,13 +251,13 @@ export class Adam {
   /**
    * A deep copy of the optimizer's state and hyperparameters, shaped like PyTorch's
    * `optimizer.state_dict()`: `{ state: { [index]: { step, expAvg, expAvgSq, maxExpAvgSq? } },
-   * paramGroups: [{ lr, betas, eps, weightDecay, amsgrad, maximize, params: number[] }] }`.
+   * paramGroups: [{ lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay, params: number[] }] }`.
    * Buffers are `Float32Array` copies, never views into WebAssembly memory. In a group with
    * AMSGrad on, every state has `maxExpAvgSq` (zeros if AMSGrad was switched on since the
    * parameter's last step: the buffer its next step starts from), so the result always loads back.
    */
   stateDict(): StateDict {
-    const where = 'Adam.stateDict';
+    const where = this.#where.stateDict;
     this.#live(where);
     // Copy the groups first: reading them may run code (a getter) that disposes the optimizer.
     let next = 0;
@@ -252,9 +293,15 @@ export class Adam {
    * error nothing changes. Parameters absent from `stateDict.state` start fresh, as in PyTorch.
    * Buffers may be `Float32Array`s or plain number arrays (as JSON gives them back); other typed
    * arrays are refused (a `Float64Array` would silently lose precision).
+   *
+   * As in torch, the saved groups replace the current ones, `decoupledWeightDecay` included: a dict
+   * saved by `AdamW` makes an `Adam` decouple its weight decay, one saved by
+   * `Adam({ decoupledWeightDecay: true })` loads into `AdamW` as it is. `AdamW` sets
+   * `decoupledWeightDecay: true` on every group it loads (torch's `AdamW.__setstate__`), and a group
+   * saved without `decoupledWeightDecay` (before it existed) loads with `false` into `Adam`.
    */
   loadStateDict(stateDict: StateDict): void {
-    const where = 'Adam.loadStateDict';
+    const where = this.#where.loadStateDict;
     this.#live(where);
     this.#assertParamsLive(where);
     const checked = checkStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
@@ -290,6 +337,7 @@ export class Adam {
       // only keys the saved group does not have are deleted.
       for (const key of Object.keys(group)) if (key !== 'params' && !(key in saved)) delete group[key];
       Object.assign(group, saved);
+      if (this.#flavor.alwaysDecoupled) group.decoupledWeightDecay = true;
     });
   }
 
@@ -314,7 +362,7 @@ export class Adam {
    * report (test/fidelity/, scripts/fidelity.mjs) can measure both kernels through the built package.
    */
   _useReferenceKernel(on: boolean): void {
-    this.#live('Adam._useReferenceKernel').setReferenceKernel(on === true);
+    this.#live(this.#where.useReferenceKernel).setReferenceKernel(on === true);
   }
 
   #live(where: string): RawAdam {
@@ -361,12 +409,21 @@ export class Adam {
 
   #checkGroup(where: string, field: string, input: unknown, taken: ReadonlySet<Parameter>, plain: boolean): ParamGroup {
     if (input instanceof Parameter) throw typeError(where, field, 'a param group { params, ...options }', input);
-    const { lr, betas, eps, weightDecay, amsgrad, maximize, ...extra } = resolveHyperparameters(where, `${field}.`, input, this.defaults, true);
+    const { lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay, ...extra } = resolveHyperparameters(
+      where,
+      `${field}.`,
+      input,
+      this.defaults,
+      true,
+    );
+    if (this.#flavor.alwaysDecoupled && !decoupledWeightDecay) {
+      throw typeError(where, `${field}.decoupledWeightDecay`, `true (${this.#flavor.name} always decouples weight decay; use Adam for L2 weight decay)`, decoupledWeightDecay);
+    }
     const params = collectParams(where, plain ? field : `${field}.params`, (input as ParamGroupInput).params, taken);
     // One object literal, keys always in this order, so that every group shares one V8 shape and
     // reading them at every step stays fast (a copy made by spreading gets a shape of its own:
     // with 3,000 groups that cost 1.3 µs per group and step).
-    const group = { lr, betas, eps, weightDecay, amsgrad, maximize } as ParamGroup;
+    const group = { lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } as ParamGroup;
     // Not writable: the optimizer's own list is what steps, so reassigning it would only lie.
     Object.defineProperty(group, 'params', { value: Object.freeze(params), enumerable: true, writable: false, configurable: false });
     return Object.assign(group, extra);
@@ -412,6 +469,7 @@ export class Adam {
       const weightDecay = group.weightDecay;
       const amsgrad = group.amsgrad;
       const maximize = group.maximize;
+      const decoupledWeightDecay = group.decoupledWeightDecay;
       if (!Array.isArray(betas) || betas.length !== 2) this.#explainGroup(where, g);
       // Read into locals straight from the array (not merged with another type), so that V8 keeps
       // them unboxed: a step allocates nothing.
@@ -424,7 +482,8 @@ export class Adam {
         typeof eps !== 'number' ||
         typeof weightDecay !== 'number' ||
         typeof amsgrad !== 'boolean' ||
-        typeof maximize !== 'boolean'
+        typeof maximize !== 'boolean' ||
+        typeof decoupledWeightDecay !== 'boolean'
       ) {
         this.#explainGroup(where, g);
       }
@@ -436,6 +495,7 @@ export class Adam {
       table[row + HyperField.WeightDecay] = weightDecay;
       table[row + HyperField.Amsgrad] = amsgrad ? 1 : 0;
       table[row + HyperField.Maximize] = maximize ? 1 : 0;
+      table[row + HyperField.DecoupledWeightDecay] = decoupledWeightDecay ? 1 : 0;
     }
   }
 

@@ -11,12 +11,23 @@ export interface GroupOptions {
   betas?: readonly [number, number];
   /** Added to the bias-corrected `sqrt(v)`. Default `1e-8` (note: TensorFlow.js defaults to 1e-7). */
   eps?: number;
-  /** L2 penalty added to the gradient (PyTorch `Adam`, not AdamW's decoupled decay). Default `0`. */
+  /**
+   * Weight decay: an L2 penalty added to the gradient (`g + weightDecay * p`, PyTorch `Adam`), or
+   * with {@link GroupOptions.decoupledWeightDecay} AdamW's decay of the parameter. Default `0`
+   * (`1e-2` in {@link AdamW}).
+   */
   weightDecay?: number;
   /** Use the running maximum of the second moment (AMSGrad). Default `false`. */
   amsgrad?: boolean;
   /** Maximize the objective instead of minimizing it. Default `false`. */
   maximize?: boolean;
+  /**
+   * Decouple the weight decay from the gradient, as AdamW does (torch 2.x
+   * `Adam(decoupled_weight_decay=True)`, which is `torch.optim.AdamW`): each step first multiplies
+   * the parameter by `1 - lr * weightDecay`, and the decay never enters the gradient or the moments.
+   * Default `false` (always `true` in {@link AdamW}).
+   */
+  decoupledWeightDecay?: boolean;
 }
 
 /** The resolved hyperparameters of a group. */
@@ -27,6 +38,7 @@ export interface Hyperparameters {
   weightDecay: number;
   amsgrad: boolean;
   maximize: boolean;
+  decoupledWeightDecay: boolean;
 }
 
 /** A parameter group as passed to the constructor or {@link Adam.addParamGroup}. */
@@ -52,13 +64,17 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
   weightDecay: 0,
   amsgrad: false,
   maximize: false,
+  decoupledWeightDecay: false,
 });
 
-export const OPTION_KEYS: readonly string[] = Object.freeze(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+/** `torch.optim.AdamW`'s defaults: Adam's, with `weight_decay=1e-2`, decoupled. */
+export const ADAMW_DEFAULTS: Readonly<Hyperparameters> = Object.freeze({ ...DEFAULTS, weightDecay: 1e-2, decoupledWeightDecay: true });
+
+export const OPTION_KEYS: readonly string[] = Object.freeze(['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'decoupledWeightDecay']);
 /** Options of the optimizer as a whole (`AdamOptions` in adam.ts): refused inside a group, where they would do nothing. */
 export const OPTIMIZER_KEYS: readonly string[] = Object.freeze(['skipNonFinite', 'onNonFinite']);
 /** PyTorch `Adam` arguments lucid-optim does not have; refused rather than silently ignored. */
-const UNSUPPORTED_KEYS: readonly string[] = Object.freeze(['foreach', 'fused', 'capturable', 'differentiable', 'decoupled_weight_decay', 'decoupledWeightDecay']);
+const UNSUPPORTED_KEYS: readonly string[] = Object.freeze(['foreach', 'fused', 'capturable', 'differentiable']);
 
 /**
  * Validates `options` field by field (prefix names the place, e.g. `paramGroups[1].`) and fills
@@ -82,7 +98,7 @@ export function resolveHyperparameters(
     if (OPTION_KEYS.includes(key) || key === 'params') continue;
     if (allowExtra && OPTIMIZER_KEYS.includes(key)) {
       throw new TypeError(
-        `${where}: ${prefix}${key} is an option of the optimizer, not of a group; pass it to new Adam(params, { ${key} }), got ${describe(o[key])}`,
+        `${where}: ${prefix}${key} is an option of the optimizer, not of a group; pass it to new ${where.split('.')[0]}(params, { ${key} }), got ${describe(o[key])}`,
       );
     }
     const misspelt = OPTION_KEYS.some((k) => normalize(k) === normalize(key));
@@ -103,6 +119,7 @@ export function resolveHyperparameters(
     weightDecay: checkHyperparameter(where, prefix, HyperField.WeightDecay, pick('weightDecay')),
     amsgrad: checkBoolean(where, `${prefix}amsgrad`, pick('amsgrad')),
     maximize: checkBoolean(where, `${prefix}maximize`, pick('maximize')),
+    decoupledWeightDecay: checkBoolean(where, `${prefix}decoupledWeightDecay`, pick('decoupledWeightDecay')),
   };
 }
 
@@ -115,6 +132,7 @@ export const FIELD_NAMES: Readonly<Record<HyperField, string>> = Object.freeze({
   [HyperField.WeightDecay]: 'weightDecay',
   [HyperField.Amsgrad]: 'amsgrad',
   [HyperField.Maximize]: 'maximize',
+  [HyperField.DecoupledWeightDecay]: 'decoupledWeightDecay',
 });
 
 /** The error for a hyperparameter Rust found outside its rule. */

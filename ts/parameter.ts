@@ -43,6 +43,8 @@ export class Parameter {
   readonly name: string | undefined;
   /** @internal */
   readonly raw: RawParameter;
+  /** @internal Its id in WebAssembly's registry (what `clipGradNorm` passes instead of a pointer); read once. */
+  readonly id: number;
   #dataView: Float32Array | undefined;
   #gradView: Float32Array | undefined;
   // Mirror the Rust state so that hot paths (every optimizer step, every grad write) need no
@@ -89,6 +91,7 @@ export class Parameter {
       throw new RangeError(`${where}: cannot create ${length} elements: ${outOfMemoryMessage(rustError(error))}`);
     }
     this.raw = raw;
+    this.id = raw.id;
     this.length = length;
     this.shape = Object.freeze(fullShape);
     this.name = name;

@@ -34,6 +34,13 @@ export interface StateDict {
   paramGroups: SavedParamGroup[];
 }
 
+/**
+ * The keys every saved group has. Not `decoupledWeightDecay`: dicts saved before it existed load
+ * with `false`, as torch's `Adam.__setstate__` defaults `decoupled_weight_decay` to False (and
+ * `AdamW` then sets it to true, as torch's `AdamW.__setstate__` does).
+ */
+const REQUIRED_GROUP_KEYS: readonly string[] = Object.freeze([...Object.keys(DEFAULTS).filter((key) => key !== 'decoupledWeightDecay'), 'params']);
+
 /** A state entry after validation, ready to copy in. */
 export interface CheckedState {
   index: number;
@@ -70,7 +77,7 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
   const groups = paramGroups.map((saved: unknown, g) => {
     const prefix = `stateDict.paramGroups[${g}].`;
     if (saved === null || typeof saved !== 'object') throw typeError(where, prefix.slice(0, -1), 'an object', saved);
-    for (const key of [...Object.keys(DEFAULTS), 'params']) {
+    for (const key of REQUIRED_GROUP_KEYS) {
       if (!(key in saved)) throw typeError(where, `${prefix}${key}`, 'present', undefined);
     }
     const group = resolveHyperparameters(where, prefix, saved, DEFAULTS, true);

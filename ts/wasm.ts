@@ -14,14 +14,33 @@ import initGlue, {
   allocatedBytes,
   allocationCount,
   brokenRule,
+  clipGradNorm as clipGradNormRaw,
+  clipIds,
   hyperRowLen,
   maxElements,
   maxReserveBytes,
   maxStep,
   reserve as reserveRaw,
+  takeClipError,
 } from '../build/wasm/simd/lucid_optim.js';
 
-export { ErrorKind, HyperField, RawAdam, RawError, RawParameter, Rule, StateBuffer, StepOutcome, allocatedBytes, allocationCount, brokenRule, reserveRaw };
+export {
+  ErrorKind,
+  HyperField,
+  RawAdam,
+  RawError,
+  RawParameter,
+  Rule,
+  StateBuffer,
+  StepOutcome,
+  allocatedBytes,
+  allocationCount,
+  brokenRule,
+  clipGradNormRaw,
+  clipIds,
+  reserveRaw,
+  takeClipError,
+};
 
 /** Where the `.wasm` can come from: its bytes, a compiled module, or where to fetch it. */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response | Promise<Response>;

@@ -27,7 +27,24 @@ export const VARIANTS = [
   { id: 'amsgrad', label: 'AMSGrad', amsgrad: true, weightDecay: 0 },
   { id: 'wd', label: 'weight decay 1e-2', amsgrad: false, weightDecay: 1e-2 },
   { id: 'amsgrad+wd', label: 'AMSGrad + weight decay 1e-2', amsgrad: true, weightDecay: 1e-2 },
+  // torch.optim.AdamW's defaults: weight decay 1e-2, decoupled (the parameter decays; the gradient does not see it).
+  { id: 'adamw', label: 'AdamW (weight decay 1e-2)', amsgrad: false, weightDecay: 1e-2, decoupledWeightDecay: true },
 ];
+
+/**
+ * The variant's options for lucid-optim's `Adam`. `decoupledWeightDecay` only when on, so that
+ * bench/ab.mjs can still compare the other variants with builds from before AdamW.
+ */
+export function lucidOptions(variant) {
+  return {
+    lr: HYPER.lr,
+    betas: [HYPER.beta1, HYPER.beta2],
+    eps: HYPER.eps,
+    weightDecay: variant.weightDecay,
+    amsgrad: variant.amsgrad,
+    ...(variant.decoupledWeightDecay ? { decoupledWeightDecay: true } : {}),
+  };
+}
 
 /** Hyperparameters shared by every variant. */
 export const HYPER = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HYPER } from '../data.mjs';
+import { lucidOptions } from '../data.mjs';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
@@ -34,13 +34,7 @@ function lucidPeer(id, label, load, wasmPath, extra = {}) {
         p.grad = data.grads[i];
         return p;
       });
-      const opt = new Adam(params, {
-        lr: HYPER.lr,
-        betas: [HYPER.beta1, HYPER.beta2],
-        eps: HYPER.eps,
-        weightDecay: variant.weightDecay,
-        amsgrad: variant.amsgrad,
-      });
+      const opt = new Adam(params, lucidOptions(variant));
       return {
         run(steps) {
           const start = performance.now();

@@ -67,6 +67,18 @@ const textbook = {
       p[i] -= (stepSize * mi) / (Math.sqrt(vh * c2) + e);
     }
   },
+  // AdamW: the parameter decays by (1 - lr * wd) first; the gradient does not see the decay.
+  adamw(p, grad, m, v, stepSize, c2, wd) {
+    const b1 = beta1, b2 = beta2, e = eps, a1 = 1 - b1, a2 = 1 - b2, decay = 1 - HYPER.lr * wd;
+    for (let i = 0; i < p.length; i++) {
+      const g = grad[i];
+      const mi = b1 * m[i] + a1 * g;
+      const vi = b2 * v[i] + a2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi * c2) + e);
+    }
+  },
 };
 
 // PyTorch order: m += (1 - beta1) * (g - m); v = v * beta2 + (1 - beta2) * g * g;
@@ -121,6 +133,18 @@ const torchOrder = {
       v[i] = vi;
       vmax[i] = vh;
       p[i] += (negStepSize * mi) / (Math.sqrt(vh) / bc2Sqrt + e);
+    }
+  },
+  // p.mul_(1 - lr * wd), then Adam on the raw gradient.
+  adamw(p, grad, m, v, negStepSize, bc2Sqrt, wd) {
+    const b2 = beta2, e = eps, w = 1 - beta1, a2 = 1 - b2, decay = 1 - HYPER.lr * wd;
+    for (let i = 0; i < p.length; i++) {
+      const g = grad[i];
+      const mi = m[i] + w * (g - m[i]);
+      const vi = v[i] * b2 + a2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay + (negStepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + e);
     }
   },
 };

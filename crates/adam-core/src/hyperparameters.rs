@@ -6,8 +6,10 @@ use core::fmt;
 
 /// The options of one Adam parameter group, with the meaning `torch.optim.Adam` gives them.
 ///
-/// `weight_decay` is L2 regularisation added to the gradient (`g + weight_decay * p`), not the
-/// decoupled decay of AdamW; that is what PyTorch's `Adam` does.
+/// `weight_decay` is L2 regularisation added to the gradient (`g + weight_decay * p`), what
+/// PyTorch's `Adam` does by default; with `decoupled_weight_decay` it is AdamW's decay instead, the
+/// parameter multiplied by `1 - lr * weight_decay` before the update and the gradient left alone
+/// (torch 2.x's `Adam(decoupled_weight_decay=True)`, which is `torch.optim.AdamW`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Hyperparameters {
     /// Learning rate, `>= 0`.
@@ -16,18 +18,37 @@ pub struct Hyperparameters {
     pub betas: (f64, f64),
     /// Added to the bias-corrected `sqrt(v)` before dividing, `>= 0`.
     pub eps: f64,
-    /// L2 penalty added to the gradient, `>= 0`.
+    /// L2 penalty added to the gradient, or with `decoupled_weight_decay` AdamW's decay rate, `>= 0`.
     pub weight_decay: f64,
     /// Keep the running maximum of the raw second moment and divide by its square root.
     pub amsgrad: bool,
     /// Ascend the objective instead of descending it (the gradient is negated).
     pub maximize: bool,
+    /// Decay the parameter (`p * (1 - lr * weight_decay)`) instead of adding `weight_decay * p` to
+    /// the gradient: AdamW.
+    pub decoupled_weight_decay: bool,
 }
 
 impl Default for Hyperparameters {
-    /// PyTorch's defaults: `lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0`.
+    /// PyTorch's `Adam` defaults: `lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0`, every
+    /// switch off.
     fn default() -> Self {
-        Self { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, amsgrad: false, maximize: false }
+        Self {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+impl Hyperparameters {
+    /// PyTorch's `AdamW` defaults: Adam's, with `weight_decay=1e-2` and the decay decoupled.
+    pub fn adamw() -> Self {
+        Self { weight_decay: 1e-2, decoupled_weight_decay: true, ..Self::default() }
     }
 }
 
@@ -48,12 +69,22 @@ pub enum Field {
     Amsgrad = 5,
     /// `maximize`, as `0.0` or `1.0`.
     Maximize = 6,
+    /// `decoupled_weight_decay`, as `0.0` or `1.0`.
+    DecoupledWeightDecay = 7,
 }
 
 impl Field {
     /// Every field, in slot order (which is also the order they are checked in).
-    pub const ALL: [Field; 7] =
-        [Field::Lr, Field::Beta1, Field::Beta2, Field::Eps, Field::WeightDecay, Field::Amsgrad, Field::Maximize];
+    pub const ALL: [Field; 8] = [
+        Field::Lr,
+        Field::Beta1,
+        Field::Beta2,
+        Field::Eps,
+        Field::WeightDecay,
+        Field::Amsgrad,
+        Field::Maximize,
+        Field::DecoupledWeightDecay,
+    ];
 
     /// The field's slot in a [`Row`].
     pub fn slot(self) -> usize {
@@ -70,6 +101,7 @@ impl Field {
             Field::WeightDecay => "weight_decay",
             Field::Amsgrad => "amsgrad",
             Field::Maximize => "maximize",
+            Field::DecoupledWeightDecay => "decoupled_weight_decay",
         }
     }
 
@@ -78,7 +110,7 @@ impl Field {
         match self {
             Field::Lr | Field::Eps | Field::WeightDecay => Rule::FiniteNonNegative,
             Field::Beta1 | Field::Beta2 => Rule::UnitInterval,
-            Field::Amsgrad | Field::Maximize => Rule::Flag,
+            Field::Amsgrad | Field::Maximize | Field::DecoupledWeightDecay => Rule::Flag,
         }
     }
 
@@ -150,9 +182,8 @@ impl fmt::Display for InvalidHyperparameter {
 
 impl std::error::Error for InvalidHyperparameter {}
 
-/// Slots per group in a row of the hyperparameter table: one per [`Field`], and one spare so that
-/// a row is 64 bytes.
-pub const ROW_LEN: usize = 8;
+/// Slots per group in a row of the hyperparameter table: one per [`Field`] (a row is 64 bytes).
+pub const ROW_LEN: usize = Field::ALL.len();
 
 /// One group's hyperparameters as `f64`s, each [`Field`] at its slot; flags are `0.0` or `1.0`.
 pub type Row = [f64; ROW_LEN];
@@ -178,6 +209,7 @@ impl Hyperparameters {
         row[Field::WeightDecay.slot()] = self.weight_decay;
         row[Field::Amsgrad.slot()] = flag(self.amsgrad);
         row[Field::Maximize.slot()] = flag(self.maximize);
+        row[Field::DecoupledWeightDecay.slot()] = flag(self.decoupled_weight_decay);
         row
     }
 
@@ -199,6 +231,7 @@ impl Hyperparameters {
             weight_decay: row[Field::WeightDecay.slot()],
             amsgrad: row[Field::Amsgrad.slot()] == 1.0,
             maximize: row[Field::Maximize.slot()] == 1.0,
+            decoupled_weight_decay: row[Field::DecoupledWeightDecay.slot()] == 1.0,
         }
     }
 }
@@ -214,8 +247,12 @@ mod tests {
     fn defaults_are_pytorchs() {
         let h = Hyperparameters::default();
         assert_eq!((h.lr, h.betas, h.eps, h.weight_decay), (1e-3, (0.9, 0.999), 1e-8, 0.0));
-        assert!(!h.amsgrad && !h.maximize);
+        assert!(!h.amsgrad && !h.maximize && !h.decoupled_weight_decay);
         assert_eq!(h.validate(), Ok(()));
+        // torch.optim.AdamW: weight_decay=1e-2, decoupled; everything else Adam's.
+        let w = Hyperparameters::adamw();
+        assert_eq!((w.lr, w.betas, w.eps, w.weight_decay), (1e-3, (0.9, 0.999), 1e-8, 1e-2));
+        assert!(w.decoupled_weight_decay && !w.amsgrad && !w.maximize);
     }
 
     #[test]
@@ -258,14 +295,24 @@ mod tests {
 
     #[test]
     fn rows_round_trip_and_flags_must_be_zero_or_one() {
-        let hyper =
-            Hyperparameters { lr: 0.1, betas: (0.5, 0.25), eps: 1e-6, weight_decay: 0.01, amsgrad: true, maximize: false };
+        let hyper = Hyperparameters {
+            lr: 0.1,
+            betas: (0.5, 0.25),
+            eps: 1e-6,
+            weight_decay: 0.01,
+            amsgrad: true,
+            maximize: false,
+            decoupled_weight_decay: true,
+        };
         let row = hyper.to_row();
-        assert_eq!(row, [0.1, 0.5, 0.25, 1e-6, 0.01, 1.0, 0.0, 0.0]);
+        assert_eq!(row, [0.1, 0.5, 0.25, 1e-6, 0.01, 1.0, 0.0, 1.0]);
         assert_eq!(Hyperparameters::from_row(&row), Ok(hyper));
         let mut bad = row;
         bad[Field::Maximize.slot()] = f64::NAN;
         assert_eq!(Hyperparameters::from_row(&bad).unwrap_err().field, Field::Maximize);
+        bad = row;
+        bad[Field::DecoupledWeightDecay.slot()] = 0.5;
+        assert_eq!(Hyperparameters::from_row(&bad).unwrap_err().field, Field::DecoupledWeightDecay);
         for (slot, field) in Field::ALL.iter().enumerate() {
             assert_eq!(field.slot(), slot);
         }

@@ -94,6 +94,11 @@ impl ParamBuffers {
         self.disposed
     }
 
+    /// The gradient, to write in place, if the parameter has one.
+    pub(crate) fn grad_mut(&mut self) -> Option<&mut [f32]> {
+        self.has_grad.then_some(&mut self.grad[..])
+    }
+
     /// The data and gradient for a step (the gradient only if present).
     pub(crate) fn data_and_grad(&mut self) -> (&mut [f32], Option<&[f32]>) {
         (&mut self.data, self.has_grad.then_some(&self.grad[..]))

@@ -21,7 +21,7 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use adam_core::kernel::{step_scalar, step_simd, Moments, StepScalars};
+use adam_core::kernel::{step_scalar, step_simd, Moments, StepScalars, WeightDecay};
 use adam_core::{AdamState, Hyperparameters};
 
 fn assert_close(actual: &[f32], expected: &[f64], what: &str) {
@@ -77,6 +77,77 @@ fn weight_decay_is_l2_added_to_the_gradient() {
     assert_close(&state.exp_avg, &[0.2], "exp_avg");
     assert_close(&state.exp_avg_sq, &[0.004], "exp_avg_sq");
     assert_close(&param, &[2.0 - 0.2 / (2.0 + 1e-8)], "param");
+}
+
+#[test]
+fn decoupled_weight_decay_scales_the_parameter_first_and_never_reaches_the_moments() {
+    // torch.optim.AdamW(lr=0.1, weight_decay=0.5), i.e. Adam(..., decoupled_weight_decay=True).
+    let hyper = Hyperparameters { lr: 0.1, weight_decay: 0.5, decoupled_weight_decay: true, ..Hyperparameters::default() };
+    let mut param = vec![2.0_f32, -4.0];
+    let mut state = AdamState::zeros(2, false).unwrap();
+
+    state.step(&hyper, &mut param, &[1.0, 0.0]);
+    // param.mul_(1 - 0.1 * 0.5):  p = 0.95 * [2, -4]                   = [1.9, -3.8]
+    // g = [1, 0] (no decay term); m = 0.1 * g = [0.1, 0]; v = 0.001 * g * g = [0.001, 0]
+    // (with L2 weight decay g would be 1 + 0.5 * 2 = 2: see weight_decay_is_l2_added_to_the_gradient)
+    // step_size = 0.1 / 0.1 = 1;  denom = sqrt(v) / sqrt(0.001) + 1e-8  = [1 + 1e-8, 1e-8]
+    // p = p - m / denom                                                = [1.9 - 0.1 / (1 + 1e-8), -3.8]
+    // The second element has a zero gradient, not none: it is decayed and otherwise left alone.
+    assert_close(&state.exp_avg, &[0.1, 0.0], "exp_avg after step 1");
+    assert_close(&state.exp_avg_sq, &[0.001, 0.0], "exp_avg_sq after step 1");
+    assert_close(&param, &[1.9 - 0.1 / (1.0 + 1e-8), -3.8], "param after step 1");
+
+    let p1: Vec<f64> = param.iter().map(|&x| f64::from(x)).collect();
+    state.step(&hyper, &mut param, &[0.5, 0.0]);
+    // p = 0.95 * p1;  m = 0.9 * 0.1 + 0.1 * 0.5 = 0.14;  v = 0.999 * 0.001 + 0.001 * 0.25 = 0.001249
+    // bias_correction1 = 0.19, bias_correction2 = 0.001999, step_size = 0.1 / 0.19
+    // p = 0.95 * p1 - (0.1 / 0.19) * 0.14 / (sqrt(0.001249) / sqrt(0.001999) + 1e-8);  0.95 * -3.8 = -3.61
+    assert_close(&state.exp_avg, &[0.14, 0.0], "exp_avg after step 2");
+    assert_close(&state.exp_avg_sq, &[0.001249, 0.0], "exp_avg_sq after step 2");
+    let update = (0.1 / 0.19) * 0.14 / (0.001249_f64.sqrt() / 0.001999_f64.sqrt() + 1e-8);
+    assert_close(&param, &[0.95 * p1[0] - update, 0.95 * p1[1]], "param after step 2");
+}
+
+#[test]
+fn adamw_moments_are_adams_bit_for_bit() {
+    // The decay touches only the parameter: AdamW's moments are those of Adam without weight decay.
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let init = rng.values(37);
+    let (mut p_adam, mut p_adamw) = (init.clone(), init);
+    let (mut s_adam, mut s_adamw) = (AdamState::zeros(37, true).unwrap(), AdamState::zeros(37, true).unwrap());
+    let adam = Hyperparameters { amsgrad: true, ..Hyperparameters::default() };
+    let adamw = Hyperparameters { amsgrad: true, ..Hyperparameters::adamw() };
+    for _ in 0..5 {
+        let grad = rng.values(37);
+        s_adam.step(&adam, &mut p_adam, &grad);
+        s_adamw.step(&adamw, &mut p_adamw, &grad);
+    }
+    assert_eq!(bits(&s_adam.exp_avg), bits(&s_adamw.exp_avg));
+    assert_eq!(bits(&s_adam.exp_avg_sq), bits(&s_adamw.exp_avg_sq));
+    assert_eq!(s_adam.max_exp_avg_sq.map(|m| bits(&m)), s_adamw.max_exp_avg_sq.map(|m| bits(&m)));
+    assert_ne!(bits(&p_adam), bits(&p_adamw));
+}
+
+#[test]
+fn the_decoupled_factor_is_computed_in_f64_then_rounded_once() {
+    // Python computes `1 - lr * weight_decay` in f64 (1 - 0.3 * 0.3 = 0.91), and `param.mul_` rounds
+    // that float to the float32 tensor's type: 0.91f32 = 0.91000003. The same in f32 arithmetic
+    // would give 0.90999997, one ulp below.
+    let hyper = Hyperparameters { lr: 0.3, weight_decay: 0.3, decoupled_weight_decay: true, ..Hyperparameters::default() };
+    assert_eq!(StepScalars::new(&hyper, 1).weight_decay, WeightDecay::Decoupled(0.91));
+    assert_ne!(0.91_f32, 1.0 - 0.3_f32 * 0.3_f32);
+    // As PyTorch's `if weight_decay != 0:`, decided on the f64: none at 0, a branch otherwise
+    // (even one whose f32 coefficient is 0 or whose factor is 1).
+    for decoupled_weight_decay in [false, true] {
+        let zero = Hyperparameters { weight_decay: 0.0, decoupled_weight_decay, ..hyper };
+        assert_eq!(StepScalars::new(&zero, 1).weight_decay, WeightDecay::None);
+    }
+    let tiny = Hyperparameters { weight_decay: 1e-50, ..Hyperparameters::default() };
+    assert_eq!(StepScalars::new(&tiny, 1).weight_decay, WeightDecay::L2(0.0));
+    assert_eq!(
+        StepScalars::new(&Hyperparameters { decoupled_weight_decay: true, ..tiny }, 1).weight_decay,
+        WeightDecay::Decoupled(1.0)
+    );
 }
 
 #[test]
@@ -168,7 +239,20 @@ fn four_lane_kernel_is_bitwise_equal_to_the_scalar_reference() {
         Hyperparameters { amsgrad: true, ..Hyperparameters::default() },
         Hyperparameters { maximize: true, ..Hyperparameters::default() },
         // beta1 < 0.5 takes torch.lerp's other formula.
-        Hyperparameters { lr: 5e-2, betas: (0.3, 0.95), eps: 1e-6, weight_decay: 1e-2, amsgrad: true, maximize: true },
+        Hyperparameters {
+            lr: 5e-2,
+            betas: (0.3, 0.95),
+            eps: 1e-6,
+            weight_decay: 1e-2,
+            amsgrad: true,
+            maximize: true,
+            decoupled_weight_decay: false,
+        },
+        // AdamW: torch.optim.AdamW's defaults, then every other switch with it.
+        Hyperparameters::adamw(),
+        Hyperparameters { amsgrad: true, ..Hyperparameters::adamw() },
+        Hyperparameters { maximize: true, weight_decay: 0.3, lr: 0.3, ..Hyperparameters::adamw() },
+        Hyperparameters { betas: (0.3, 0.95), amsgrad: true, maximize: true, ..Hyperparameters::adamw() },
     ];
     for hyper in variants {
         for len in (0..=37).chain([1000, 1023]) {
@@ -210,6 +294,8 @@ fn skipping_the_division_by_an_exact_one_late_in_training_changes_no_bit() {
         hyper,
         Hyperparameters { weight_decay: 1e-2, maximize: true, ..hyper },
         Hyperparameters { amsgrad: true, betas: (0.3, 0.999), ..hyper },
+        Hyperparameters { maximize: true, ..Hyperparameters::adamw() },
+        Hyperparameters { amsgrad: true, betas: (0.3, 0.999), ..Hyperparameters::adamw() },
     ];
     for variant in variants {
         for len in [3, 4, 37, 1000] {

@@ -2,7 +2,7 @@
 //! concerns. The facade writes the sentence (naming the user's fields) and picks `TypeError` or
 //! `RangeError`; no message is formatted here, so reporting exhausted memory needs no memory.
 
-use adam_core::{AllocError, Field, StepError};
+use adam_core::{AllocError, ClipError, Field, StepError};
 use wasm_bindgen::prelude::*;
 
 /// What went wrong.
@@ -17,8 +17,15 @@ pub enum ErrorKind {
     Disposed = 2,
     /// A step count outside `[0, maxStep()]`, or a step past it (`param`, `value`).
     StepLimit = 3,
-    /// A length, byte count or index outside what the export accepts (`value`).
+    /// A length, byte count or index outside what the export accepts (`value`), or an id no live
+    /// parameter has (`param`: its position in `clipGradNorm`'s list).
     OutOfRange = 4,
+    /// `clipGradNorm`'s `maxNorm` is NaN or negative (`value`).
+    MaxNorm = 5,
+    /// `clipGradNorm`'s `normType` is not a norm's order: NaN, `<= 0` or `-Infinity` (`value`).
+    NormType = 6,
+    /// With `errorIfNonfinite`, `clipGradNorm`'s total norm is NaN or infinite (`value`).
+    NonFinite = 7,
 }
 
 /// A field of a hyperparameter row; its value is the field's slot in the row (`hyperRowLen()`
@@ -40,6 +47,8 @@ pub enum HyperField {
     Amsgrad = 5,
     /// `maximize`, written as 0 or 1.
     Maximize = 6,
+    /// `decoupledWeightDecay` (AdamW), written as 0 or 1.
+    DecoupledWeightDecay = 7,
 }
 
 impl From<Field> for HyperField {
@@ -52,6 +61,7 @@ impl From<Field> for HyperField {
             Field::WeightDecay => Self::WeightDecay,
             Field::Amsgrad => Self::Amsgrad,
             Field::Maximize => Self::Maximize,
+            Field::DecoupledWeightDecay => Self::DecoupledWeightDecay,
         }
     }
 }
@@ -66,6 +76,7 @@ impl From<HyperField> for Field {
             HyperField::WeightDecay => Self::WeightDecay,
             HyperField::Amsgrad => Self::Amsgrad,
             HyperField::Maximize => Self::Maximize,
+            HyperField::DecoupledWeightDecay => Self::DecoupledWeightDecay,
         }
     }
 }
@@ -126,7 +137,8 @@ impl RawError {
         self.group
     }
 
-    /// The parameter concerned (its index across groups), if any.
+    /// The parameter concerned (its index across groups, or its position in `clipGradNorm`'s
+    /// list), if any.
     #[wasm_bindgen(getter)]
     pub fn param(&self) -> Option<usize> {
         self.param
@@ -189,6 +201,20 @@ impl From<StepError> for RawError {
             StepError::StepLimit { param, step } => Self { param: Some(param), value: step, ..Self::new(ErrorKind::StepLimit) },
             StepError::NoSuchParameter { param } => Self::out_of_range(param as f64),
             StepError::OutOfMemory { param, error } => Self { param, ..Self::from(error) },
+        }
+    }
+}
+
+impl From<ClipError> for RawError {
+    fn from(error: ClipError) -> Self {
+        let at = |kind, index| Self { param: Some(index), ..Self::new(kind) };
+        match error {
+            ClipError::MaxNorm { value } => Self { value, ..Self::new(ErrorKind::MaxNorm) },
+            ClipError::NormType { value } => Self { value, ..Self::new(ErrorKind::NormType) },
+            ClipError::TooMany { count } => Self::out_of_range(count as f64),
+            ClipError::NoSuchParameter { index } => at(ErrorKind::OutOfRange, index),
+            ClipError::Disposed { index } => at(ErrorKind::Disposed, index),
+            ClipError::NonFinite { total } => Self { value: f64::from(total), ..Self::new(ErrorKind::NonFinite) },
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Everything numeric lives in WebAssembly linear memory and is owned by Rust: each
 //! [`RawParameter`]'s data and gradient, and each [`RawAdam`]'s per-parameter state. JavaScript
 //! reads and writes them through `Float32Array` views at the pointers these types return, and
-//! [`RawAdam::step`] updates every parameter of every group in one call.
+//! [`RawAdam::step`] updates every parameter of every group in one call; [`clip::clip_grad_norm`]
+//! clips the gradients of any list of parameters in one call.
 //!
 //! The optimizer itself (groups, lazy state, the all-or-nothing step, staged loading) is
 //! adam-core's `Adam`; this crate adds the memory policy of WebAssembly ([`memory::Headroom`])
@@ -16,6 +17,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod adam;
+pub mod clip;
 pub mod error;
 pub mod memory;
 mod parameter;

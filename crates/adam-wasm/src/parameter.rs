@@ -6,6 +6,7 @@ use std::rc::Rc;
 use adam_core::{ParamBuffers, SharedParam};
 use wasm_bindgen::prelude::*;
 
+use crate::clip::REGISTRY;
 use crate::error::RawError;
 use crate::memory::Headroom;
 
@@ -19,11 +20,13 @@ pub fn max_elements() -> f64 {
 }
 
 /// A parameter's `data` (and, once set, `grad`) as f32 buffers in linear memory, shared with
-/// every optimizer that holds it.
+/// every optimizer that holds it, and registered under an [`id`](Self::id) for `clipGradNorm`
+/// until it is freed.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct RawParameter {
     pub(crate) buffers: SharedParam,
+    id: u32,
 }
 
 #[wasm_bindgen]
@@ -38,7 +41,18 @@ impl RawParameter {
         }
         let buffers = ParamBuffers::zeros(len as usize, &Headroom)?;
         // A small allocation, within the headroom the policy left.
-        Ok(Self { buffers: Rc::new(RefCell::new(buffers)) })
+        let buffers = Rc::new(RefCell::new(buffers));
+        // On error the buffers are dropped here: nothing stays allocated.
+        let id = REGISTRY.with_borrow_mut(|registry| registry.register(&buffers, &Headroom))?;
+        Ok(Self { buffers, id })
+    }
+
+    /// The parameter's id in `clipGradNorm`'s registry: JavaScript writes it into the id list
+    /// ([`crate::clip::clip_ids`]) instead of a pointer. Reused by another parameter once this one
+    /// is freed.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// Number of elements (0 once disposed).
@@ -87,5 +101,13 @@ impl RawParameter {
     #[wasm_bindgen(getter)]
     pub fn disposed(&self) -> bool {
         self.buffers.borrow().is_disposed()
+    }
+}
+
+impl Drop for RawParameter {
+    /// Unregisters the id (allocating nothing). Runs when JavaScript frees the handle.
+    fn drop(&mut self) {
+        // try_with: the registry may already be gone if this runs at thread teardown (native tests).
+        let _ = REGISTRY.try_with(|registry| registry.borrow_mut().unregister(self.id));
     }
 }

@@ -19,7 +19,7 @@ pub const SHAPES: [(&str, &[usize]); 6] = [
     ("MLP", &[784 * 256, 256, 256 * 10, 10]),
 ];
 
-/// The option sets measured, by name: Adam's defaults, each switch on, then both.
+/// The option sets measured, by name: Adam's defaults, each switch on, then both; then AdamW's defaults.
 pub fn variant(name: &str) -> Option<Hyperparameters> {
     let adam = Hyperparameters::default();
     match name {
@@ -27,12 +27,13 @@ pub fn variant(name: &str) -> Option<Hyperparameters> {
         "amsgrad" => Some(Hyperparameters { amsgrad: true, ..adam }),
         "wd" => Some(Hyperparameters { weight_decay: 1e-2, ..adam }),
         "amsgrad+wd" => Some(Hyperparameters { amsgrad: true, weight_decay: 1e-2, ..adam }),
+        "adamw" => Some(Hyperparameters::adamw()),
         _ => None,
     }
 }
 
 /// The names [`variant`] knows, in report order.
-pub const VARIANTS: [&str; 4] = ["adam", "amsgrad", "wd", "amsgrad+wd"];
+pub const VARIANTS: [&str; 5] = ["adam", "amsgrad", "wd", "amsgrad+wd", "adamw"];
 
 /// mulberry32: 32-bit state, and every step is integer arithmetic that JavaScript reproduces
 /// exactly (`Math.imul`), so both languages draw the same numbers.

@@ -3,12 +3,37 @@
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
+/// `WIDTH` f64 lanes: a [`Lanes`] value widened, for sums that must not round at f32 precision.
+pub trait WideLanes: Copy + Add<Output = Self> + Mul<Output = Self> {
+    /// Every lane `0.0`.
+    fn zero() -> Self;
+    /// Writes the lanes.
+    ///
+    /// # Safety
+    /// `dst` must be valid for writing as many consecutive `f64` as there are lanes (no alignment needed).
+    unsafe fn store(self, dst: *mut f64);
+}
+
+impl WideLanes for f64 {
+    #[inline(always)]
+    fn zero() -> Self {
+        0.0
+    }
+    #[inline(always)]
+    unsafe fn store(self, dst: *mut f64) {
+        // SAFETY: the caller guarantees `dst` is writable for one f64.
+        unsafe { dst.write_unaligned(self) }
+    }
+}
+
 /// A vector of `WIDTH` f32 lanes with IEEE-754 arithmetic, each operation rounded on its own.
 pub trait Lanes:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     /// Number of f32 lanes.
     const WIDTH: usize;
+    /// The same number of f64 lanes.
+    type Wide: WideLanes;
     /// Every lane set to `x`.
     fn splat(x: f32) -> Self;
     /// Reads `WIDTH` floats.
@@ -25,10 +50,22 @@ pub trait Lanes:
     fn sqrt(self) -> Self;
     /// Lane-wise maximum that returns NaN if either lane is NaN, like `torch.maximum`.
     fn torch_maximum(self, other: Self) -> Self;
+    /// Each lane's sign bit XOR-ed with `sign`'s (which is `+0.0` or `-0.0`): `x.sign_xor(-0.0)`
+    /// is `-x` and `x.sign_xor(0.0)` is `x`, bit for bit, NaNs included.
+    fn sign_xor(self, sign: Self) -> Self;
+    /// Each lane's absolute value (its sign bit cleared: NaNs stay NaN).
+    fn abs(self) -> Self;
+    /// Lane-wise the larger of `|self|` and `|other|`, compared as bit patterns with the sign bit
+    /// cleared: for numbers that is the larger magnitude, and a NaN's pattern exceeds infinity's,
+    /// so a NaN in either operand wins (NaN propagates, as in `torch.amax`). One integer maximum.
+    fn max_magnitude(self, other: Self) -> Self;
+    /// The lanes as f64, exactly.
+    fn widen(self) -> Self::Wide;
 }
 
 impl Lanes for f32 {
     const WIDTH: usize = 1;
+    type Wide = f64;
     #[inline(always)]
     fn splat(x: f32) -> Self {
         x
@@ -57,17 +94,68 @@ impl Lanes for f32 {
             self
         }
     }
+    #[inline(always)]
+    fn sign_xor(self, sign: Self) -> Self {
+        f32::from_bits(self.to_bits() ^ sign.to_bits())
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    #[inline(always)]
+    fn max_magnitude(self, other: Self) -> Self {
+        f32::from_bits((self.to_bits() & 0x7fff_ffff).max(other.to_bits() & 0x7fff_ffff))
+    }
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
-    use super::Lanes;
+    use super::{Lanes, WideLanes};
     use core::arch::wasm32::*;
     use core::ops::{Add, Div, Mul, Neg, Sub};
 
     /// Four f32 lanes in one WebAssembly `v128` register.
     #[derive(Clone, Copy, Debug)]
     pub struct F32x4(v128);
+
+    /// Four f64 lanes in two `v128` registers (lanes 0-1, then 2-3).
+    #[derive(Clone, Copy, Debug)]
+    pub struct F64x4(v128, v128);
+
+    impl Add for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn add(self, rhs: Self) -> Self {
+            Self(f64x2_add(self.0, rhs.0), f64x2_add(self.1, rhs.1))
+        }
+    }
+
+    impl Mul for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn mul(self, rhs: Self) -> Self {
+            Self(f64x2_mul(self.0, rhs.0), f64x2_mul(self.1, rhs.1))
+        }
+    }
+
+    impl WideLanes for F64x4 {
+        #[inline(always)]
+        fn zero() -> Self {
+            Self(f64x2_splat(0.0), f64x2_splat(0.0))
+        }
+        #[inline(always)]
+        unsafe fn store(self, dst: *mut f64) {
+            // SAFETY: the caller guarantees 32 writable bytes; v128_store has no alignment requirement.
+            unsafe {
+                v128_store(dst.cast::<v128>(), self.0);
+                v128_store(dst.add(2).cast::<v128>(), self.1);
+            }
+        }
+    }
 
     macro_rules! binary {
         ($trait:ident, $method:ident, $intrinsic:ident) => {
@@ -95,6 +183,7 @@ mod simd128 {
 
     impl Lanes for F32x4 {
         const WIDTH: usize = 4;
+        type Wide = F64x4;
         #[inline(always)]
         fn splat(x: f32) -> Self {
             Self(f32x4_splat(x))
@@ -121,14 +210,70 @@ mod simd128 {
             let other_is_nan = f32x4_ne(other.0, other.0);
             Self(v128_bitselect(other.0, f32x4_pmax(self.0, other.0), other_is_nan))
         }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            Self(v128_xor(self.0, sign.0))
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            Self(f32x4_abs(self.0))
+        }
+        #[inline(always)]
+        fn max_magnitude(self, other: Self) -> Self {
+            let magnitude = u32x4_splat(0x7fff_ffff);
+            Self(u32x4_max(v128_and(self.0, magnitude), v128_and(other.0, magnitude)))
+        }
+        #[inline(always)]
+        fn widen(self) -> F64x4 {
+            // promote_low converts lanes 0-1; the shuffle brings lanes 2-3 down for the second.
+            F64x4(f64x2_promote_low_f32x4(self.0), f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(self.0, self.0)))
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod sse {
-    use super::Lanes;
+    use super::{Lanes, WideLanes};
     use core::arch::x86_64::*;
     use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// Four f64 lanes in two SSE2 registers (lanes 0-1, then 2-3).
+    #[derive(Clone, Copy, Debug)]
+    pub struct F64x4(__m128d, __m128d);
+
+    impl Add for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn add(self, rhs: Self) -> Self {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { Self(_mm_add_pd(self.0, rhs.0), _mm_add_pd(self.1, rhs.1)) }
+        }
+    }
+
+    impl Mul for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn mul(self, rhs: Self) -> Self {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { Self(_mm_mul_pd(self.0, rhs.0), _mm_mul_pd(self.1, rhs.1)) }
+        }
+    }
+
+    impl WideLanes for F64x4 {
+        #[inline(always)]
+        fn zero() -> Self {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { Self(_mm_setzero_pd(), _mm_setzero_pd()) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, dst: *mut f64) {
+            // SAFETY: the caller guarantees 4 writable f64; _mm_storeu_pd needs no alignment.
+            unsafe {
+                _mm_storeu_pd(dst, self.0);
+                _mm_storeu_pd(dst.add(2), self.1);
+            }
+        }
+    }
 
     /// Four f32 lanes in one SSE register (SSE2 is part of x86-64, so always available); with
     /// `-C target-cpu` allowing AVX, LLVM emits the VEX forms of the same instructions.
@@ -163,6 +308,7 @@ mod sse {
 
     impl Lanes for F32x4 {
         const WIDTH: usize = 4;
+        type Wide = F64x4;
         #[inline(always)]
         fn splat(x: f32) -> Self {
             // SAFETY: SSE is part of the x86-64 baseline.
@@ -194,13 +340,73 @@ mod sse {
                 Self(_mm_or_ps(_mm_andnot_ps(nan, max), _mm_and_ps(nan, _mm_set1_ps(f32::NAN))))
             }
         }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            Self(unsafe { _mm_xor_ps(self.0, sign.0) })
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline. Clearing the sign bit is IEEE abs.
+            Self(unsafe { _mm_andnot_ps(_mm_set1_ps(-0.0), self.0) })
+        }
+        #[inline(always)]
+        fn max_magnitude(self, other: Self) -> Self {
+            // SAFETY: SSE2 is part of the x86-64 baseline. The magnitudes' bit patterns are below
+            // 2^31, so SSE2's signed 32-bit compare orders them as unsigned ones.
+            unsafe {
+                let (a, b) = (_mm_castps_si128(self.abs().0), _mm_castps_si128(other.abs().0));
+                let a_greater = _mm_cmpgt_epi32(a, b);
+                Self(_mm_castsi128_ps(_mm_or_si128(_mm_and_si128(a_greater, a), _mm_andnot_si128(a_greater, b))))
+            }
+        }
+        #[inline(always)]
+        fn widen(self) -> F64x4 {
+            // SAFETY: SSE2 is part of the x86-64 baseline. cvtps2pd converts lanes 0-1 (exactly);
+            // movehlps brings lanes 2-3 down for the second.
+            unsafe { F64x4(_mm_cvtps_pd(self.0), _mm_cvtps_pd(_mm_movehl_ps(self.0, self.0))) }
+        }
     }
 }
 
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 mod portable {
-    use super::Lanes;
+    use super::{Lanes, WideLanes};
     use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// Four f64 lanes as a plain array.
+    #[derive(Clone, Copy, Debug)]
+    pub struct F64x4([f64; 4]);
+
+    impl Add for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn add(self, rhs: Self) -> Self {
+            let (a, b) = (self.0, rhs.0);
+            Self([a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]])
+        }
+    }
+
+    impl Mul for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn mul(self, rhs: Self) -> Self {
+            let (a, b) = (self.0, rhs.0);
+            Self([a[0] * b[0], a[1] * b[1], a[2] * b[2], a[3] * b[3]])
+        }
+    }
+
+    impl WideLanes for F64x4 {
+        #[inline(always)]
+        fn zero() -> Self {
+            Self([0.0; 4])
+        }
+        #[inline(always)]
+        unsafe fn store(self, dst: *mut f64) {
+            // SAFETY: the caller guarantees 4 writable f64.
+            unsafe { dst.cast::<[f64; 4]>().write_unaligned(self.0) }
+        }
+    }
 
     /// Four f32 lanes as a plain array, for targets without a dedicated implementation (and for
     /// wasm32 without `simd128`, the benchmarks' scalar build). LLVM may or may not keep them in
@@ -236,6 +442,7 @@ mod portable {
 
     impl Lanes for F32x4 {
         const WIDTH: usize = 4;
+        type Wide = F64x4;
         #[inline(always)]
         fn splat(x: f32) -> Self {
             Self([x; 4])
@@ -259,19 +466,37 @@ mod portable {
             let (a, b) = (self.0, other.0);
             Self([a[0].torch_maximum(b[0]), a[1].torch_maximum(b[1]), a[2].torch_maximum(b[2]), a[3].torch_maximum(b[3])])
         }
+        #[inline(always)]
+        fn sign_xor(self, sign: Self) -> Self {
+            let (a, b) = (self.0, sign.0);
+            Self([a[0].sign_xor(b[0]), a[1].sign_xor(b[1]), a[2].sign_xor(b[2]), a[3].sign_xor(b[3])])
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            Self(self.0.map(f32::abs))
+        }
+        #[inline(always)]
+        fn max_magnitude(self, other: Self) -> Self {
+            let (a, b) = (self.0, other.0);
+            Self([a[0].max_magnitude(b[0]), a[1].max_magnitude(b[1]), a[2].max_magnitude(b[2]), a[3].max_magnitude(b[3])])
+        }
+        #[inline(always)]
+        fn widen(self) -> F64x4 {
+            F64x4(self.0.map(f64::from))
+        }
     }
 }
 
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
-pub use portable::F32x4;
+pub use portable::{F32x4, F64x4};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd128::F32x4;
+pub use simd128::{F32x4, F64x4};
 #[cfg(target_arch = "x86_64")]
-pub use sse::F32x4;
+pub use sse::{F32x4, F64x4};
 
 #[cfg(test)]
 mod tests {
-    use super::{F32x4, Lanes};
+    use super::{F32x4, Lanes, WideLanes};
     // On wasm32, `#[test]` is wasm-bindgen-test's (see the convention atop tests/step.rs).
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -295,6 +520,31 @@ mod tests {
         const SHIPPED: &str = "::portable::F32x4";
         let lanes = core::any::type_name::<F32x4>();
         assert!(lanes.ends_with(SHIPPED), "testing {lanes}, not {SHIPPED} (on wasm32: build with -C target-feature=+simd128)");
+    }
+
+    #[test]
+    fn four_lane_sign_xor_abs_and_widen_match_the_scalar_bit_for_bit() {
+        let values = [0.0_f32, -0.0, 1.5, -2.5e-38, 1e-45, f32::MAX, f32::NEG_INFINITY, f32::NAN, -f32::NAN, 3.0e38, -7.0, 0.1];
+        for chunk in values.chunks(4) {
+            let x: [f32; 4] = chunk.try_into().unwrap();
+            // SAFETY: `x` holds 4 floats.
+            let v = unsafe { F32x4::load(x.as_ptr()) };
+            for sign in [0.0_f32, -0.0] {
+                let got = lanes(v.sign_xor(F32x4::splat(sign)));
+                assert_eq!(got.map(f32::to_bits), x.map(|a| a.sign_xor(sign).to_bits()), "sign_xor {sign:?} of {x:?}");
+            }
+            assert_eq!(lanes(v.abs()).map(f32::to_bits), x.map(|a| a.abs().to_bits()), "abs of {x:?}");
+            for other in [0.0_f32, -3.0e38, f32::INFINITY, -f32::NAN] {
+                let got = lanes(v.max_magnitude(F32x4::splat(other))).map(f32::to_bits);
+                assert_eq!(got, x.map(|a| a.max_magnitude(other).to_bits()), "max_magnitude({x:?}, {other})");
+            }
+            let mut wide = [0.0_f64; 4];
+            // SAFETY: `wide` holds 4 f64.
+            unsafe { v.widen().store(wide.as_mut_ptr()) };
+            // Converting a NaN gives a NaN whose payload WebAssembly leaves open; the rest is exact.
+            let key = |w: f64| if w.is_nan() { u64::MAX } else { w.to_bits() };
+            assert_eq!(wide.map(key), x.map(|a| key(f64::from(a))), "widen {x:?}");
+        }
     }
 
     #[test]

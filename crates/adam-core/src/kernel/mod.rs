@@ -10,7 +10,9 @@
 //!
 //! ```text
 //! g = maximize ? -grad : grad
-//! if weight_decay != 0:  g = g + weight_decay * p                  grad.add(param, alpha=wd)
+//! if weight_decay != 0:
+//!     decoupled:  p = p * (1 - lr * weight_decay)                  param.mul_(1 - lr * weight_decay)  (AdamW)
+//!     otherwise:  g = g + weight_decay * p                         grad.add(param, alpha=weight_decay)
 //! exp_avg = lerp(exp_avg, g, 1 - beta1)                            exp_avg.lerp_(grad, 1 - beta1)
 //! exp_avg_sq = exp_avg_sq * beta2 + ((1 - beta2) * g) * g          .mul_(beta2).addcmul_(g, g, 1 - beta2)
 //! if amsgrad: max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)  (NaN-propagating, like torch.maximum)
@@ -20,10 +22,44 @@
 
 pub mod finite;
 mod lanes;
+pub mod norm;
 
-pub use lanes::{F32x4, Lanes};
+pub use lanes::{F32x4, F64x4, Lanes, WideLanes};
 
 use crate::Hyperparameters;
+
+/// How weight decay enters a step: PyTorch's `if weight_decay != 0:` and its two branches.
+///
+/// The coefficient of each branch is the `f32` that PyTorch's kernel multiplies by: the Python
+/// float it computes (in `f64`), rounded once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WeightDecay {
+    /// `weight_decay == 0`: no term at all (not a multiplication by zero, which would turn an
+    /// infinite parameter into a NaN gradient).
+    None,
+    /// Adam's L2 penalty, `g + weight_decay * p` (`grad.add(param, alpha=weight_decay)`); holds
+    /// `weight_decay`.
+    L2(f32),
+    /// AdamW's decay of the parameter before the update, `p * (1 - lr * weight_decay)`
+    /// (`param.mul_(1 - lr * weight_decay)`, a Python float that `mul_` rounds to the float32
+    /// tensor's type); holds that factor. The gradient and the moments never see it.
+    Decoupled(f32),
+}
+
+impl WeightDecay {
+    fn new(hyper: &Hyperparameters) -> Self {
+        // Decided on the f64, as PyTorch's `weight_decay != 0` is: a decay too small for f32 still
+        // takes its branch (with a coefficient of 0, or a factor of 1).
+        if hyper.weight_decay == 0.0 {
+            Self::None
+        } else if hyper.decoupled_weight_decay {
+            // Python: `1 - lr * weight_decay`, two f64 operations, then the one rounding to f32.
+            Self::Decoupled((1.0 - hyper.lr * hyper.weight_decay) as f32)
+        } else {
+            Self::L2(hyper.weight_decay as f32)
+        }
+    }
+}
 
 /// The per-step scalars of one parameter, computed once in `f64` (as Python floats are in
 /// PyTorch's optimizer) and rounded to `f32` once, where PyTorch's kernels round them.
@@ -41,8 +77,8 @@ pub struct StepScalars {
     pub beta2: f32,
     /// `1 - beta2`, multiplying `g * g`.
     pub one_minus_beta2: f32,
-    /// The L2 coefficient; `0` skips the term entirely, as PyTorch does.
-    pub weight_decay: f32,
+    /// The weight decay term, if any, and its coefficient.
+    pub weight_decay: WeightDecay,
     /// Negate the gradient.
     pub maximize: bool,
 }
@@ -71,7 +107,7 @@ impl StepScalars {
             exp_avg_weight: (1.0 - beta1) as f32,
             beta2: beta2 as f32,
             one_minus_beta2: (1.0 - beta2) as f32,
-            weight_decay: hyper.weight_decay as f32,
+            weight_decay: WeightDecay::new(hyper),
             maximize: hyper.maximize,
         }
     }
@@ -177,6 +213,9 @@ pub struct Moments<'a> {
 /// The scalars splatted to a lane type once per call, outside the loop.
 #[derive(Clone, Copy)]
 struct Splat<L> {
+    /// `-0.0` with `maximize` (XOR-ing the gradient's sign bit with it negates the gradient),
+    /// `+0.0` otherwise (it changes nothing).
+    grad_sign: L,
     neg_step_size: L,
     bias_correction2_sqrt: L,
     eps: L,
@@ -184,9 +223,9 @@ struct Splat<L> {
     one_minus_exp_avg_weight: L,
     beta2: L,
     one_minus_beta2: L,
+    /// The L2 coefficient or the decoupled factor, as `decay` says (0 without decay).
     weight_decay: L,
-    has_weight_decay: bool,
-    maximize: bool,
+    decay: WeightDecay,
     small_exp_avg_weight: bool,
     /// `sqrt(bias_correction2)` rounded to exactly 1.0 (late in training, e.g. from step 16,628
     /// with beta2 = 0.999): dividing by it changes no bit, so the 4-lane loop skips the division.
@@ -196,7 +235,12 @@ struct Splat<L> {
 impl<L: Lanes> Splat<L> {
     #[inline(always)]
     fn new(s: &StepScalars) -> Self {
+        let weight_decay = match s.weight_decay {
+            WeightDecay::None => 0.0,
+            WeightDecay::L2(c) | WeightDecay::Decoupled(c) => c,
+        };
         Self {
+            grad_sign: L::splat(if s.maximize { -0.0 } else { 0.0 }),
             neg_step_size: L::splat(s.neg_step_size),
             bias_correction2_sqrt: L::splat(s.bias_correction2_sqrt),
             eps: L::splat(s.eps),
@@ -205,9 +249,8 @@ impl<L: Lanes> Splat<L> {
             one_minus_exp_avg_weight: L::splat(1.0 - s.exp_avg_weight),
             beta2: L::splat(s.beta2),
             one_minus_beta2: L::splat(s.one_minus_beta2),
-            weight_decay: L::splat(s.weight_decay),
-            has_weight_decay: s.weight_decay != 0.0,
-            maximize: s.maximize,
+            weight_decay: L::splat(weight_decay),
+            decay: s.weight_decay,
             // torch.lerp switches formula at |weight| < 0.5 to stay exact at both ends.
             small_exp_avg_weight: s.exp_avg_weight.abs() < 0.5,
             bias_correction2_sqrt_is_one: s.bias_correction2_sqrt == 1.0,
@@ -215,31 +258,74 @@ impl<L: Lanes> Splat<L> {
     }
 }
 
-/// The new `(exp_avg, exp_avg_sq)` from the old ones, the parameter and its gradient.
-///
-/// The three switches are compile-time constants, so each combination is its own loop holding only
-/// the operations it performs. As runtime bools they stayed in the loop: LLVM turned them into
-/// `select`s that computed both sides of every branch (seen with `wasm-dis`). The loop is bound by
-/// the divider, so that cost a few percent at most (with AMSGrad); see `docs/benchmarks.md`.
-#[inline(always)]
-fn moments<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
-    s: &Splat<L>,
-    p: L,
-    grad: L,
-    exp_avg: L,
-    exp_avg_sq: L,
-) -> (L, L) {
-    let mut g = if MAXIMIZE { -grad } else { grad };
-    if WEIGHT_DECAY {
-        g = g + s.weight_decay * p;
+/// The weight decay term, as a type: each kind of decay is its own loop (see [`moments`]).
+trait Decay {
+    /// The parameter the update starts from: `p`, or AdamW's decayed `p * factor`.
+    fn param<L: Lanes>(s: &Splat<L>, p: L) -> L;
+    /// The gradient the moments see: `g`, or Adam's `g + weight_decay * p`.
+    fn grad<L: Lanes>(s: &Splat<L>, g: L, p: L) -> L;
+}
+
+/// [`WeightDecay::None`].
+struct NoDecay;
+/// [`WeightDecay::L2`].
+struct L2;
+/// [`WeightDecay::Decoupled`].
+struct Decoupled;
+
+impl Decay for NoDecay {
+    #[inline(always)]
+    fn param<L: Lanes>(_: &Splat<L>, p: L) -> L {
+        p
     }
+    #[inline(always)]
+    fn grad<L: Lanes>(_: &Splat<L>, g: L, _: L) -> L {
+        g
+    }
+}
+
+impl Decay for L2 {
+    #[inline(always)]
+    fn param<L: Lanes>(_: &Splat<L>, p: L) -> L {
+        p
+    }
+    #[inline(always)]
+    fn grad<L: Lanes>(s: &Splat<L>, g: L, p: L) -> L {
+        g + s.weight_decay * p
+    }
+}
+
+impl Decay for Decoupled {
+    #[inline(always)]
+    fn param<L: Lanes>(s: &Splat<L>, p: L) -> L {
+        p * s.weight_decay
+    }
+    #[inline(always)]
+    fn grad<L: Lanes>(_: &Splat<L>, g: L, _: L) -> L {
+        g
+    }
+}
+
+/// The parameter the update starts from (decayed, with AdamW) and the new `(exp_avg, exp_avg_sq)`,
+/// from the old moments, the parameter and its gradient.
+///
+/// The decay and `SMALL_WEIGHT` are compile-time, so each combination is its own loop holding only
+/// the operations it performs. As runtime switches they stayed in the loop: LLVM turned them into
+/// `select`s that computed both sides of every branch (seen with `wasm-dis`). `maximize` is the
+/// exception: a sign-bit XOR with `grad_sign` (`-0.0` or `+0.0`) is one cheap operation, exact for
+/// every value, and as a compile-time switch it doubled the number of loops and so the size of the
+/// `.wasm` (which has a budget). The loop is bound by the divider; see `docs/benchmarks.md`.
+#[inline(always)]
+fn moments<L: Lanes, D: Decay, const SMALL_WEIGHT: bool>(s: &Splat<L>, p: L, grad: L, exp_avg: L, exp_avg_sq: L) -> (L, L, L) {
+    let g = D::grad(s, grad.sign_xor(s.grad_sign), p);
+    let p = D::param(s, p);
     let exp_avg = if SMALL_WEIGHT {
         exp_avg + s.exp_avg_weight * (g - exp_avg)
     } else {
         g - (g - exp_avg) * s.one_minus_exp_avg_weight
     };
     let exp_avg_sq = exp_avg_sq * s.beta2 + s.one_minus_beta2 * g * g;
-    (exp_avg, exp_avg_sq)
+    (p, exp_avg, exp_avg_sq)
 }
 
 /// The new parameter from the first moment and the (possibly AMSGrad-maxed) second moment.
@@ -267,13 +353,7 @@ struct Ptrs {
 /// # Safety
 /// Every pointer of `ptrs` must be valid for reading and writing `body` floats.
 #[inline(always)]
-unsafe fn body_loop<
-    L: Lanes,
-    const MAXIMIZE: bool,
-    const WEIGHT_DECAY: bool,
-    const SMALL_WEIGHT: bool,
-    const DIVIDE_BC2: bool,
->(
+unsafe fn body_loop<L: Lanes, D: Decay, const SMALL_WEIGHT: bool, const DIVIDE_BC2: bool>(
     s: &Splat<L>,
     ptrs: &Ptrs,
     body: usize,
@@ -286,10 +366,9 @@ unsafe fn body_loop<
             while i < body {
                 // SAFETY: i + L::WIDTH <= body, and the caller guarantees body floats per buffer.
                 unsafe {
-                    let p = L::load(param.add(i));
-                    let (m, v) = moments::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT>(
+                    let (p, m, v) = moments::<L, D, SMALL_WEIGHT>(
                         s,
-                        p,
+                        L::load(param.add(i)),
                         L::load(grad.add(i)),
                         L::load(exp_avg.add(i)),
                         L::load(exp_avg_sq.add(i)),
@@ -306,10 +385,9 @@ unsafe fn body_loop<
             while i < body {
                 // SAFETY: as above, max_exp_avg_sq included.
                 unsafe {
-                    let p = L::load(param.add(i));
-                    let (m, v) = moments::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT>(
+                    let (p, m, v) = moments::<L, D, SMALL_WEIGHT>(
                         s,
-                        p,
+                        L::load(param.add(i)),
                         L::load(grad.add(i)),
                         L::load(exp_avg.add(i)),
                         L::load(exp_avg_sq.add(i)),
@@ -332,17 +410,13 @@ unsafe fn body_loop<
 /// # Safety
 /// As [`body_loop`].
 #[inline(always)]
-unsafe fn body_loop_for_bc2<L: Lanes, const MAXIMIZE: bool, const WEIGHT_DECAY: bool, const SMALL_WEIGHT: bool>(
-    s: &Splat<L>,
-    ptrs: &Ptrs,
-    body: usize,
-) {
+unsafe fn body_loop_for_bc2<L: Lanes, D: Decay, const SMALL_WEIGHT: bool>(s: &Splat<L>, ptrs: &Ptrs, body: usize) {
     // SAFETY: forwarded from the caller.
     unsafe {
         if L::WIDTH > 1 && s.bias_correction2_sqrt_is_one {
-            body_loop::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT, false>(s, ptrs, body)
+            body_loop::<L, D, SMALL_WEIGHT, false>(s, ptrs, body)
         } else {
-            body_loop::<L, MAXIMIZE, WEIGHT_DECAY, SMALL_WEIGHT, true>(s, ptrs, body)
+            body_loop::<L, D, SMALL_WEIGHT, true>(s, ptrs, body)
         }
     }
 }
@@ -367,15 +441,13 @@ fn step_lanes<L: Lanes>(param: &mut [f32], grad: &[f32], moments_of: Moments<'_>
     };
     // SAFETY: every buffer was asserted to hold n >= body floats.
     unsafe {
-        match (s.maximize, s.has_weight_decay, s.small_exp_avg_weight) {
-            (false, false, false) => body_loop_for_bc2::<L, false, false, false>(&s, &ptrs, body),
-            (false, false, true) => body_loop_for_bc2::<L, false, false, true>(&s, &ptrs, body),
-            (false, true, false) => body_loop_for_bc2::<L, false, true, false>(&s, &ptrs, body),
-            (false, true, true) => body_loop_for_bc2::<L, false, true, true>(&s, &ptrs, body),
-            (true, false, false) => body_loop_for_bc2::<L, true, false, false>(&s, &ptrs, body),
-            (true, false, true) => body_loop_for_bc2::<L, true, false, true>(&s, &ptrs, body),
-            (true, true, false) => body_loop_for_bc2::<L, true, true, false>(&s, &ptrs, body),
-            (true, true, true) => body_loop_for_bc2::<L, true, true, true>(&s, &ptrs, body),
+        match (s.decay, s.small_exp_avg_weight) {
+            (WeightDecay::None, false) => body_loop_for_bc2::<L, NoDecay, false>(&s, &ptrs, body),
+            (WeightDecay::None, true) => body_loop_for_bc2::<L, NoDecay, true>(&s, &ptrs, body),
+            (WeightDecay::L2(_), false) => body_loop_for_bc2::<L, L2, false>(&s, &ptrs, body),
+            (WeightDecay::L2(_), true) => body_loop_for_bc2::<L, L2, true>(&s, &ptrs, body),
+            (WeightDecay::Decoupled(_), false) => body_loop_for_bc2::<L, Decoupled, false>(&s, &ptrs, body),
+            (WeightDecay::Decoupled(_), true) => body_loop_for_bc2::<L, Decoupled, true>(&s, &ptrs, body),
         }
     }
     if L::WIDTH > 1 && body < n {
