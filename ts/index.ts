@@ -8,3 +8,27 @@ export { AdamW, type AdamWOptions } from './adamw.js';
 export { clipGradNorm, type ClipGradNormOptions } from './clip-grad-norm.js';
 export type { GroupOptions, Hyperparameters, ParamGroup, ParamGroupInput } from './param-group.js';
 export type { ParamState, SavedParamGroup, StateDict } from './state-dict.js';
+export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';
+export { LambdaLR, type LambdaLROptions, type LambdaLRState, type LrLambda } from './schedulers/lambda-lr.js';
+export { StepLR, type StepLROptions, type StepLRState } from './schedulers/step-lr.js';
+export { MultiStepLR, type MultiStepLROptions, type MultiStepLRState } from './schedulers/multi-step-lr.js';
+export { ExponentialLR, type ExponentialLROptions, type ExponentialLRState } from './schedulers/exponential-lr.js';
+export { CosineAnnealingLR, type CosineAnnealingLROptions, type CosineAnnealingLRState } from './schedulers/cosine-annealing-lr.js';
+export { LinearLR, type LinearLROptions, type LinearLRState } from './schedulers/linear-lr.js';
+export { ConstantLR, type ConstantLROptions, type ConstantLRState } from './schedulers/constant-lr.js';
+export { PolynomialLR, type PolynomialLROptions, type PolynomialLRState } from './schedulers/polynomial-lr.js';
+export { OneCycleLR, type AnnealStrategy, type OneCycleLROptions, type OneCycleLRState } from './schedulers/one-cycle-lr.js';
+export {
+  CosineAnnealingWarmRestarts,
+  type CosineAnnealingWarmRestartsOptions,
+  type CosineAnnealingWarmRestartsState,
+} from './schedulers/cosine-annealing-warm-restarts.js';
+export { SequentialLR, type SequentialLROptions, type SequentialLRState } from './schedulers/sequential-lr.js';
+export {
+  ReduceLROnPlateau,
+  type PlateauMode,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauState,
+  type ThresholdMode,
+} from './schedulers/reduce-lr-on-plateau.js';
+export type { JsonNumber } from './schedulers/options.js';
