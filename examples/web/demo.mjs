@@ -1,14 +1,17 @@
-// The demo page: trains the MLP of examples/model.mjs with lucid-optim's Adam, live, drawing the
-// decision regions and the loss curve as it learns. Change Adam's options while it runs; save the
-// optimizer state (with the weights) to a JSON file and load it back.
+// The demo page: trains the MLP of examples/model.mjs with lucid-optim's Adam or AdamW, live,
+// drawing the decision regions, the loss curve and the learning rate as it learns. Change the
+// optimizer's options while it runs, pick a learning-rate schedule with warm-up
+// (examples/schedule.mjs) and clip the gradient norm; save the optimizer state (with the weights
+// and the scheduler's state) to a JSON file and load it back.
 //
 // Query parameters: ?seed=<n> picks the spiral and the initial weights (default 1);
-// ?pauseAt=<step> pauses training when it reaches that step (the screenshot test uses it).
+// ?pauseAt=<step> pauses training whenever it reaches that step (0: start paused; the tests use it).
 
-import { Adam, init } from 'lucid-optim';
+import { Adam, AdamW, clipGradNorm, init } from 'lucid-optim';
 import uPlot from 'uplot';
 import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
 import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
+import { SCHEDULES, describeSchedule, makeScheduler, warmupProblem } from '../schedule.mjs'; // served at /schedule.mjs
 
 const $ = (id) => document.getElementById(id);
 const CLASS_RGB = [
@@ -19,28 +22,41 @@ const CLASS_RGB = [
 const GRID = 88; // decision regions are evaluated on GRID × GRID points, then smoothly scaled up
 const EXTENT = 1.15; // the canvas shows [-EXTENT, EXTENT]²
 const MAX_CHART_POINTS = 3000;
+const CLIP_WINDOW = 100; // the clipped share shown is over this many latest steps
+const OPTIMIZERS = { Adam, AdamW };
+/** Each optimizer's default weight decay (torch's): what switching to it sets. */
+const DEFAULT_WEIGHT_DECAY = { Adam: 0, AdamW: 0.01 };
+/** Keys schedulers write into a param group (torch's initial_lr, OneCycleLR's max_lr, ...). */
+const SCHEDULER_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
 const query = new URLSearchParams(location.search);
-const pauseAt = positiveInteger(query.get('pauseAt')) ?? Infinity;
+const pauseAt = positiveInteger(query.get('pauseAt'), 0) ?? Infinity;
 
 let seed = positiveInteger(query.get('seed'), 0) ?? 1;
 let data;
 let model;
 let optimizer;
+let optimizerName = 'Adam';
+/** The schedule running: its recipe, scheduler (null for a constant lr) and the step it started at. */
+let schedule = { name: 'none', warmup: 0, length: 2000, scheduler: null, start: 0 };
+let clip = Infinity; // the max gradient norm (Infinity: no clipping; the norm is still measured)
 let step = 0;
 let firstLoss;
 let last; // { loss, accuracy } of the latest forward pass
+let gradNorm; // the gradients' norm before clipping, at the latest step
 let running = true;
 let dirty = true;
-const history = { steps: [], losses: [], stride: 1 };
+const history = { steps: [], losses: [], lrs: [], stride: 1 };
 const rate = { samples: [], value: undefined };
 const adamTime = { total: 0, steps: 0 };
+/** Which of the latest CLIP_WINDOW steps were clipped (a ring), how many of them were, and in all. */
+const clipped = { window: new Uint8Array(CLIP_WINDOW), count: 0, steps: 0, total: 0 };
 
 function positiveInteger(text, min = 1) {
   const n = Number(text);
   return text !== null && Number.isSafeInteger(n) && n >= min ? n : undefined;
 }
 
-// --- Adam's options <-> the controls ---------------------------------------------------------
+// --- the optimizer's options <-> the controls ------------------------------------------------
 
 const sig = (x, digits) => Number(x.toPrecision(digits));
 const controls = {
@@ -48,9 +64,11 @@ const controls = {
   beta1: { toValue: (v) => sig(1 - 10 ** -v, 4), toSlider: (x) => -Math.log10(1 - x) },
   beta2: { toValue: (v) => sig(1 - 10 ** -v, 5), toSlider: (x) => -Math.log10(1 - x) },
   wd: { toValue: (v) => (v <= -6 ? 0 : sig(10 ** v, 2)), toSlider: (x) => (x > 0 ? Math.log10(x) : -6) },
+  // The right end of the slider is "off" (an infinite max norm).
+  clip: { toValue: (v) => (v >= 1 ? Infinity : sig(10 ** v, 2)), toSlider: (x) => (Number.isFinite(x) ? Math.log10(x) : 1) },
 };
 
-/** Adam's options as the controls set them. */
+/** The optimizer's options as the controls set them. */
 function readOptions() {
   const value = (id) => controls[id].toValue(Number($(id).value));
   return {
@@ -74,12 +92,134 @@ function showOptions({ lr, betas, weightDecay, amsgrad }) {
   $('amsgrad').checked = amsgrad;
 }
 
+function showClip(maxNorm) {
+  $('clip').value = String(controls.clip.toSlider(maxNorm));
+  $('clip-value').textContent = Number.isFinite(maxNorm) ? `≤ ${maxNorm}` : 'off';
+}
+
+/** The schedule the controls ask for (warm-up 0 for one-cycle, which has its own). */
+function readRecipe() {
+  const name = $('schedule').value;
+  return { name, warmup: name === 'onecycle' ? 0 : Number($('warmup').value), length: Number($('length').value) };
+}
+
+/** Shows a recipe in the controls, and enables the ones it uses. */
+function showRecipe({ name, warmup, length }) {
+  $('optimizer').value = optimizerName;
+  $('schedule').value = name;
+  if (name !== 'onecycle') $('warmup').value = String(warmup); // one-cycle's is 0; the field keeps yours for later
+  $('length').value = String(length);
+  $('warmup').disabled = name === 'onecycle';
+  $('warmup').title = name === 'onecycle' ? 'OneCycleLR warms up on its own, over its first 30% of steps' : '';
+  $('length').disabled = name === 'none';
+  // OneCycleLR writes β₁ at every step: the slider shows it, and is not yours to move meanwhile.
+  $('beta1').disabled = isOneCycle();
+  $('step-time-label').textContent = `${optimizerName} step`;
+}
+
+const isOneCycle = () => schedule.scheduler !== null && schedule.name === 'onecycle';
+
+/** A recipe's problem ("field must be …, got …"), or undefined. */
+function recipeProblem({ name, warmup, length }) {
+  if (!SCHEDULES.includes(name)) return `schedule must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(name)}`;
+  if (!Number.isSafeInteger(warmup) || warmup < 0) return `warm-up must be an integer >= 0, got ${JSON.stringify(warmup)}`;
+  if (!Number.isSafeInteger(length) || length < 1) return `the schedule's length must be an integer >= 1, got ${JSON.stringify(length)}`;
+  const problem = warmupProblem({ schedule: name, warmup, steps: length });
+  return problem === undefined ? undefined : `warm-up must be ${problem}, got ${warmup}`;
+}
+
 $('options').addEventListener('input', () => {
   const options = readOptions();
-  // Hyperparameters are read from paramGroups at every step, as in PyTorch.
-  Object.assign(optimizer.paramGroups[0], options);
   showOptions(options);
+  // Hyperparameters are read from paramGroups at every step, as in PyTorch. A scheduler owns lr
+  // (the slider sets its peak: the schedule starts again when you let go), and OneCycleLR β₁.
+  const group = optimizer.paramGroups[0];
+  if (schedule.scheduler !== null) {
+    delete options.lr;
+    if (isOneCycle()) options.betas = [group.betas[0], options.betas[1]];
+  }
+  Object.assign(group, options);
 });
+
+$('lr').addEventListener('change', () => {
+  if (schedule.scheduler !== null) restartSchedule(`lr ${readOptions().lr}`);
+});
+
+$('clip').addEventListener('input', () => {
+  clip = controls.clip.toValue(Number($('clip').value));
+  showClip(clip);
+});
+
+$('optimizer').addEventListener('change', () => {
+  const name = $('optimizer').value;
+  if (name === optimizerName) return;
+  // Torch's defaults differ: Adam's weight decay is 0 (L2 when set), AdamW's 0.01 (decoupled).
+  showOptions({ ...readOptions(), weightDecay: DEFAULT_WEIGHT_DECAY[name] });
+  // A new optimizer over the same weights, with Adam's moments and step counts carried over (the
+  // state dicts of Adam and AdamW load into each other, as in torch) and the options of the controls.
+  const next = new OPTIMIZERS[name](model.params, readOptions());
+  try {
+    next.loadStateDict({ state: optimizer.stateDict().state, paramGroups: next.stateDict().paramGroups });
+  } catch (error) {
+    next.dispose();
+    showRecipe(schedule);
+    status(`Could not switch to ${name}: ${error.message}`, true);
+    return;
+  }
+  optimizer.dispose();
+  optimizer = next;
+  optimizerName = name;
+  dropSchedule();
+  restartSchedule(`${name}`);
+});
+
+for (const id of ['schedule', 'warmup', 'length']) $(id).addEventListener('change', () => restartSchedule('Schedule'));
+
+/**
+ * Starts the schedule the controls ask for at the current step: the group's lr (and β₁) go back to
+ * the sliders' values and lose what an earlier scheduler wrote, then a new scheduler starts from
+ * them. A recipe that cannot be is refused, leaving the running schedule as it is.
+ */
+function restartSchedule(what) {
+  const recipe = readRecipe();
+  const problem = recipeProblem(recipe);
+  if (problem !== undefined) {
+    status(`Schedule not changed: ${problem}.`, true);
+    showRecipe(schedule);
+    return;
+  }
+  const group = optimizer.paramGroups[0];
+  for (const key of SCHEDULER_KEYS) delete group[key];
+  const options = readOptions();
+  group.lr = options.lr;
+  group.betas = options.betas;
+  showOptions(options); // β₁'s readout may still show what OneCycleLR had made of it
+  schedule = { ...recipe, scheduler: makeScheduler(optimizer, { schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length }), start: step };
+  showRecipe(schedule);
+  if (what !== undefined) {
+    const described = schedule.scheduler === null ? 'constant lr' : describeSchedule({ schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length });
+    status(`${what}: ${described}, from step ${step}.${running ? '' : ' Paused.'}`);
+  }
+  dirty = true;
+}
+
+/**
+ * Forgets the scheduler of an optimizer that is gone, so that a restart refused after a new
+ * optimizer leaves a constant lr (what the controls then show), not a scheduler of the old one.
+ */
+function dropSchedule() {
+  schedule = { name: 'none', warmup: 0, length: schedule.length, scheduler: null, start: step };
+}
+
+/** How far the schedule has gone, for the stats. */
+function scheduleProgress() {
+  if (schedule.scheduler === null) return 'off';
+  const done = step - schedule.start;
+  if (schedule.name === 'none') return done >= schedule.warmup ? 'warmed up' : `warm-up ${done} / ${schedule.warmup}`;
+  return done >= schedule.length ? 'done' : `${done} / ${schedule.length}`;
+}
+
+const scheduleEnded = () => schedule.scheduler !== null && schedule.name !== 'none' && step - schedule.start >= schedule.length;
 
 // --- training --------------------------------------------------------------------------------
 
@@ -89,51 +229,82 @@ function start() {
   const random = mulberry32(seed);
   data = makeSpiral(random);
   model = new MLP({ hidden: 64, random });
-  optimizer = new Adam(model.params, readOptions());
+  optimizerName = $('optimizer').value;
+  optimizer = new OPTIMIZERS[optimizerName](model.params, readOptions());
   step = 0;
   firstLoss = undefined;
   clearHistory();
+  dropSchedule();
+  restartSchedule();
   evaluate();
 }
 
 function clearHistory() {
   history.steps = [];
   history.losses = [];
+  history.lrs = [];
   history.stride = 1;
   rate.samples = [];
   adamTime.total = 0;
   adamTime.steps = 0;
+  clipped.window.fill(0);
+  clipped.count = 0;
+  clipped.steps = 0;
+  clipped.total = 0;
+  gradNorm = undefined;
 }
 
 /** Loss and accuracy of the current weights (also leaves their gradients in param.grad). */
 function evaluate() {
   last = model.lossAndGrad(data);
   firstLoss ??= last.loss;
-  record(step, last.loss);
+  record(step, last.loss, optimizer.paramGroups[0].lr);
   dirty = true;
 }
 
 function trainStep() {
   last = model.lossAndGrad(data); // writes every param.grad
   firstLoss ??= last.loss;
-  record(step, last.loss);
+  const group = optimizer.paramGroups[0];
+  record(step, last.loss, group.lr);
+  // With clipping off, clipGradNorm(…, Infinity) only measures: the scale min(∞ / norm, 1) is 1.
+  gradNorm = clipGradNorm(model.params, clip);
+  const wasClipped = clip / (gradNorm + 1e-6) < 1 ? 1 : 0; // torch's test for scaling down
+  const slot = clipped.steps % CLIP_WINDOW;
+  clipped.count += wasClipped - clipped.window[slot];
+  clipped.window[slot] = wasClipped;
+  clipped.steps++;
+  clipped.total += wasClipped;
   const t = performance.now();
   optimizer.step();
   adamTime.total += performance.now() - t;
   adamTime.steps++;
+  // The scheduler steps after the optimizer, once per step, until its last step.
+  if (schedule.scheduler !== null && !scheduleEnded()) schedule.scheduler.step();
   step++;
   dirty = true;
 }
 
-/** Keeps the chart's history short: past MAX_CHART_POINTS, every other point goes. */
-function record(atStep, loss) {
-  if (atStep % history.stride !== 0 || history.steps.at(-1) === atStep) return;
+/**
+ * Records the loss at a step and the lr of the step after it (a second record of the same step
+ * replaces the first: the schedule may have started again in between). Keeps the chart's history
+ * short: past MAX_CHART_POINTS, every other point goes.
+ */
+function record(atStep, loss, lr) {
+  if (history.steps.at(-1) === atStep) {
+    history.losses[history.losses.length - 1] = loss;
+    history.lrs[history.lrs.length - 1] = lr;
+    return;
+  }
+  if (atStep % history.stride !== 0) return;
   history.steps.push(atStep);
   history.losses.push(loss);
+  history.lrs.push(lr);
   if (history.steps.length > MAX_CHART_POINTS) {
     history.stride *= 2;
     const keep = (_, i) => history.steps[i] % history.stride === 0;
     history.losses = history.losses.filter(keep);
+    history.lrs = history.lrs.filter(keep);
     history.steps = history.steps.filter((s) => s % history.stride === 0);
   }
 }
@@ -155,8 +326,13 @@ function frame(now) {
   if (running) {
     const until = performance.now() + 12; // leave the rest of the frame to drawing
     do {
+      const ended = scheduleEnded();
       trainStep();
-      if (step >= pauseAt && step - 1 < pauseAt) setRunning(false);
+      if (step === pauseAt) setRunning(false);
+      if (!ended && scheduleEnded()) {
+        setRunning(false);
+        status(`Schedule done at step ${step}: lr is now ${sig(optimizer.paramGroups[0].lr, 4)}. Resume trains on at that lr; change the schedule to start another.`);
+      }
     } while (running && performance.now() < until);
     rate.samples.push([now, step]);
     while (rate.samples.length > 2 && now - rate.samples[0][0] > 1000) rate.samples.shift();
@@ -245,13 +421,19 @@ function oneTwoFive(min, max) {
   return values.map((v) => sig(v, 1));
 }
 
+const LOSS_CHART_HEIGHT = 210;
+const LR_CHART_HEIGHT = 120;
+const AXIS = { stroke: '#5b6675', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ef' } };
+// The two charts share the step axis, and their cursors move together.
+const cursor = { drag: { x: false, y: false }, sync: { key: 'training' } };
+
 const chartBox = $('chart');
 const chart = new uPlot(
   {
     width: chartBox.clientWidth,
-    height: 250,
+    height: LOSS_CHART_HEIGHT,
     legend: { show: false },
-    cursor: { drag: { x: false, y: false } },
+    cursor,
     scales: {
       x: { time: false },
       y: {
@@ -264,7 +446,7 @@ const chart = new uPlot(
       },
     },
     axes: [
-      { stroke: '#5b6675', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ef' } },
+      { ...AXIS, size: 12, values: (_, splits) => splits.map(() => '') }, // the lr chart under it labels the steps
       {
         stroke: '#5b6675',
         grid: { stroke: '#e9edf3' },
@@ -280,22 +462,79 @@ const chart = new uPlot(
   [[], []],
   chartBox,
 );
-new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: 250 })).observe(chartBox);
+new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: LOSS_CHART_HEIGHT })).observe(chartBox);
+
+const lrBox = $('lr-chart');
+const lrChart = new uPlot(
+  {
+    width: lrBox.clientWidth,
+    height: LR_CHART_HEIGHT,
+    legend: { show: false },
+    cursor,
+    scales: {
+      x: { time: false },
+      // Linear, from 0 to a little above the highest lr drawn.
+      y: { range: (_, __, max) => [0, max > 0 ? max * 1.12 : 1] },
+    },
+    axes: [
+      { ...AXIS, size: 36 },
+      {
+        ...AXIS,
+        grid: { stroke: '#e9edf3' },
+        size: 56,
+        // 0 and round values (1, 2, 2.5 or 5 × 10^k apart) up to the highest lr.
+        splits: (_, __, min, max) => {
+          if (!(max > 0)) return [0];
+          const raw = max / 3;
+          const magnitude = 10 ** Math.floor(Math.log10(raw));
+          const gap = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((g) => g >= raw);
+          const splits = [];
+          for (let v = 0; v <= max * (1 + 1e-9); v += gap) splits.push(sig(v, 6));
+          return splits;
+        },
+        values: (_, splits) => splits.map(String),
+      },
+    ],
+    series: [{ label: 'step' }, { label: 'lr', stroke: '#ea580c', width: 2, fill: 'rgba(234, 88, 12, 0.07)' }],
+  },
+  [[], []],
+  lrBox,
+);
+new ResizeObserver(() => lrChart.setSize({ width: lrBox.clientWidth, height: LR_CHART_HEIGHT })).observe(lrBox);
 
 function render() {
   drawBoundary();
+  const group = optimizer.paramGroups[0];
   const steps = [...history.steps];
   const losses = [...history.losses];
-  if (steps.at(-1) !== step) {
+  const lrs = [...history.lrs];
+  // The point at the current step shows the lr the next step will use (a schedule that just
+  // started may have changed it since the point was recorded).
+  if (steps.at(-1) === step) {
+    lrs[lrs.length - 1] = group.lr;
+  } else {
     steps.push(step);
     losses.push(last.loss);
+    lrs.push(group.lr);
   }
   chart.setData([steps, losses]);
+  lrChart.setData([steps, lrs]);
+  // What the lr chart draws, in numbers (the tests read them).
+  Object.assign(lrBox.dataset, { points: lrs.length, first: lrs[0], peak: Math.max(...lrs), last: lrs.at(-1) });
   $('step').textContent = step.toLocaleString('en-US');
   $('loss').textContent = last.loss.toFixed(4);
   $('loss').dataset.value = String(last.loss);
   $('first-loss').textContent = `from ${firstLoss.toFixed(3)}`;
   $('accuracy').textContent = `${(100 * last.accuracy).toFixed(1)}%`;
+  $('lr-now').textContent = group.lr === 0 ? '0' : group.lr.toExponential(2);
+  $('lr-now').dataset.value = String(group.lr);
+  $('grad-norm').textContent = gradNorm === undefined ? '–' : gradNorm.toPrecision(3);
+  const recent = Math.min(clipped.steps, CLIP_WINDOW);
+  $('clipped').textContent = Number.isFinite(clip) && recent > 0 ? `clipped ${Math.round((100 * clipped.count) / recent)}%` : '';
+  $('clipped').title = `of the last ${recent} steps; ${clipped.total} of ${clipped.steps} since the start or the last load`;
+  $('clipped').dataset.total = String(clipped.total);
+  $('schedule-progress').textContent = scheduleProgress();
+  if (isOneCycle()) $('beta1-value').textContent = String(sig(group.betas[0], 4));
   if (rate.value !== undefined) $('rate').textContent = Math.round(rate.value).toLocaleString('en-US');
   // Only cross-origin isolated pages (serve.mjs sends the headers) have a fine enough clock.
   if (crossOriginIsolated && adamTime.steps > 0) $('adam-time').textContent = `${((1000 * adamTime.total) / adamTime.steps).toFixed(1)} µs`;
@@ -322,23 +561,47 @@ $('save').addEventListener('click', () => {
     seed,
     firstLoss,
     model: Object.fromEntries(model.params.map((p) => [p.name, p.data])),
-    optimizer: optimizer.stateDict(), // { state: { [i]: { step, expAvg, expAvgSq } }, paramGroups }
+    // { state: { [i]: { step, expAvg, expAvgSq } }, paramGroups } (the groups hold what the
+    // scheduler wrote there: initialLr, and OneCycleLR's maxLr, minLr, momenta)
+    optimizer: optimizer.stateDict(),
+    // How to rebuild the optimizer and the scheduler before loading their state dicts, as torch does.
+    recipe: { optimizer: optimizerName, schedule: schedule.name, warmup: schedule.warmup, length: schedule.length, clip: Number.isFinite(clip) ? clip : null },
+    scheduler: schedule.scheduler?.stateDict() ?? null,
   };
   // Float32Array → plain arrays; JSON keeps every float32 exactly (shortest round-trip digits).
   const json = JSON.stringify(checkpoint, (_, v) => (v instanceof Float32Array ? Array.from(v) : v));
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-  link.download = `lucid-optim-adam-step${step}.json`;
+  link.download = `lucid-optim-${optimizerName.toLowerCase()}-step${step}.json`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  status(`Saved the optimizer state and weights at step ${step} (${(json.length / 1024).toFixed(0)} KiB).`);
+  const what = schedule.scheduler === null ? 'the optimizer state' : `the optimizer and ${schedule.scheduler.constructor.name} state`;
+  status(`Saved ${what} and weights at step ${step} (${(json.length / 1024).toFixed(0)} KiB).`);
 });
+
+/**
+ * A checkpoint's recipe (a bare optimizer.stateDict(), or a checkpoint from before the recipe
+ * existed, keeps the current optimizer and clipping, with a constant lr).
+ */
+function readCheckpointRecipe(checkpoint) {
+  const recipe = checkpoint?.recipe;
+  if (recipe === undefined) return { optimizer: optimizerName, name: 'none', warmup: 0, length: schedule.length, clip };
+  if (recipe === null || typeof recipe !== 'object') throw new TypeError(`recipe must be an object, got ${JSON.stringify(recipe)}`);
+  if (!Object.hasOwn(OPTIMIZERS, recipe.optimizer)) throw new TypeError(`recipe.optimizer must be "Adam" or "AdamW", got ${JSON.stringify(recipe.optimizer)}`);
+  const problem = recipeProblem({ name: recipe.schedule, warmup: recipe.warmup, length: recipe.length });
+  if (problem !== undefined) throw new TypeError(`recipe: ${problem}`);
+  if (recipe.clip !== null && !(typeof recipe.clip === 'number' && recipe.clip > 0)) {
+    throw new TypeError(`recipe.clip must be a number > 0 or null, got ${JSON.stringify(recipe.clip)}`);
+  }
+  return { optimizer: recipe.optimizer, name: recipe.schedule, warmup: recipe.warmup, length: recipe.length, clip: recipe.clip ?? Infinity };
+}
 
 $('load').addEventListener('change', async (event) => {
   const input = event.target;
   const file = input.files?.[0];
   input.value = '';
   if (file === undefined) return;
+  let next;
   try {
     const checkpoint = JSON.parse(await file.text());
     // A demo checkpoint, or a bare optimizer.stateDict() (then the weights stay as they are).
@@ -352,19 +615,44 @@ $('load').addEventListener('change', async (event) => {
         }
       }
     }
-    optimizer.loadStateDict(state); // checks everything first; on error nothing changes
+    // Torch's order: build the optimizer and the scheduler, then load the optimizer's state dict
+    // (its groups carry lr, initialLr, ...), then the scheduler's. All into new objects, so that a
+    // refused file changes nothing.
+    const recipe = readCheckpointRecipe(checkpoint);
+    next = new OPTIMIZERS[recipe.optimizer](model.params, readOptions());
+    const scheduler = makeScheduler(next, { schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length });
+    next.loadStateDict(state); // checks everything first; on error nothing changes
+    if (scheduler !== null) {
+      if (checkpoint.scheduler === null || typeof checkpoint.scheduler !== 'object') {
+        throw new TypeError(`scheduler must be the state dict of the recipe's scheduler, got ${JSON.stringify(checkpoint.scheduler)}`);
+      }
+      scheduler.loadStateDict(checkpoint.scheduler);
+    }
+    optimizer.dispose();
+    optimizer = next;
+    next = undefined;
+    optimizerName = recipe.optimizer;
     if (weights !== undefined) for (const p of model.params) p.data = weights[p.name];
     if (Number.isSafeInteger(checkpoint.seed) && checkpoint.seed !== seed) {
       seed = checkpoint.seed;
       data = makeSpiral(mulberry32(seed));
     }
     step = Math.max(0, ...Object.values(optimizer.stateDict().state).map((s) => s.step));
-    showOptions(optimizer.paramGroups[0]);
+    // The scheduler has stepped once per optimizer step since it started.
+    schedule = { name: recipe.name, warmup: recipe.warmup, length: recipe.length, scheduler, start: step - (scheduler?.lastEpoch ?? 0) };
+    clip = recipe.clip;
+    showClip(clip);
+    const group = optimizer.paramGroups[0];
+    // The lr slider shows the schedule's peak (OneCycleLR's maxLr, the others' initialLr).
+    showOptions({ ...group, lr: scheduler === null ? group.lr : (group.maxLr ?? group.initialLr) });
+    showRecipe(schedule);
     clearHistory();
     firstLoss = typeof checkpoint.firstLoss === 'number' ? checkpoint.firstLoss : undefined;
     evaluate();
-    status(`Loaded ${file.name}: step ${step}, loss ${last.loss.toFixed(4)}.${running ? '' : ' Paused.'}`);
+    const scheduled = scheduler === null ? '' : ` (${scheduler.constructor.name}, ${scheduleProgress()})`;
+    status(`Loaded ${file.name}: step ${step}, loss ${last.loss.toFixed(4)}, ${optimizerName}${scheduled}.${running ? '' : ' Paused.'}`);
   } catch (error) {
+    next?.dispose();
     status(`Could not load ${file.name}: ${error.message}`, true);
   }
 });
@@ -374,6 +662,8 @@ $('load').addEventListener('change', async (event) => {
 try {
   await init(); // fetches lucid_optim_bg.wasm from beside /lucid-optim/browser.mjs
   showOptions(readOptions());
+  clip = controls.clip.toValue(Number($('clip').value));
+  showClip(clip);
   start();
   setRunning(step < pauseAt);
   requestAnimationFrame(frame);
