@@ -122,16 +122,20 @@ async function visit(url: string) {
  * and bound later, so no other process can take it in between.
  */
 async function viteDevServer(dir: string, optimizeDeps: { include?: string[]; exclude?: string[] }): Promise<Site> {
+  // Our server, handed to Vite for its WebSocket too: the page's /@vite/client connects to it (with
+  // no WebSocket server behind the page's own address it fails, sometimes as an unhandled
+  // rejection in the page, "WebSocket closed without opened.").
+  const http = createHttpServer();
   const vite = await createViteServer({
     root: dir,
     configFile: false,
     logLevel: 'silent',
     cacheDir: join(dir, '.vite'),
     appType: 'spa',
-    server: { middlewareMode: true, hmr: false },
+    server: { middlewareMode: true, hmr: { server: http } },
     optimizeDeps,
   });
-  const http = createHttpServer(vite.middlewares);
+  http.on('request', vite.middlewares);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(0, '127.0.0.1', resolve);

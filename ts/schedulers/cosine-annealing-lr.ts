@@ -3,7 +3,7 @@
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkRate, given, readOptions } from './options.js';
-import { pyCos } from './python-math.js';
+import { PY, PY_X, cosInPlace, pyCos as cos } from './python-math.js';
 
 /** Options of {@link CosineAnnealingLR}, as torch's (camelCase: `T_max` is `tMax`). */
 export interface CosineAnnealingLROptions {
@@ -61,17 +61,22 @@ export class CosineAnnealingLR extends LRScheduler {
     } else if (this._stepCount === 1 && epoch > 0) {
       // The first step after a construction with last_epoch > 0 (only reachable here through loadStateDict):
       // `self.eta_min + (base_lr - self.eta_min) * (1 + math.cos((self.last_epoch) * math.pi / self.T_max)) / 2`
-      const cosine = pyCos((epoch * Math.PI) / tMax);
+      const cosine = cos((epoch * Math.PI) / tMax);
       for (let g = 0; g < out.length; g++) out[g] = etaMin + ((this._baseLrs[g] - etaMin) * (1 + cosine)) / 2;
     } else if ((epoch - 1 - tMax) % (2 * tMax) === 0) {
       // At each trough (where the recursion would divide by 1 + cos(pi) = 0):
       // `group["lr"] + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2`
-      const cosine = pyCos(Math.PI / tMax);
+      const cosine = cos(Math.PI / tMax);
       for (let g = 0; g < out.length; g++) out[g] = groups[g].lr + ((this._baseLrs[g] - etaMin) * (1 - cosine)) / 2;
     } else {
       // `(1 + math.cos(math.pi * self.last_epoch / self.T_max)) / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
       //   * (group["lr"] - self.eta_min) + self.eta_min`
-      const ratio = (1 + pyCos((Math.PI * epoch) / tMax)) / (1 + pyCos((Math.PI * (epoch - 1)) / tMax));
+      PY[PY_X] = (Math.PI * epoch) / tMax;
+      cosInPlace(); // through registers: no double crosses a call (python-math.ts)
+      const numerator = 1 + PY[PY_X];
+      PY[PY_X] = (Math.PI * (epoch - 1)) / tMax;
+      cosInPlace();
+      const ratio = numerator / (1 + PY[PY_X]);
       for (let g = 0; g < out.length; g++) out[g] = ratio * (groups[g].lr - etaMin) + etaMin;
     }
   }
@@ -79,7 +84,7 @@ export class CosineAnnealingLR extends LRScheduler {
   protected override closedFormLr(_where: string, out: Float64Array): boolean {
     // `self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2`
     const etaMin = this.#etaMin;
-    const cosine = pyCos((Math.PI * this._lastEpoch) / this.#tMax);
+    const cosine = cos((Math.PI * this._lastEpoch) / this.#tMax);
     for (let g = 0; g < out.length; g++) out[g] = etaMin + ((this._baseLrs[g] - etaMin) * (1 + cosine)) / 2;
     return true;
   }

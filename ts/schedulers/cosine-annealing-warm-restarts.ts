@@ -3,7 +3,7 @@
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkRate, given, readOptions } from './options.js';
-import { pyCos } from './python-math.js';
+import { PY, PY_X, cosInPlace } from './python-math.js';
 
 /** Options of {@link CosineAnnealingWarmRestarts}, as torch's (camelCase: `T_0` is `t0`). */
 export interface CosineAnnealingWarmRestartsOptions {
@@ -102,7 +102,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   /** get_lr: `self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2` */
   #lr(tCur: number, tI: number, out: Float64Array): void {
     const etaMin = this.#etaMin;
-    const cosine = pyCos((Math.PI * tCur) / tI);
+    PY[PY_X] = (Math.PI * tCur) / tI;
+    cosInPlace(); // through registers: no double crosses a call (python-math.ts)
+    const cosine = PY[PY_X];
     for (let g = 0; g < out.length; g++) out[g] = etaMin + ((this._baseLrs[g] - etaMin) * (1 + cosine)) / 2;
   }
 

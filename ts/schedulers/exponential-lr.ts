@@ -2,7 +2,7 @@
 
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkRate, readOptions } from './options.js';
-import { pyPow } from './python-math.js';
+import { PY, PY_X, PY_Y, powInPlace } from './python-math.js';
 
 /** Options of {@link ExponentialLR}, as torch's (camelCase). */
 export interface ExponentialLROptions {
@@ -53,7 +53,11 @@ export class ExponentialLR extends LRScheduler {
 
   protected override closedFormLr(_where: string, out: Float64Array): boolean {
     // `base_lr * self.gamma**self.last_epoch`
-    for (let g = 0; g < out.length; g++) out[g] = this._baseLrs[g] * pyPow(this.#gamma, this._lastEpoch);
+    PY[PY_X] = this.#gamma;
+    PY[PY_Y] = this._lastEpoch;
+    powInPlace(); // through registers: no double crosses a call (python-math.ts)
+    const factor = PY[PY_X];
+    for (let g = 0; g < out.length; g++) out[g] = this._baseLrs[g] * factor;
     return true;
   }
 

@@ -4,7 +4,7 @@ import { rangeError } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkArray, checkRate, given, readOptions } from './options.js';
-import { pyPow } from './python-math.js';
+import { PY, PY_X, PY_Y, powInPlace } from './python-math.js';
 
 /** Options of {@link MultiStepLR}, as torch's (camelCase). */
 export interface MultiStepLROptions {
@@ -85,7 +85,10 @@ export class MultiStepLR extends LRScheduler {
 
   /** `gamma ** n`; Python raises OverflowError where it is infinite. */
   #power(where: string, n: number): number {
-    const factor = pyPow(this.#gamma, n);
+    PY[PY_X] = this.#gamma;
+    PY[PY_Y] = n;
+    powInPlace(); // through registers: no double crosses a call (python-math.ts)
+    const factor = PY[PY_X];
     if (factor === Infinity) throw rangeError(where, `gamma ** ${n}`, 'finite (Python raises OverflowError)', factor);
     return factor;
   }

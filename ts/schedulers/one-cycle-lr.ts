@@ -4,7 +4,7 @@ import { rangeError, typeError } from '../errors.js';
 import { checkBoolean, checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './lr-scheduler.js';
 import { checkArray, checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
-import { pyCos } from './python-math.js';
+import { PY, PY_X, cosInPlace } from './python-math.js';
 
 /** How {@link OneCycleLR} moves between its phases' end points. */
 export type AnnealStrategy = 'cos' | 'linear';
@@ -248,7 +248,9 @@ export class OneCycleLR extends LRScheduler {
           // _annealing_cos: `cos_out = math.cos(math.pi * pct) + 1; return end + (start - end) / 2.0 * cos_out`
           // _annealing_linear: `(end - start) * pct + start`
           // (written out here, and the cosine computed once for lr and momentum: a step allocates nothing)
-          const cosOut = cosine ? pyCos(Math.PI * pct) + 1 : 0;
+          PY[PY_X] = Math.PI * pct;
+          if (cosine) cosInPlace(); // through registers: no double crosses a call (python-math.ts)
+          const cosOut = cosine ? PY[PY_X] + 1 : 0;
           // `group[phase["start_lr"]]`, `group[phase["end_lr"]]`, ...
           const values = this.#groupValues;
           readGroupKeys(where, group, g, values, cycle);

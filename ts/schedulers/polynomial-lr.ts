@@ -4,7 +4,7 @@ import { rangeError } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkFinite, given, nonNegative, readOptions } from './options.js';
-import { pyPow } from './python-math.js';
+import { PY, PY_X, PY_Y, powInPlace } from './python-math.js';
 
 /** Options of {@link PolynomialLR}, as torch's (camelCase). */
 export interface PolynomialLROptions {
@@ -63,7 +63,10 @@ export class PolynomialLR extends LRScheduler {
       return;
     }
     // `((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power`
-    const decayFactor = pyPow((1.0 - epoch / total) / (1.0 - (epoch - 1) / total), this.#power);
+    PY[PY_X] = (1.0 - epoch / total) / (1.0 - (epoch - 1) / total);
+    PY[PY_Y] = this.#power;
+    powInPlace(); // through registers: no double crosses a call (python-math.ts)
+    const decayFactor = PY[PY_X];
     // `group["lr"] * decay_factor`
     for (let g = 0; g < out.length; g++) out[g] = groups[g].lr * decayFactor;
   }
@@ -73,7 +76,10 @@ export class PolynomialLR extends LRScheduler {
     if (this.#totalIters === 0) throw rangeError(where, 'totalIters', 'at least 1 where SequentialLR restarts this scheduler (torch divides by it)', 0);
     // `base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power`
     const total = this.#totalIters;
-    const factor = pyPow(1.0 - Math.min(total, this._lastEpoch) / total, this.#power);
+    PY[PY_X] = 1.0 - Math.min(total, this._lastEpoch) / total;
+    PY[PY_Y] = this.#power;
+    powInPlace();
+    const factor = PY[PY_X];
     for (let g = 0; g < out.length; g++) out[g] = this._baseLrs[g] * factor;
     return true;
   }

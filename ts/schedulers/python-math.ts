@@ -407,15 +407,29 @@ function horner(o: number, hi: Float64Array, lo: Float64Array, z: number): void 
   }
 }
 
-/** Python's `math.cos(x)`: the correctly rounded cosine. Allocates nothing for |x| < 2^20. */
+/**
+ * The registers through which a scheduler's step calls {@link cosInPlace} and {@link powInPlace}:
+ * write the arguments into `PY[PY_X]` (and `PY[PY_Y]`), call, read the result from `PY[PY_X]`.
+ * A double passed to or returned from a call that V8 does not inline is boxed into a heap number,
+ * and whether it inlines depends on when the optimizing compiler runs; through the registers a
+ * step allocates nothing either way. ({@link pyCos} and {@link pyPow} are the plain-call forms,
+ * for code that may allocate.)
+ */
+export const PY: Float64Array = F;
+/** The argument in, and the result out. */
+export const PY_X = IO;
+/** `powInPlace`'s exponent. */
+export const PY_Y = IO + 1;
+
+/** Python's `math.cos(x)`: the correctly rounded cosine. Allocates nothing for |x| < 2^20, if inlined. */
 export function pyCos(x: number): number {
   F[IO] = x;
   cosInPlace();
   return F[IO];
 }
 
-/** F[IO] = cos(F[IO]). */
-function cosInPlace(): void {
+/** PY[PY_X] = cos(PY[PY_X]), correctly rounded (Python's `math.cos`). */
+export function cosInPlace(): void {
   const ax = Math.abs(F[IO]);
   if (ax < TWO_M27) {
     F[IO] = 1; // 1 - x^2/2 is within half an ulp below 1
@@ -481,8 +495,8 @@ export function pyPow(x: number, y: number): number {
   return F[IO];
 }
 
-/** F[IO] = F[IO] ** F[IO + 1]. */
-function powInPlace(): void {
+/** PY[PY_X] = PY[PY_X] ** PY[PY_Y], correctly rounded (Python's `**`, as {@link pyPow}). */
+export function powInPlace(): void {
   const x = F[IO];
   const y = F[IO + 1];
   if (y === 0 || x === 1) {
@@ -554,7 +568,7 @@ function powInPlace(): void {
   ddAdd(SS, SS, P0);
   ddAdd(SS, SS, P1);
   horner(RR, EXP_HI, EXP_LO, SS);
-  powerOfTwoTo(VV, k);
+  powerOfTwoTo(VV, k | 0); // an int32 (|k| < 1100): passed as a small integer, never boxed
   const h = F[RR] * F[VV];
   const l = F[RR + 1] * F[VV];
   // Relative error: that of t (|y| errLn and the sums), of r, and of the series, each well below 2^-90.

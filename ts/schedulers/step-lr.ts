@@ -3,7 +3,7 @@
 import { checkInteger } from '../validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkRate, given, readOptions } from './options.js';
-import { pyPow } from './python-math.js';
+import { PY, PY_X, PY_Y, powInPlace } from './python-math.js';
 
 /** Options of {@link StepLR}, as torch's (camelCase). */
 export interface StepLROptions {
@@ -56,7 +56,10 @@ export class StepLR extends LRScheduler {
 
   protected override closedFormLr(_where: string, out: Float64Array): boolean {
     // `base_lr * self.gamma ** (self.last_epoch // self.step_size)`
-    const factor = pyPow(this.#gamma, Math.floor(this._lastEpoch / this.#stepSize));
+    PY[PY_X] = this.#gamma;
+    PY[PY_Y] = Math.floor(this._lastEpoch / this.#stepSize);
+    powInPlace(); // through registers: no double crosses a call (python-math.ts)
+    const factor = PY[PY_X];
     for (let g = 0; g < out.length; g++) out[g] = this._baseLrs[g] * factor;
     return true;
   }
