@@ -18,7 +18,9 @@ const copyWasm = {
 };
 
 const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: undefined, rootDir: undefined });
-const external = ['node:fs/promises'];
+// fflate (the zip container of torch.save files) is the package's one runtime dependency: kept
+// external, so a user's bundler dedupes it and picks its node or browser build.
+const external = ['node:fs/promises', 'fflate'];
 
 export default [
   {
@@ -32,11 +34,13 @@ export default [
   },
   {
     input: 'ts/browser.ts',
+    external: ['fflate'],
     plugins: [ts()],
     output: { file: 'dist/browser.mjs', format: 'es', sourcemap: true },
   },
   {
     input: 'ts/index.ts',
+    external: ['fflate'],
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     // Same text in both: the bundle has named exports only, which a .d.cts reads as `exports.X`.
     output: [
