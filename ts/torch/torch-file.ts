@@ -46,12 +46,15 @@ export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
     throw new TypeError('loadTorch: not a zip file (torch.save has written zip files since torch 1.6; the legacy format is not supported)');
   }
   const declared = new Map<string, number>();
-  const maxEntries = Math.floor(file.length / LOCAL_HEADER);
+  // A zip directory entry takes 46 bytes: more entries than that cannot be real (and a hostile
+  // count of 2^32 must not keep fflate's loop going).
+  const maxEntries = Math.floor(file.length / 46);
+  let seen = 0;
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(file, {
       filter: (f) => {
-        if (declared.size >= maxEntries) throw new RangeError('loadTorch: the zip directory lists more entries than the file can hold');
+        if (++seen > maxEntries) throw new RangeError('loadTorch: the zip directory lists more entries than the file can hold');
         if (f.compression !== 0) throw new TypeError(`loadTorch: entry '${f.name}' is compressed (method ${f.compression}); torch.save stores entries uncompressed`);
         if (f.size !== f.originalSize || f.size > file.length) throw new RangeError(`loadTorch: entry '${f.name}' declares ${f.size} bytes, more than the file holds`);
         declared.set(f.name, f.size);
