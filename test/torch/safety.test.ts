@@ -63,9 +63,18 @@ describe('forbidden globals and opcodes: TypeError naming them, before anything 
     refused(bytes(...P2, OP.EMPTY_LIST, OP.EMPTY_DICT, OP.BUILD, OP.STOP), TypeError, /BUILD/);
   });
 
-  test('BUILD on an OrderedDict with a non-empty state (attribute injection)', () => {
+  test('BUILD on an OrderedDict: its attributes (as torch writes `_metadata`) are dropped, never set', () => {
     const state = [OP.EMPTY_DICT, ...str('__class__'), OP.NONE, OP.SETITEM];
-    refused(bytes(...P2, ...global('collections', 'OrderedDict'), OP.EMPTY_TUPLE, OP.REDUCE, ...state, OP.BUILD, OP.STOP), TypeError, /BUILD/);
+    const v = loadTorch(torchZip(bytes(...P2, ...global('collections', 'OrderedDict'), OP.EMPTY_TUPLE, OP.REDUCE, ...state, OP.BUILD, OP.STOP)));
+    expect(v).toBeInstanceOf(Map);
+    expect((v as Map<unknown, unknown>).size).toBe(0);
+    expect(Object.getPrototypeOf(v)).toBe(Map.prototype);
+    expect(Object.keys(v as object)).toEqual([]);
+  });
+
+  test('BUILD on a tensor (torch would call set_/__setstate__ on it)', () => {
+    const t = tensorOf(storagePid('FloatStorage', '0', binint(1)), 0, [1], [1]);
+    refused(bytes(...P2, ...t, OP.EMPTY_TUPLE, OP.BUILD, OP.STOP), TypeError, /BUILD/, { '0': new Uint8Array(4) });
   });
 
   test('APPEND to a tuple, SETITEM on a list', () => {

@@ -420,10 +420,10 @@ export function unpickle(p: Uint8Array, source: UnpickleSource): unknown {
       case OP.BUILD: {
         const state = pop();
         const inst = top();
-        // torch's BUILD on an OrderedDict updates its __dict__ (attributes, not items): only an
-        // empty state is meaningful for a state dict; BUILD on anything else is refused.
-        const empty = state === null || (state instanceof Map && state.size === 0);
-        if (!(inst instanceof Map && orderedDicts.has(inst) && empty)) fail('BUILD is only allowed on an OrderedDict with an empty state');
+        // torch's BUILD on an OrderedDict updates its __dict__: attributes, not items (a module's
+        // state_dict() carries `_metadata` this way). The attributes are dropped here, never set on
+        // anything; BUILD on anything else (torch allows Tensor and Parameter state too) is refused.
+        if (!(inst instanceof Map && orderedDicts.has(inst) && (state === null || state instanceof Map))) fail('BUILD is only allowed on an OrderedDict (with a dict of attributes, which are dropped)');
         break;
       }
       case OP.BINPERSID:
