@@ -17,6 +17,12 @@ Writes into test/fixtures/torch-checkpoints/ (and nothing else):
                       big-endian float64 bits, tensors as dtype, shape and the hex of their
                       contiguous little-endian bytes);
   versions.json       torch, safetensors and Python versions.
+
+    .venv-golden/bin/python scripts/golden/checkpoints.py --verify FILE.pt [FILE.pt ...]
+
+By hand, the other direction: loads each FILE (written by lucid-optim's saveTorch) with
+torch.load(weights_only=True) and prints its canonical JSON, one line per file, for comparison with
+the JS side's `canonical` (see docs/checkpoints.md).
 """
 import collections
 import json
@@ -112,4 +118,9 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    import sys
+    if sys.argv[1:2] == ['--verify']:
+        for path in sys.argv[2:]:
+            print(json.dumps(canonical(torch.load(path, weights_only=True))))
+    else:
+        main()
