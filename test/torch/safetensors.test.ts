@@ -105,5 +105,6 @@ describe('malformed files: TypeError or RangeError', () => {
     expect(() => saveSafetensors({ a: tensor('float32', [3], new Float32Array(2)) })).toThrow(RangeError);
     expect(() => saveSafetensors({ a: tensor('float32', [2], new Float64Array(2)) })).toThrow(TypeError);
     expect(() => saveSafetensors({}, { a: 1 } as never)).toThrow(TypeError);
+    expect(() => saveSafetensors({ a: tensor('bool', [2], new Uint8Array([1, 2])) })).toThrow(/bool data must be 0 or 1/);
   });
 });

@@ -94,6 +94,7 @@ export function checkTensor(t: TorchTensor, what: string): void {
   if (!(t.data instanceof info.array)) throw new TypeError(`${what}: dtype '${t.dtype}' needs a ${info.array.name}, got ${t.data.constructor.name}`);
   const n = numelOf(t.shape, Number.MAX_SAFE_INTEGER, what);
   if (n !== t.data.length) throw new RangeError(`${what}: shape [${t.shape.join(', ')}] has ${n} elements, data has ${t.data.length}`);
+  if (t.dtype === 'bool' && (t.data as Uint8Array).some((b) => b > 1)) throw new RangeError(`${what}: bool data must be 0 or 1`);
 }
 
 /** @internal The bytes of a typed array (a view, no copy). */

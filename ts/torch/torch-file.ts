@@ -62,8 +62,11 @@ export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
       },
     });
   } catch (e) {
-    if (e instanceof TypeError || e instanceof RangeError) throw e;
-    throw new TypeError(`loadTorch: not a readable zip file (${(e as Error).message})`);
+    const message = (e as Error)?.message ?? String(e);
+    if ((e instanceof TypeError || e instanceof RangeError) && message.startsWith('loadTorch: ')) throw e;
+    // fflate's own errors (and any a broken directory provokes inside it) say the zip is unreadable.
+    if (e instanceof RangeError) throw new RangeError(`loadTorch: not a readable zip file (${message})`);
+    throw new TypeError(`loadTorch: not a readable zip file (${message})`);
   }
   const entry = (name: string): Uint8Array | undefined => {
     if (!Object.hasOwn(files, name)) return undefined;
