@@ -1,6 +1,7 @@
 // Random mutations of files lucid-optim wrote (fast-check, bounded runs): every outcome is a value
 // or lucid-optim's own TypeError/RangeError, never another class, a hang or an engine error.
 // FUZZ_RUNS sets the runs per property (default 300); FUZZ_SEED reproduces a run.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { unzipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
@@ -20,6 +21,10 @@ const pt = saveTorch(value);
 const pkl = unzipSync(pt)['archive/data.pkl'];
 const storages = { '0': unzipSync(pt)['archive/data/0'], '1': unzipSync(pt)['archive/data/1'], '2': unzipSync(pt)['archive/data/2'] };
 const st = saveSafetensors({ a: tensor('float32', [2, 2], new Float32Array([1, 2, 3, 4])), b: tensor('int16', [3], new Int16Array([1, 2, 3])) }, { format: 'pt' });
+
+// A file written by real torch.save (scripts/golden/checkpoints.py).
+const real = new Uint8Array(readFileSync(new URL('../fixtures/torch-checkpoints/model.pt', import.meta.url)));
+const realSt = new Uint8Array(readFileSync(new URL('../fixtures/torch-checkpoints/model.safetensors', import.meta.url)));
 
 /** A mutation: byte overwrites at random positions, then an optional truncation or insertion. */
 const mutation = (length: number) =>
@@ -47,6 +52,11 @@ describe('fuzz', () => {
 
   test('mutations of the data.pkl inside an intact zip (reach the unpickler)', () => {
     fc.assert(fc.property(mutation(pkl.length), (m) => void valueOrRefused(() => loadTorch(torchZip(mutate(pkl, m), storages)))), params);
+  });
+
+  test('mutations of files written by real torch.save and safetensors', () => {
+    fc.assert(fc.property(mutation(real.length), (m) => void valueOrRefused(() => loadTorch(mutate(real, m)))), params);
+    fc.assert(fc.property(mutation(realSt.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(realSt, m)))), params);
   });
 
   test('mutations of a safetensors file', () => {
