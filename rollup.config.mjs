@@ -3,6 +3,7 @@
 // "module", so TypeScript reads a .d.ts as ESM and would tell a `require` user the CJS build is ESM),
 // and lucid_optim_bg.wasm next to them. Run `npm run build` (it builds the .wasm first).
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
@@ -18,7 +19,13 @@ const copyWasm = {
 };
 
 const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: undefined, rootDir: undefined });
-const external = ['node:fs/promises'];
+// fflate (the zip container of torch.save files) is the package's one runtime dependency. The Node
+// builds keep it external (npm installs it; a bundler dedupes it). The browser build bundles its ESM
+// browser build (only zipSync/unzipSync survive tree-shaking), so that dist/browser.mjs still loads
+// as plain ESM in a <script type="module"> with no bundler and no import map.
+const external = ['node:fs/promises', 'fflate'];
+const fflateBrowser = fileURLToPath(new URL('./node_modules/fflate/esm/browser.js', import.meta.url));
+const bundleFflate = { name: 'bundle-fflate', resolveId: (id) => (id === 'fflate' ? fflateBrowser : null) };
 
 export default [
   {
@@ -32,11 +39,12 @@ export default [
   },
   {
     input: 'ts/browser.ts',
-    plugins: [ts()],
+    plugins: [bundleFflate, ts()],
     output: { file: 'dist/browser.mjs', format: 'es', sourcemap: true },
   },
   {
     input: 'ts/index.ts',
+    external: ['fflate'],
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     // Same text in both: the bundle has named exports only, which a .d.cts reads as `exports.X`.
     output: [

@@ -64,6 +64,24 @@ test.each([
   expect(w[1]).toBeCloseTo(-1.7, 1);
 });
 
+// The checkpoint functions need fflate, the package's one runtime dependency: npm installs it with
+// the tarball and both module systems find it.
+test.each([
+  ['an ES module (.mjs)', 'ckpt.mjs', "import { loadTorch, saveTorch, loadSafetensors, saveSafetensors } from 'lucid-optim';"],
+  ['a CommonJS module (.cjs)', 'ckpt.cjs', "const { loadTorch, saveTorch, loadSafetensors, saveSafetensors } = require('lucid-optim');"],
+])('saveTorch/loadTorch and the safetensors pair work from %s', (_kind, file, imports) => {
+  writeFileSync(
+    join(project, file),
+    `${imports}
+const w = { dtype: 'float32', shape: [2], data: new Float32Array([1, -2]) };
+const pt = loadTorch(saveTorch(new Map([['w', w], ['step', 3]])));
+const st = loadSafetensors(saveSafetensors({ w }, { format: 'pt' }));
+console.log(JSON.stringify({ w: Array.from(pt.get('w').data), step: pt.get('step'), st: Array.from(st.tensors.get('w').data), md: st.metadata }));
+`,
+  );
+  expect(JSON.parse(run('node', [file]))).toEqual({ w: [1, -2], step: 3, st: [1, -2], md: { format: 'pt' } });
+});
+
 // A strict TypeScript consumer of the public API; `prelude`/`postlude` wrap it for ESM (top-level
 // await) or CommonJS (an async function: a .cts has no top-level await).
 const consumer = (prelude: string, postlude: string) => `import { init, Adam, Parameter, type StateDict } from 'lucid-optim';

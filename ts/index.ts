@@ -32,3 +32,6 @@ export {
   type ThresholdMode,
 } from './schedulers/reduce-lr-on-plateau.js';
 export type { JsonNumber } from './schedulers/options.js';
+export type { TorchDtype, TorchTensor } from './torch/tensor.js';
+export { loadTorch, saveTorch } from './torch/torch-file.js';
+export { loadSafetensors, saveSafetensors, type Safetensors } from './torch/safetensors.js';

@@ -1,0 +1,131 @@
+// torch.save files (the zip format torch has written since 1.6): loadTorch and saveTorch.
+//
+// The zip container is read and written by `fflate` rather than by code of our own: it is small
+// (the sync zip/unzip paths tree-shake to a few KB), maintained, dependency-free, works in Node and
+// browsers alike, and its zip code has years of use behind it; a checkpoint reader's own risk is the
+// pickle, which lucid-optim interprets itself (pickle-reader.ts). fflate's zip reader trusts the
+// directory it reads, so every entry it returns is checked here against the sizes the directory
+// declares, and only stored (uncompressed) entries, as torch.save writes, are accepted.
+
+import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { unpickle } from './pickle-reader.js';
+import { pickle, type Storages } from './pickle-writer.js';
+import { asBytes, assertLittleEndianHost, bytesOf } from './tensor.js';
+
+/** The top-level folder torch.save uses when writing to a buffer. */
+const ARCHIVE = 'archive';
+/** torch aligns each storage's data to 64 bytes in the file (`serialization._get_storage_alignment`). */
+const ALIGNMENT = 64;
+/** Zip's local file header: 30 bytes, then the name, then the extra field. */
+const LOCAL_HEADER = 30;
+/** The extra-field id torch uses for its alignment padding: the bytes 'F', 'B'. */
+const PAD_ID = 0x4246;
+/** A fixed timestamp keeps the output byte-for-byte deterministic. */
+const MTIME = new Date(2000, 0, 1);
+
+/**
+ * Reads a file written by `torch.save` (zip format): the pickled value with dict/OrderedDict -> Map,
+ * list/tuple -> Array, int -> number (bigint beyond 2^53), float -> number, bool, None -> null,
+ * str -> string and tensors -> {@link TorchTensor}. Only what `torch.load(weights_only=True)`
+ * accepts is read (less: see the README); anything else throws a TypeError naming the opcode or
+ * global, and a truncated or inconsistent file a TypeError or RangeError.
+ *
+ * Contiguous tensors whose storage offset is aligned are views of one copy of the file's storage
+ * entries (tensors sharing a storage in torch share memory here too); strided views are copied.
+ *
+ * @example
+ * ```ts
+ * const sd = loadTorch(readFileSync('model.pt')) as Map<string, TorchTensor>;
+ * const w = sd.get('fc.weight'); // { dtype: 'float32', shape: [10, 784], data: Float32Array }
+ * ```
+ */
+export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
+  assertLittleEndianHost();
+  const file = asBytes(bytes, 'loadTorch');
+  if (file.length < 4 || file[0] !== 0x50 || file[1] !== 0x4b || file[2] !== 0x03 || file[3] !== 0x04) {
+    throw new TypeError('loadTorch: not a zip file (torch.save has written zip files since torch 1.6; the legacy format is not supported)');
+  }
+  const declared = new Map<string, number>();
+  // A zip directory entry takes 46 bytes: more entries than that cannot be real (and a hostile
+  // count of 2^32 must not keep fflate's loop going).
+  const maxEntries = Math.floor(file.length / 46);
+  let seen = 0;
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(file, {
+      filter: (f) => {
+        if (++seen > maxEntries) throw new RangeError('loadTorch: the zip directory lists more entries than the file can hold');
+        if (f.compression !== 0) throw new TypeError(`loadTorch: entry '${f.name}' is compressed (method ${f.compression}); torch.save stores entries uncompressed`);
+        if (f.size !== f.originalSize || f.size > file.length) throw new RangeError(`loadTorch: entry '${f.name}' declares ${f.size} bytes, more than the file holds`);
+        declared.set(f.name, f.size);
+        return true;
+      },
+    });
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    if ((e instanceof TypeError || e instanceof RangeError) && message.startsWith('loadTorch: ')) throw e;
+    // fflate's own errors (and any a broken directory provokes inside it) say the zip is unreadable.
+    if (e instanceof RangeError) throw new RangeError(`loadTorch: not a readable zip file (${message})`);
+    throw new TypeError(`loadTorch: not a readable zip file (${message})`);
+  }
+  const entry = (name: string): Uint8Array | undefined => {
+    if (!Object.hasOwn(files, name)) return undefined;
+    const data = files[name];
+    // fflate clips an entry that points outside the file; a short entry is a corrupt file.
+    if (!(data instanceof Uint8Array) || data.length !== declared.get(name)) throw new RangeError(`loadTorch: entry '${name}' lies outside the file`);
+    return data;
+  };
+  const pkls = Object.keys(files).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
+  if (pkls.length !== 1) throw new TypeError(`loadTorch: expected one <archive>/data.pkl entry, found ${pkls.length}`);
+  const prefix = pkls[0].slice(0, -'data.pkl'.length);
+  const byteorder = entry(`${prefix}byteorder`);
+  if (byteorder && new TextDecoder().decode(byteorder) !== 'little') throw new TypeError('loadTorch: only little-endian files are supported');
+  const pkl = entry(`${prefix}data.pkl`) as Uint8Array;
+  return unpickle(pkl, {
+    storage: (key) => entry(`${prefix}data/${key}`),
+    // Tensor elements may exceed the bytes of their storages only through overlapping views;
+    // four elements per byte of file leaves room for those and bounds memory by the file size.
+    elementBudget: 4 * file.length + 1024,
+  });
+}
+
+/**
+ * Writes `value` as `torch.save(value)` would: a zip with `archive/data.pkl` (pickle protocol 2),
+ * `archive/byteorder`, one `archive/data/<n>` per tensor (64-byte aligned) and `archive/version`.
+ * `torch.load(path, weights_only=True)` reads it back. Map and plain objects become dicts, arrays
+ * lists, integral numbers ints and other numbers floats, TorchTensors tensors (each with its own
+ * storage).
+ *
+ * @example
+ * ```ts
+ * writeFileSync('w.pt', saveTorch(new Map([['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) }]])));
+ * // python: torch.load('w.pt', weights_only=True) == {'w': tensor([1., 2.])}
+ * ```
+ */
+export function saveTorch(value: unknown): Uint8Array {
+  assertLittleEndianHost();
+  const storages: Storages = [];
+  const pkl = pickle(value, storages);
+  const text = new TextEncoder();
+  const entries: [string, Uint8Array, boolean][] = [
+    [`${ARCHIVE}/data.pkl`, pkl, false],
+    [`${ARCHIVE}/byteorder`, text.encode('little'), false],
+    ...storages.map((t, i): [string, Uint8Array, boolean] => [`${ARCHIVE}/data/${i}`, bytesOf(t.data), true]),
+    [`${ARCHIVE}/version`, text.encode('3\n'), false],
+  ];
+  // fflate writes entries in order, each a local header (30 bytes + name + extra) then the stored
+  // bytes: pad the extra field of each storage so that its bytes start on a 64-byte boundary.
+  const zippable: Zippable = {};
+  let offset = 0;
+  for (const [name, data, align] of entries) {
+    const header = LOCAL_HEADER + name.length;
+    let extra: Record<number, Uint8Array> | undefined;
+    if (align) {
+      const pad = (ALIGNMENT - ((offset + header + 4) % ALIGNMENT)) % ALIGNMENT;
+      extra = { [PAD_ID]: new Uint8Array(pad).fill(0x5a) };
+    }
+    zippable[name] = [data, extra ? { level: 0, mtime: MTIME, extra } : { level: 0, mtime: MTIME }];
+    offset += header + (extra ? 4 + extra[PAD_ID].length : 0) + data.length;
+  }
+  return zipSync(zippable);
+}
