@@ -5,9 +5,8 @@
 // never builds.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lucidOptions } from '../data.mjs';
@@ -90,13 +89,18 @@ function checkScalarBuild() {
   }
 }
 
-/** dist/ with build/wasm/scalar's .wasm, in a temporary folder removed at exit. */
+/**
+ * dist/ with build/wasm/scalar's .wasm, in a temporary folder removed at exit. The folder is
+ * inside the repository (under target/, ignored by git), so that node.mjs's imports of the
+ * package's dependencies (fflate) resolve to node_modules as they do for dist/.
+ */
 export const lucidScalar = lucidPeer(
   'lucid-scalar',
   'lucid-optim (WASM scalar build)',
   async () => {
     checkScalarBuild();
-    scalarDir = mkdtempSync(join(tmpdir(), 'lucid-bench-scalar-'));
+    mkdirSync(join(root, 'target'), { recursive: true });
+    scalarDir = mkdtempSync(join(root, 'target', 'lucid-bench-scalar-'));
     process.once('exit', () => rmSync(scalarDir, { recursive: true, force: true }));
     for (const file of readdirSync(join(root, 'dist'))) {
       if (file.endsWith('.mjs')) copyFileSync(join(root, 'dist', file), join(scalarDir, file));
