@@ -2,7 +2,7 @@
 // declarations twice (index.d.ts for `import`, index.d.cts for `require`: package.json's "type" is
 // "module", so TypeScript reads a .d.ts as ESM and would tell a `require` user the CJS build is ESM),
 // and lucid_optim_bg.wasm next to them. Run `npm run build` (it builds the .wasm first).
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
@@ -26,6 +26,11 @@ const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, o
 const external = ['node:fs/promises', 'fflate'];
 const fflateBrowser = fileURLToPath(new URL('./node_modules/fflate/esm/browser.js', import.meta.url));
 const bundleFflate = { name: 'bundle-fflate', resolveId: (id) => (id === 'fflate' ? fflateBrowser : null) };
+// fflate is MIT-licensed: the bundle that contains part of it carries its notice.
+const fflateNotice = `/*! Contains fflate (https://www.npmjs.com/package/fflate), MIT License:\n${readFileSync(
+  fileURLToPath(new URL('./node_modules/fflate/LICENSE', import.meta.url)),
+  'utf8',
+).trim()}\n*/`;
 
 export default [
   {
@@ -40,7 +45,7 @@ export default [
   {
     input: 'ts/browser.ts',
     plugins: [bundleFflate, ts()],
-    output: { file: 'dist/browser.mjs', format: 'es', sourcemap: true },
+    output: { file: 'dist/browser.mjs', format: 'es', sourcemap: true, banner: fflateNotice },
   },
   {
     input: 'ts/index.ts',
