@@ -2,12 +2,15 @@
 // A/B of lucid-optim builds, for kernel work: each argument is a folder holding a node.mjs and its
 // lucid_optim_bg.wasm (a copy of dist/, say, after `npm run build` of a patched tree); every build
 // is loaded as its own module instance and stepped interleaved, and each one's speed relative to
-// the first is the median over reps of the ratio within the rep.
+// the first is the median over reps of the ratio within the rep. Each build is loaded from a copy
+// under this repository's target/ (removed at exit), so that node.mjs's imports of the package's
+// dependencies (fflate) resolve to node_modules wherever the folder given lives.
 //
 //   node bench/ab.mjs dist /tmp/patched/dist --case 1M,1000x1K --variant amsgrad --reps 15
 
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CASES, VARIANTS, lucidOptions, makeData } from './lib/data.mjs';
 import { measure, median } from './lib/measure.mjs';
@@ -18,9 +21,14 @@ const { values: args, positionals: dirs } = parseArgs({
 });
 if (dirs.length < 2) throw new Error('usage: node bench/ab.mjs <build dir> <build dir> [...] [--case ids] [--variant ids] [--reps N]');
 
+const target = fileURLToPath(new URL('../target/', import.meta.url));
+mkdirSync(target, { recursive: true });
 const libs = [];
 for (const dir of dirs) {
-  const lib = await import(pathToFileURL(resolve(dir, 'node.mjs')).href);
+  const copy = mkdtempSync(join(target, 'ab-'));
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+  cpSync(resolve(dir), copy, { recursive: true });
+  const lib = await import(pathToFileURL(join(copy, 'node.mjs')).href);
   await lib.init();
   libs.push(lib);
 }
