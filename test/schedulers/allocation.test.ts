@@ -80,6 +80,13 @@ interface Result {
 }
 
 /**
+ * V8 optimizes hot code on a background thread; on a busy machine that job can finish only after
+ * the measured windows have begun, and code not yet optimized boxes every new double. Compiled on
+ * the main thread instead, the code is optimized after the same number of steps on every machine.
+ */
+const SYNCHRONOUS_TIERS = ['--no-concurrent-recompilation', '--no-concurrent-osr'];
+
+/**
  * Whether V8 inlines one function into another depends on when its optimizing compiler runs (on a
  * busy machine, later) and on what else it inlined first; a double passed to or returned from a
  * call that is not inlined is boxed into a heap number, 16 bytes. So that the verdict cannot depend
@@ -87,7 +94,7 @@ interface Result {
  * allocate nothing even then (python-math.ts passes doubles through registers for this). LambdaLR's
  * lambda returns small integers, which need no box (see CONFIGS).
  */
-const NO_INLINING = ['--max-inlined-bytecode-size=0'];
+const NO_INLINING = ['--max-inlined-bytecode-size=0', ...SYNCHRONOUS_TIERS];
 
 function measure(make: string, flags: string[] = NO_INLINING): Result {
   // A 64 MB young generation: 10,000 steps allocating even 1 KB each would not fill it.
