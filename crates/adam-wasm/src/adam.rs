@@ -85,12 +85,10 @@ impl RawAdam {
     /// this one included (adam-core's `Adam::reserve_params`), so that the next `reserve - 1` calls
     /// cannot fail: JavaScript adding n parameters passes n with the first and 0 with the others,
     /// so that a refused allocation adds none of them. (An argument rather than an export of its
-    /// own: the `.wasm` has a size budget.)
+    /// own: the `.wasm` has a size budget.) No group `group` is an `OutOfRange` error (`value`: the
+    /// group), after the room was made: JavaScript checks the group first.
     #[wasm_bindgen(js_name = addParam)]
     pub fn add_param(&mut self, param: &RawParameter, group: usize, reserve: usize) -> Result<(), RawError> {
-        if group >= self.adam.group_count() {
-            return Err(RawError::out_of_range(group as f64));
-        }
         Ok(self.adam.reserve_params(reserve).and_then(|()| self.adam.push_param(group, &param.buffers))?)
     }
 

@@ -49,6 +49,11 @@ pub enum StepError {
         /// The index asked for.
         param: usize,
     },
+    /// No group `group` to add a parameter to.
+    NoSuchGroup {
+        /// The index asked for.
+        group: usize,
+    },
     /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
     OutOfMemory {
         /// The parameter's index across groups, if the allocation was its state.
@@ -65,6 +70,7 @@ impl fmt::Display for StepError {
             Self::Disposed { param } => write!(f, "parameter {param} was disposed"),
             Self::StepLimit { param, step } => write!(f, "parameter {param}: step {step} is beyond the limit {MAX_STEP}"),
             Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
+            Self::NoSuchGroup { group } => write!(f, "no group {group}"),
             Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
             Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
         }
@@ -198,25 +204,28 @@ impl<M: MemoryPolicy> Adam<M> {
     /// numbered by position across groups, so every parameter of a later group moves one index up,
     /// as PyTorch's `state_dict` numbers them after `param_groups[group]['params'].append(p)`.
     /// Not during a load (between [`Self::begin_staging`] and its commit or discard), whose
-    /// indices it would shift. Changes nothing on error.
+    /// indices it would shift. Changes nothing on error ([`StepError::NoSuchGroup`], or memory
+    /// refused).
     ///
     /// # Panics
-    /// If there is no group `group`; in debug builds, during a load.
+    /// In debug builds, during a load.
+    #[inline(never)] // one copy for the host's calls and extend_group (the `.wasm` has a size budget)
     pub fn push_param(&mut self, group: usize, param: &SharedParam) -> Result<(), StepError> {
         debug_assert!(self.staged.is_empty(), "push_param during a load");
-        let at = self.group_ends[group];
+        let Some(&at) = self.group_ends.get(group) else { return Err(StepError::NoSuchGroup { group }) };
         // A no-op when `add_group` or `reserve_params` made room.
         self.reserve_params(1)?;
         // Within the capacity reserved above: does not allocate.
         // `min`: `at <= len` always holds, and saying so spares the `.wasm` insert's panic.
         self.slots.insert(at.min(self.slots.len()), Slot { param: SharedParam::clone(param), state: None });
-        self.group_ends.iter_mut().skip(group).for_each(|end| *end += 1);
+        let later = self.group_ends.len() - group; // this group and the ones after it
+        self.group_ends.iter_mut().rev().take(later).for_each(|end| *end += 1);
         Ok(())
     }
 
     /// PyTorch's `optimizer.param_groups[group]['params'].extend(params)`: appends `params` to
     /// group `group` in order, each as [`Self::push_param`] appends one. All or nothing: on error
-    /// (memory refused) no parameter was added.
+    /// ([`StepError::NoSuchGroup`], or memory refused) no parameter was added.
     ///
     /// ```
     /// use std::{cell::RefCell, rc::Rc};
@@ -234,15 +243,14 @@ impl<M: MemoryPolicy> Adam<M> {
     /// // Group 0 is [a, c], group 1 is [b]: b is now parameter 2.
     /// assert_eq!(adam.param_count(), 3);
     /// ```
-    ///
-    /// # Panics
-    /// If there is no group `group`.
     pub fn extend_group<'p, I>(&mut self, group: usize, params: I) -> Result<(), StepError>
     where
         I: IntoIterator<Item = &'p SharedParam>,
         I::IntoIter: ExactSizeIterator,
     {
-        assert!(group < self.group_ends.len(), "extend_group of group {group} of {}", self.group_ends.len());
+        if group >= self.group_ends.len() {
+            return Err(StepError::NoSuchGroup { group });
+        }
         let params = params.into_iter();
         self.reserve_params(params.len())?;
         for param in params {

@@ -386,3 +386,21 @@ fn an_added_parameters_state_loads_back() {
     assert_eq!((bits(&a), bits(&b)), (bits(&a2), bits(&b2)));
     assert_eq!((adam.state(0), adam.state(1)), (loaded.state(0), loaded.state(1)));
 }
+
+#[test]
+fn a_parameter_pushed_between_empty_groups_lands_in_its_own() {
+    // Groups [a], [], [b], []: the empty groups' ends equal their neighbours', so only the index
+    // tells which ends move.
+    let (a, b, c, d) = (param(&[1.0], None), param(&[2.0], None), param(&[3.0], None), param(&[4.0], None));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[], lr(0.1)), (&[&b], lr(0.1)), (&[], lr(0.1))]);
+    adam.push_param(1, &c).unwrap();
+    assert_eq!((0..4).map(|g| adam.group_range(g)).collect::<Vec<_>>(), [0..1, 1..2, 2..3, 3..3]);
+    adam.push_param(3, &d).unwrap();
+    assert_eq!((0..4).map(|g| adam.group_range(g)).collect::<Vec<_>>(), [0..1, 1..2, 2..3, 3..4]);
+    let order: Vec<_> = adam.slots.iter().map(|s| s.param.borrow().data()[0]).collect();
+    assert_eq!(order, [1.0, 3.0, 2.0, 4.0]);
+    // No group 4: refused, nothing added.
+    assert_eq!(adam.push_param(4, &d), Err(StepError::NoSuchGroup { group: 4 }));
+    assert_eq!(adam.extend_group(4, [&d]), Err(StepError::NoSuchGroup { group: 4 }));
+    assert_eq!(adam.param_count(), 4);
+}
