@@ -11,7 +11,7 @@ import {
 } from './param-group.js';
 import { Parameter } from './parameter.js';
 import { checkStateDict, type ParamState, type StateDict } from './state-dict.js';
-import { checkBoolean } from './validate.js';
+import { checkBoolean, checkInteger } from './validate.js';
 import { ErrorKind, HyperField, RawAdam, StateBuffer, StepOutcome, copyIfIn, outOfMemoryMessage, rustError, wasmLimits, wasmMemory, type RustError } from './wasm.js';
 
 /** What {@link AdamOptions.onNonFinite} receives when the guard skips a step. */
@@ -43,6 +43,19 @@ export interface AdamOptions extends GroupOptions {
 type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
 /**
+ * Each group's parameters, behind one `params` getter shared by every group (one getter function,
+ * so that every group keeps one V8 shape): the list is replaced, frozen, when
+ * {@link Adam.addParams} extends it, and users cannot reassign it.
+ */
+const groupParams = new WeakMap<object, readonly Parameter[]>();
+function paramsOf(this: object): readonly Parameter[] {
+  return groupParams.get(this)!;
+}
+function refuseParams(this: object, value: unknown): never {
+  throw new TypeError(`Cannot assign to read only property 'params' of a param group, got ${describe(value)}; use addParams(params, group) to add parameters`);
+}
+
+/**
  * @internal What tells {@link Adam} and `AdamW` apart: the name their errors start with, their
  * groups' defaults, and whether decoupled weight decay is fixed on (torch's `AdamW` has no
  * `decoupled_weight_decay` argument, and its `__setstate__` sets it on every loaded group).
@@ -59,6 +72,7 @@ function methodNames(name: string) {
   return Object.freeze({
     constructor: name,
     addParamGroup: method('addParamGroup'),
+    addParams: method('addParams'),
     zeroGrad: method('zeroGrad'),
     step: method('step'),
     skipNonFinite: method('skipNonFinite'),
@@ -99,6 +113,8 @@ export class Adam {
   readonly paramGroups: ParamGroup[] = [];
   #raw: RawAdam | undefined;
   #params: Parameter[] = [];
+  /** The parameters of every group, to refuse a parameter a second time. */
+  #taken = new Set<Parameter>();
   #groupSizes: number[] = [];
   #hyperTable: Float64Array | undefined;
   #hyperPtr = 0;
@@ -131,6 +147,8 @@ export class Adam {
       throw typeError(where, 'params', 'an iterable of Parameters or of param groups', params);
     }
     const items = [...(params as Iterable<unknown>)];
+    // torch refuses an empty list ("optimizer got an empty parameter list") but takes groups with
+    // no parameters (`[{ params: [] }]`), to be extended later (addParams).
     if (items.length === 0) throw rangeError(where, 'params', 'non-empty', items);
     // Check every group before creating anything, so a bad one leaves nothing half-built.
     const groups: ParamGroup[] = [];
@@ -160,12 +178,65 @@ export class Adam {
     }
   }
 
-  /** Adds a group; its missing options come from {@link Adam.defaults}. */
+  /**
+   * Adds a group; its missing options come from {@link Adam.defaults}. Its `params` may be empty
+   * (as in torch), to be extended with {@link Adam.addParams}.
+   */
   addParamGroup(group: ParamGroupInput): void {
     const where = this.#where.addParamGroup;
     this.#live(where);
-    const checked = this.#checkGroup(where, 'group', group, new Set(this.#params), false);
+    const checked = this.#checkGroup(where, 'group', group, this.#taken, false);
     this.#add(where, checked); // checks again that reading the group did not dispose the optimizer
+  }
+
+  /**
+   * Appends `params` to group `group` (default 0), as PyTorch's
+   * `optimizer.param_groups[group]['params'].extend(params)`. They take that group's
+   * hyperparameters (a scheduler setting `paramGroups[group].lr` governs them too) and start with
+   * no state, as parameters given to the constructor do: their first step with a gradient creates
+   * it (step count 1). `paramGroups[group].params` lists them afterwards (a new frozen array).
+   *
+   * Parameters are numbered by position across groups, as in torch's `state_dict()`: adding to a
+   * group moves every parameter of the later groups up in the next {@link Adam.stateDict}'s
+   * numbering, exactly as torch numbers them after `.extend`.
+   *
+   * All or nothing: throws, adding none of them, if `params` is not an iterable of live
+   * Parameters, holds one twice or one already in this optimizer (any group) (`TypeError`s), if
+   * `group` is not an integer in `[0, paramGroups.length)`, or if WebAssembly memory cannot hold
+   * the bookkeeping (`RangeError`s).
+   *
+   * @example
+   * ```ts
+   * const opt = new AdamW([{ params: [] }], { lr: 1e-3 }); // an empty group, as torch allows
+   * const sched = new CosineAnnealingLR(opt, { tMax: 100 });
+   * const w = new Parameter([1, 2, 3]);
+   * opt.addParams([w]);   // scheduled from its first step on
+   * ```
+   */
+  addParams(params: Iterable<Parameter>, group = 0): void {
+    const where = this.#where.addParams;
+    this.#live(where);
+    checkInteger(where, 'group', group, 0, this.paramGroups.length - 1);
+    // Iterating `params` may run code (a generator) that adds parameters or disposes: `#taken`
+    // is live, and collectParams checks only once it has iterated.
+    const list = collectParams(where, 'params', params, this.#taken);
+    const raw = this.#live(where);
+    list.forEach((p, i) => {
+      // Room for all of them comes with the first: if memory refuses it, none was added. After
+      // it, none can fail (group checked above, groups never removed).
+      try {
+        raw.addParam(p.raw, group, i === 0 ? list.length : 0);
+      } catch (error) {
+        throw new RangeError(`${where}: cannot add ${list.length} parameters: ${outOfMemoryMessage(rustError(error))}`);
+      }
+    });
+    let end = 0;
+    for (let g = 0; g <= group; g++) end += this.#groupSizes[g];
+    this.#params = [...this.#params.slice(0, end), ...list, ...this.#params.slice(end)];
+    this.#groupSizes[group] += list.length;
+    const owner = this.paramGroups[group];
+    groupParams.set(owner, Object.freeze([...groupParams.get(owner)!, ...list]));
+    for (const p of list) this.#taken.add(p);
   }
 
   /** Clears (default) or zero-fills every parameter's gradient; see {@link Parameter.zeroGrad}. */
@@ -424,8 +495,9 @@ export class Adam {
     // reading them at every step stays fast (a copy made by spreading gets a shape of its own:
     // with 3,000 groups that cost 1.3 µs per group and step).
     const group = { lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } as ParamGroup;
-    // Not writable: the optimizer's own list is what steps, so reassigning it would only lie.
-    Object.defineProperty(group, 'params', { value: Object.freeze(params), enumerable: true, writable: false, configurable: false });
+    // Read-only: the optimizer's own list is what steps, so reassigning it would only lie.
+    groupParams.set(group, Object.freeze(params));
+    Object.defineProperty(group, 'params', { get: paramsOf, set: refuseParams, enumerable: true, configurable: false });
     return Object.assign(group, extra);
   }
 
@@ -434,17 +506,19 @@ export class Adam {
     for (const [i, p] of group.params.entries()) {
       if (p.disposed) throw new TypeError(`${where}: params[${i}] (${p.label}) was disposed`);
     }
+    let g: number;
     try {
-      raw.addGroup(group.params.length);
+      g = raw.addGroup(group.params.length);
     } catch (error) {
       throw new RangeError(`${where}: cannot add a group: ${outOfMemoryMessage(rustError(error))}`);
     }
     // addGroup made room for every parameter: addParam cannot fail now.
-    for (const p of group.params) raw.addParam(p.raw);
+    for (const p of group.params) raw.addParam(p.raw, g, 0);
     this.#hyperPtr = raw.hyperPtr();
     this.#hyperTable = undefined;
     this.paramGroups.push(group);
     this.#params.push(...group.params);
+    for (const p of group.params) this.#taken.add(p);
     this.#groupSizes.push(group.params.length);
   }
 

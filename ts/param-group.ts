@@ -50,7 +50,8 @@ export interface ParamGroupInput extends GroupOptions {
 /**
  * A live parameter group (`opt.paramGroups[i]`). Change its hyperparameters between steps, as
  * schedulers do with `group.lr`; they are validated at the next `step()`. Extra keys you add
- * (e.g. `initialLr`) are kept, and saved by `stateDict()`. `params` cannot be reassigned.
+ * (e.g. `initialLr`) are kept, and saved by `stateDict()`. `params` is read-only (a frozen array,
+ * possibly empty): add parameters to a group with `Adam.addParams`, which replaces it.
  */
 export interface ParamGroup extends Hyperparameters {
   readonly params: readonly Parameter[];

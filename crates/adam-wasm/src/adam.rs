@@ -80,13 +80,16 @@ impl RawAdam {
         Ok(self.adam.add_group(params)?)
     }
 
-    /// Appends `param` to the last group, sharing its buffers.
+    /// Appends `param` to group `group`, sharing its buffers; later groups' parameters move one
+    /// index up (see adam-core's `Adam::push_param`). First makes room for `reserve` parameters,
+    /// this one included (adam-core's `Adam::reserve_params`), so that the next `reserve - 1` calls
+    /// cannot fail: JavaScript adding n parameters passes n with the first and 0 with the others,
+    /// so that a refused allocation adds none of them. (An argument rather than an export of its
+    /// own: the `.wasm` has a size budget.) No group `group` is an `OutOfRange` error (`value`: the
+    /// group), after the room was made: JavaScript checks the group first.
     #[wasm_bindgen(js_name = addParam)]
-    pub fn add_param(&mut self, param: &RawParameter) -> Result<(), RawError> {
-        if self.adam.group_count() == 0 {
-            return Err(RawError::out_of_range(0.0));
-        }
-        Ok(self.adam.add_param(&param.buffers)?)
+    pub fn add_param(&mut self, param: &RawParameter, group: usize, reserve: usize) -> Result<(), RawError> {
+        Ok(self.adam.reserve_params(reserve).and_then(|()| self.adam.push_param(group, &param.buffers))?)
     }
 
     /// Byte address of the hyperparameter table (`hyperRowLen()` f64 per group).

@@ -199,7 +199,9 @@ impl From<StepError> for RawError {
             }
             StepError::Disposed { param } => Self { param: Some(param), ..Self::new(ErrorKind::Disposed) },
             StepError::StepLimit { param, step } => Self { param: Some(param), value: step, ..Self::new(ErrorKind::StepLimit) },
-            StepError::NoSuchParameter { param } => Self::out_of_range(param as f64),
+            StepError::NoSuchParameter { param: index } | StepError::NoSuchGroup { group: index } => {
+                Self::out_of_range(index as f64)
+            }
             StepError::OutOfMemory { param, error } => Self { param, ..Self::from(error) },
         }
     }

@@ -49,6 +49,11 @@ pub enum StepError {
         /// The index asked for.
         param: usize,
     },
+    /// No group `group` to add a parameter to.
+    NoSuchGroup {
+        /// The index asked for.
+        group: usize,
+    },
     /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
     OutOfMemory {
         /// The parameter's index across groups, if the allocation was its state.
@@ -65,6 +70,7 @@ impl fmt::Display for StepError {
             Self::Disposed { param } => write!(f, "parameter {param} was disposed"),
             Self::StepLimit { param, step } => write!(f, "parameter {param}: step {step} is beyond the limit {MAX_STEP}"),
             Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
+            Self::NoSuchGroup { group } => write!(f, "no group {group}"),
             Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
             Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
         }
@@ -104,7 +110,8 @@ enum Pending {
 ///
 /// Each group's hyperparameters are a [`Row`] of the hyperparameter table, which a host can
 /// write in place ([`Adam::hyper_table_mut`]) between steps; every step validates every row.
-/// Parameters are numbered across groups in the order they were added.
+/// Parameters are numbered by position across groups (group 0's in order, then group 1's, ...), as
+/// PyTorch's `state_dict` numbers them; a group may have no parameters, as in PyTorch.
 ///
 /// ```
 /// use std::{cell::RefCell, rc::Rc};
@@ -168,7 +175,7 @@ impl<M: MemoryPolicy> Adam<M> {
         let oom = |error| StepError::OutOfMemory { param: None, error };
         reserve_admitted(&mut self.group_ends, 1, &self.policy).map_err(oom)?;
         reserve_admitted(&mut self.hyper_table, 1, &self.policy).map_err(oom)?;
-        reserve_admitted(&mut self.slots, capacity, &self.policy).map_err(oom)?;
+        self.reserve_params(capacity)?;
         // Both within the capacity reserved above: neither allocates.
         self.group_ends.push(self.slots.len());
         self.hyper_table.push([0.0; ROW_LEN]);
@@ -181,10 +188,74 @@ impl<M: MemoryPolicy> Adam<M> {
     /// If there is no group.
     pub fn add_param(&mut self, param: &SharedParam) -> Result<(), StepError> {
         assert!(!self.group_ends.is_empty(), "add_param before add_group");
-        // A no-op when `add_group` made room.
-        reserve_admitted(&mut self.slots, 1, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
-        self.slots.push(Slot { param: SharedParam::clone(param), state: None });
-        *self.group_ends.last_mut().expect("checked above") += 1;
+        self.push_param(self.group_ends.len() - 1, param)
+    }
+
+    /// Makes room for `additional` more parameters, so that the next `additional` calls of
+    /// [`Self::push_param`] (or [`Self::add_param`]) cannot fail. Changes nothing on error.
+    #[inline(never)] // one copy for add_group, push_param and the host (the `.wasm` has a size budget)
+    pub fn reserve_params(&mut self, additional: usize) -> Result<(), StepError> {
+        reserve_admitted(&mut self.slots, additional, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })
+    }
+
+    /// Appends `param` to group `group`, after its last parameter, sharing its buffers. It starts
+    /// with no state, as a parameter given at construction does: its first step with a gradient
+    /// creates the state (step count 1), with the group's hyperparameters. Parameters are
+    /// numbered by position across groups, so every parameter of a later group moves one index up,
+    /// as PyTorch's `state_dict` numbers them after `param_groups[group]['params'].append(p)`.
+    /// Not during a load (between [`Self::begin_staging`] and its commit or discard), whose
+    /// indices it would shift. Changes nothing on error ([`StepError::NoSuchGroup`], or memory
+    /// refused).
+    ///
+    /// # Panics
+    /// In debug builds, during a load.
+    #[inline(never)] // one copy for the host's calls and extend_group (the `.wasm` has a size budget)
+    pub fn push_param(&mut self, group: usize, param: &SharedParam) -> Result<(), StepError> {
+        debug_assert!(self.staged.is_empty(), "push_param during a load");
+        let Some(&at) = self.group_ends.get(group) else { return Err(StepError::NoSuchGroup { group }) };
+        // A no-op when `add_group` or `reserve_params` made room.
+        self.reserve_params(1)?;
+        // Within the capacity reserved above: does not allocate.
+        // `min`: `at <= len` always holds, and saying so spares the `.wasm` insert's panic.
+        self.slots.insert(at.min(self.slots.len()), Slot { param: SharedParam::clone(param), state: None });
+        let later = self.group_ends.len() - group; // this group and the ones after it
+        self.group_ends.iter_mut().rev().take(later).for_each(|end| *end += 1);
+        Ok(())
+    }
+
+    /// PyTorch's `optimizer.param_groups[group]['params'].extend(params)`: appends `params` to
+    /// group `group` in order, each as [`Self::push_param`] appends one. All or nothing: on error
+    /// ([`StepError::NoSuchGroup`], or memory refused) no parameter was added.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use adam_core::{Adam, Hyperparameters, ParamBuffers};
+    ///
+    /// let shared = |v: f32| Rc::new(RefCell::new(ParamBuffers::from_values(vec![v])));
+    /// let (a, b, c) = (shared(1.0), shared(2.0), shared(3.0));
+    /// let mut adam = Adam::default();
+    /// for (g, p) in [&a, &b].into_iter().enumerate() {
+    ///     adam.add_group(1).unwrap();
+    ///     adam.set_hyperparameters(g, &Hyperparameters::default());
+    ///     adam.add_param(p).unwrap();
+    /// }
+    /// adam.extend_group(0, [&c]).unwrap();
+    /// // Group 0 is [a, c], group 1 is [b]: b is now parameter 2.
+    /// assert_eq!(adam.param_count(), 3);
+    /// ```
+    pub fn extend_group<'p, I>(&mut self, group: usize, params: I) -> Result<(), StepError>
+    where
+        I: IntoIterator<Item = &'p SharedParam>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        if group >= self.group_ends.len() {
+            return Err(StepError::NoSuchGroup { group });
+        }
+        let params = params.into_iter();
+        self.reserve_params(params.len())?;
+        for param in params {
+            self.push_param(group, param).expect("room reserved above");
+        }
         Ok(())
     }
 

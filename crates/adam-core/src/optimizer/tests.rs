@@ -291,3 +291,116 @@ fn groups_that_share_bias_corrections_step_exactly_as_if_alone() {
         assert_eq!(all.state(g), each[g].state(0), "group {g}");
     }
 }
+
+fn bits(p: &SharedParam) -> Vec<u32> {
+    p.borrow().data().iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn params_added_to_a_group_step_bit_for_bit_like_params_given_at_construction() {
+    // `late`: groups [a], [b]; two steps; then group 0 is extended with c. `early`: groups
+    // [a, c], [b] from the start, c without a gradient for those two steps (so, lazily, without
+    // state). Same hyperparameters (group 1 shares group 0's betas: BiasMemo carries across the
+    // groups, while c counts 1 step where a and b count 3), same gradients: same bits, same
+    // states, same numbering (c is parameter 1, b moved to 2, as torch numbers after `.extend`).
+    let hypers = [lr(0.1), Hyperparameters { lr: 0.05, weight_decay: 0.01, ..Hyperparameters::default() }];
+    let make = || (param(&[1.0, -2.0], Some(&[0.5, -0.25])), param(&[3.0], Some(&[0.125])), param(&[0.5, 0.75, -1.0], None));
+    let (a1, b1, c1) = make();
+    let (a2, b2, c2) = make();
+    let mut late = optimizer(Unbounded, &[(&[&a1], hypers[0]), (&[&b1], hypers[1])]);
+    let mut early = optimizer(Unbounded, &[(&[&a2, &c2], hypers[0]), (&[&b2], hypers[1])]);
+    for _ in 0..2 {
+        late.step(false).unwrap();
+        early.step(false).unwrap();
+    }
+    late.extend_group(0, [&c1]).unwrap();
+    assert_eq!((late.param_count(), late.group_range(0), late.group_range(1)), (3, 0..2, 2..3));
+    assert!(late.state(1).is_none(), "an added parameter starts without state");
+    for c in [&c1, &c2] {
+        c.borrow_mut().grad_buffer(&Unbounded).unwrap().copy_from_slice(&[1.0, -1.0, 0.5]);
+        assert!(c.borrow_mut().set_has_grad(true));
+    }
+    for _ in 0..3 {
+        late.step(false).unwrap();
+        early.step(false).unwrap();
+    }
+    for (x, y) in [(&a1, &a2), (&c1, &c2), (&b1, &b2)] {
+        assert_eq!(bits(x), bits(y));
+    }
+    for i in 0..3 {
+        assert_eq!(late.state(i), early.state(i), "parameter {i}");
+    }
+    assert_eq!(late.state(1).unwrap().step_count(), 3);
+    assert_eq!(late.state(2).unwrap().step_count(), 5);
+}
+
+#[test]
+fn an_empty_group_steps_as_a_no_op_and_can_be_extended() {
+    let a = param(&[1.0, 2.0], Some(&[0.5, 0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[], lr(0.1))]);
+    assert_eq!(adam.step(false), Ok(Stepped::All));
+    assert_eq!(adam.param_count(), 0);
+    adam.begin_staging().unwrap();
+    adam.commit_staged();
+    adam.extend_group(0, [] as [&SharedParam; 0]).unwrap();
+    adam.extend_group(0, [&a]).unwrap();
+    assert_eq!(adam.step(false), Ok(Stepped::All));
+    assert_eq!(adam.state(0).unwrap().step_count(), 1);
+}
+
+#[test]
+fn a_refused_extension_adds_no_parameter() {
+    let a = param(&[1.0], Some(&[0.5]));
+    let (b, c) = (param(&[2.0], None), param(&[3.0], None));
+    let adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[], lr(0.1))]);
+    // Allocation 0 is the room for both: refused, neither is added.
+    let mut adam = with_policy(adam, FailAt::new(0));
+    assert!(matches!(adam.extend_group(1, [&b, &c]), Err(StepError::OutOfMemory { param: None, .. })));
+    assert_eq!((adam.param_count(), adam.group_range(0), adam.group_range(1)), (1, 0..1, 1..1));
+}
+
+#[test]
+fn an_added_parameters_state_loads_back() {
+    let a = param(&[1.0], Some(&[0.5]));
+    let b = param(&[2.0, 3.0], Some(&[0.25, -0.5]));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[], lr(0.2))]);
+    adam.step(false).unwrap();
+    adam.extend_group(1, [&b]).unwrap();
+    adam.step(false).unwrap();
+    let saved: Vec<AdamState> = (0..2).map(|i| adam.state(i).unwrap().clone()).collect();
+    // A fresh optimizer built with b in group 1 from the start loads those states.
+    let (a2, b2) = (param(&[1.0], Some(&[0.5])), param(&[2.0, 3.0], Some(&[0.25, -0.5])));
+    let mut loaded = optimizer(Unbounded, &[(&[&a2], lr(0.1)), (&[&b2], lr(0.2))]);
+    loaded.begin_staging().unwrap();
+    for (i, s) in saved.iter().enumerate() {
+        loaded.stage_state(i, s.step_count() as f64, false).unwrap();
+        let staged = loaded.staged_mut(i).unwrap();
+        staged.exp_avg.copy_from_slice(&s.exp_avg);
+        staged.exp_avg_sq.copy_from_slice(&s.exp_avg_sq);
+    }
+    loaded.commit_staged();
+    a2.borrow_mut().data_mut().copy_from_slice(a.borrow().data());
+    b2.borrow_mut().data_mut().copy_from_slice(b.borrow().data());
+    adam.step(false).unwrap();
+    loaded.step(false).unwrap();
+    assert_eq!((bits(&a), bits(&b)), (bits(&a2), bits(&b2)));
+    assert_eq!((adam.state(0), adam.state(1)), (loaded.state(0), loaded.state(1)));
+}
+
+#[test]
+fn a_parameter_pushed_between_empty_groups_lands_in_its_own() {
+    // Groups [a], [], [b], []: the empty groups' ends equal their neighbours', so only the index
+    // tells which ends move.
+    let (a, b, c, d) = (param(&[1.0], None), param(&[2.0], None), param(&[3.0], None), param(&[4.0], None));
+    let mut adam = optimizer(Unbounded, &[(&[&a], lr(0.1)), (&[], lr(0.1)), (&[&b], lr(0.1)), (&[], lr(0.1))]);
+    adam.push_param(1, &c).unwrap();
+    assert_eq!((0..4).map(|g| adam.group_range(g)).collect::<Vec<_>>(), [0..1, 1..2, 2..3, 3..3]);
+    adam.push_param(3, &d).unwrap();
+    assert_eq!((0..4).map(|g| adam.group_range(g)).collect::<Vec<_>>(), [0..1, 1..2, 2..3, 3..4]);
+    let order: Vec<_> = adam.slots.iter().map(|s| s.param.borrow().data()[0]).collect();
+    assert_eq!(order, [1.0, 3.0, 2.0, 4.0]);
+    // No group 4: refused, nothing added.
+    assert_eq!(adam.push_param(4, &d), Err(StepError::NoSuchGroup { group: 4 }));
+    assert_eq!(adam.extend_group(4, [&d]), Err(StepError::NoSuchGroup { group: 4 }));
+    assert_eq!(adam.param_count(), 4);
+}
