@@ -9,21 +9,27 @@ import { AdamW, Adam, LinearLR, Parameter, StepLR, init, memoryStats, type AdamO
 import { LucidAdam, LucidAdamW, adam, adamW } from 'lucid-optim/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectCloseF32, thrownBy } from '../helpers';
+import { observe } from '../observe';
 import { bitsOf, makeData, makeModel, seeded, useBackend, weightsOf, type Backend } from './setup';
 
 /** Unique variable names per test (tfjs's registry is global to the process). */
 let unique = 0;
 const name = (label: string) => `${label}_${unique++}`;
 
-/** Everything observable of an optimizer and some variables, for "nothing changed" assertions. */
+/**
+ * Everything observable of a bridge and some tfjs variables, for "nothing changed" assertions: the
+ * lucid-optim side through test/observe.ts (its Parameters, optimizer, state and allocations), the
+ * tfjs side (the variables' values, tfjs's tensor count, the iteration count, the named state dict).
+ */
 function snapshot(opt: LucidAdam, variables: tf.Variable[]) {
-  const sd = opt.stateDict();
+  const named = opt.stateDict();
   return {
+    lucid: observe(opt.optimizer.paramGroups[0].params, [opt.optimizer]),
+    names: named.paramGroups[0].params,
+    steps: Object.entries(named.state).map(([key, s]) => [key, s.step]),
     values: bitsOf(variables.map((v) => v.dataSync() as Float32Array)),
     iterations: opt.iterations,
-    groups: JSON.parse(JSON.stringify(opt.optimizer.paramGroups.map(({ params, ...rest }) => ({ ...rest, params: params.map((p) => p.name) })))),
-    state: Object.entries(sd.state).map(([key, s]) => [key, s.step, bitsOf([s.expAvg, s.expAvgSq])]),
-    memory: memoryStats().allocatedBytes,
+    numTensors: tf.memory().numTensors,
   };
 }
 
@@ -356,6 +362,23 @@ export function bridgeSuite(backend: Backend): void {
     model.dispose();
   });
 
+  test('getConfig / fromConfig: the group\'s hyperparameters now, in lucid-optim\'s names, and back', () => {
+    const a = adam({ lr: 0.1, betas: [0.8, 0.9], eps: 1e-6, weightDecay: 0.01, amsgrad: true, skipNonFinite: true });
+    a.optimizer.paramGroups[0].lr = 0.05; // as a scheduler would
+    const config = a.getConfig();
+    expect(config).toEqual({ lr: 0.05, betas: [0.8, 0.9], eps: 1e-6, weightDecay: 0.01, amsgrad: true, maximize: false, decoupledWeightDecay: false, skipNonFinite: true });
+    const b = LucidAdam.fromConfig(LucidAdam, { ...config, customObjects: {} }) as LucidAdam; // tfjs-layers adds customObjects
+    expect(b).toBeInstanceOf(LucidAdam);
+    expect(b.getConfig()).toEqual(config);
+    // AdamW has no decoupledWeightDecay option (always on), so its config has none either.
+    const w = adamW({ weightDecay: 0.2 });
+    expect(w.getConfig()).toEqual({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.2, amsgrad: false, maximize: false });
+    const w2 = LucidAdamW.fromConfig(LucidAdamW, w.getConfig()) as LucidAdamW;
+    expect(w2.getConfig()).toEqual(w.getConfig());
+    expect([a.getClassName(), w.getClassName()]).toEqual(['LucidAdam', 'LucidAdamW']);
+    for (const o of [a, b, w, w2]) o.dispose();
+  });
+
   describe('bad input names the field and changes nothing', () => {
     test('options: lucid-optim validates them; tf.train.adam names get a hint', () => {
       expect(thrownBy(() => adamW({ weight_decay: 0.1 } as never))).toEqual(new TypeError('AdamW: weight_decay is not an option (did you mean weightDecay?), got 0.1'));
@@ -370,11 +393,11 @@ export function bridgeSuite(backend: Backend): void {
       const g = tf.tensor(seeded(41, 5));
       const opt = adamW();
       opt.applyGradients({ [v.name]: g });
+      const wrong = tf.tensor(seeded(42, 4));
       const before = snapshot(opt, [v]);
       expect(thrownBy(() => opt.applyGradients([{ name: v.name, tensor: g }, { name: 'no such variable', tensor: g }]))).toEqual(
         new TypeError('LucidAdamW.applyGradients: no variable named "no such variable" is registered with tfjs (was it disposed?)'),
       );
-      const wrong = tf.tensor(seeded(42, 4));
       expect(thrownBy(() => opt.applyGradients({ [v.name]: wrong }))).toEqual(
         new RangeError(`LucidAdamW.applyGradients: the gradient of "${v.name}" must have 5 elements (the variable's size), got 4`),
       );
