@@ -12,6 +12,9 @@ import { expectCloseF32, thrownBy } from '../helpers';
 import { observe } from '../observe';
 import { bitsOf, makeData, makeModel, seeded, useBackend, weightsOf, type Backend } from './setup';
 
+/** The bridge's internal switch of its one backend-internal path (backend-memory.ts), stripped from its declarations. */
+const internal = (opt: LucidAdam) => opt as unknown as { _useBackendMemory(on: boolean): void; readonly _backendReads: number };
+
 /** Unique variable names per test (tfjs's registry is global to the process). */
 let unique = 0;
 const name = (label: string) => `${label}_${unique++}`;
@@ -59,9 +62,10 @@ export function bridgeSuite(backend: Backend): void {
   });
 
   describe.each([
-    ['adamW', AdamW, { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }],
-    ['adam', Adam, { lr: 0.02, eps: 1e-7, weightDecay: 0.05, maximize: true }],
-  ] as const)('%s gives exactly the numbers of lucid-optim itself', (factory, Lucid, options) => {
+    ['adamW', AdamW, { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }, true],
+    ['adam', Adam, { lr: 0.02, eps: 1e-7, weightDecay: 0.05, maximize: true }, true],
+    ['adamW', AdamW, { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }, false],
+  ] as const)('%s gives exactly the numbers of lucid-optim itself (reading wasm backend memory: %s)', (factory, Lucid, options, fromBackend) => {
     test('same gradients, bit for bit: frozen steps, a variable first seen late, a scheduler built before the first step', () => {
       // Four variables; v1 is frozen (null gradient) every third step, v3 gets its first gradient
       // at step 10. The reference is lucid-optim's own optimizer on Parameters holding the same
@@ -70,6 +74,7 @@ export function bridgeSuite(backend: Backend): void {
       const variables = shapes.map((shape, i) => tf.variable(tf.tensor(seeded(10 + i, shape.reduce((a, b) => a * b, 1)), shape), true, name(`exact${i}`)));
       const params = variables.map((v) => new Parameter(v.dataSync() as Float32Array));
       const opt = factory === 'adamW' ? adamW(options as AdamOptions) : adam(options as AdamOptions);
+      internal(opt)._useBackendMemory(fromBackend);
       const reference = new Lucid([{ params: [] }], options as AdamOptions);
       const schedulers = [new StepLR(opt.optimizer, { stepSize: 7, gamma: 0.5 }), new StepLR(reference, { stepSize: 7, gamma: 0.5 })];
       for (let step = 1; step <= 40; step++) {
@@ -103,11 +108,33 @@ export function bridgeSuite(backend: Backend): void {
       });
       // Per-variable step counts: v1 skipped steps 3, 6, …, 39 (13 of 40); v3 started at step 10.
       expect(order.map((n) => bridged.state[n].step)).toEqual(order.map((n) => [40, 27, 40, 31][variables.findIndex((v) => v.name === n)]));
+      // Which path read the values: the wasm backend's memory (a variable and its gradient per
+      // variable and step: 2 × 138), or dataSync() (on the cpu backend, the guard's answer).
+      expect(internal(opt)._backendReads).toBe(fromBackend && backend === 'wasm' ? 2 * (40 + 27 + 40 + 31) : 0);
       opt.dispose();
       reference.dispose();
       for (const p of params) p.dispose();
       for (const v of variables) v.dispose();
     });
+  });
+
+  test.runIf(backend === 'wasm')('the wasm backend-memory read falls back to dataSync() for a tensor whose data is in another backend', async () => {
+    const v = tf.variable(tf.tensor(seeded(50, 9)), true, name('fallback'));
+    await tf.setBackend('cpu');
+    const g = tf.tensor(seeded(51, 9)); // its data lives in the cpu backend
+    await tf.setBackend('wasm');
+    const opt = adamW();
+    const p = new Parameter(v.dataSync() as Float32Array);
+    const reference = new AdamW([p]);
+    opt.applyGradients({ [v.name]: g });
+    p.grad = seeded(51, 9);
+    reference.step();
+    expect(internal(opt)._backendReads).toBe(1); // the variable; the gradient went through dataSync()
+    expect(bitsOf([v.dataSync() as Float32Array])).toEqual(bitsOf([p.data]));
+    opt.dispose();
+    reference.dispose();
+    p.dispose();
+    tf.dispose([v, g]);
   });
 
   test('next to tf.train.adam (same lr, betas and eps): the same training within tfjs float32 drift', async () => {

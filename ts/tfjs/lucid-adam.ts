@@ -1,5 +1,6 @@
 import { Optimizer, engine, scalar, tensor, type NamedTensorMap, type Tensor, type Variable, serialization } from '@tensorflow/tfjs-core';
 import { Adam, AdamW, Parameter, type AdamOptions, type ParamState, type StateDict } from '../index.js';
+import { wasmBackendView } from './backend-memory.js';
 import { quote, renamePositions, type NamedParamGroup, type NamedStateDict } from './named-state-dict.js';
 
 /** A gradient as `tf.Optimizer.applyGradients` receives it in a list (tfjs-core does not export the type). */
@@ -71,6 +72,8 @@ export class LucidAdam extends Optimizer {
   /** The tensors the last `getWeights` returned: this optimizer owns them, until the next call or `dispose`. */
   #weightTensors: Tensor[] = [];
   #disposed = false;
+  #useBackendMemory = true;
+  #backendReads = 0;
 
   /** @param options lucid-optim's Adam options (PyTorch's names: `lr`, `betas`, `eps`, `weightDecay`, …). */
   constructor(options: AdamOptions = {}) {
@@ -120,8 +123,8 @@ export class LucidAdam extends Optimizer {
       lucid.zeroGrad(); // set to none: only this call's variables step
       for (let i = 0; i < variables.length; i++) {
         const param = stepped[i];
-        param.data.set(variables[i].dataSync() as Float32Array);
-        param.grad = gradients[i].dataSync() as Float32Array;
+        param.data.set(this.#read(variables[i]));
+        param.grad = this.#read(gradients[i]);
       }
       lucid.step();
       for (let i = 0; i < variables.length; i++) {
@@ -308,6 +311,32 @@ export class LucidAdam extends Optimizer {
     for (const t of this.#weightTensors) t.dispose();
     this.#weightTensors = [];
     super.dispose();
+  }
+
+  /**
+   * @internal NOT part of the API (stripped from the declarations). Whether reads may take
+   * tfjs-backend-wasm's memory directly (see backend-memory.ts; default on): the tests run both
+   * ways. {@link LucidAdam._backendReads} counts the reads that did.
+   */
+  _useBackendMemory(on: boolean): void {
+    this.#useBackendMemory = on === true;
+  }
+
+  /** @internal See {@link LucidAdam._useBackendMemory}. */
+  get _backendReads(): number {
+    return this.#backendReads;
+  }
+
+  /** A tensor's float32 values, to copy at once: in the wasm backend's memory if it can, else dataSync()'s. */
+  #read(t: Tensor): Float32Array {
+    if (this.#useBackendMemory) {
+      const view = wasmBackendView(t);
+      if (view !== null) {
+        this.#backendReads++;
+        return view;
+      }
+    }
+    return t.dataSync() as Float32Array;
   }
 
   #where(method: string): string {
