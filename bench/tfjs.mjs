@@ -103,8 +103,12 @@ async function crossCheck(backend) {
     runs.push(model.values());
     model.dispose();
   }
-  const scale = Math.max(...Array.from(runs[1], Math.abs));
-  const worst = Math.max(...Array.from(runs[0], (x, i) => Math.abs(x - runs[1][i])));
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < runs[0].length; i++) {
+    scale = Math.max(scale, Math.abs(runs[1][i]));
+    worst = Math.max(worst, Math.abs(runs[0][i] - runs[1][i]));
+  }
   if (!(worst <= 1e-5 * scale)) throw new Error(`cross-check on ${backend}: lucid-optim/tfjs and tf.train.adam differ by ${worst} after 5 steps`);
 }
 
