@@ -32,8 +32,8 @@ const MAX_SAVED_STEP = 2 ** 31 - 1;
  * the first time a gradient for it arrives, in the single group of {@link LucidAdam.optimizer}
  * (so a scheduler built on `opt.optimizer` before the first step governs every variable). Each
  * `applyGradients` reads every variable that has a gradient, and its gradient, once
- * (`dataSync()`), takes one lucid-optim step for all of them, and writes each back once
- * (`variable.assign`). Variables whose gradient is `null` (frozen: `trainable` false) are
+ * (`dataSync()`, or on tfjs-backend-wasm straight from its memory: backend-memory.ts), takes one
+ * lucid-optim step for all of them, and writes each back once (`variable.assign`). Variables whose gradient is `null` (frozen: `trainable` false) are
  * skipped and keep their own step counts, as PyTorch skips a parameter whose `grad` is `None`.
  *
  * Owns WebAssembly memory (the optimizer state and a copy of each variable): call
