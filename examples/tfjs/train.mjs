@@ -107,12 +107,12 @@ function makeModel(seed) {
 /** A progress bar on a terminal; plain lines when the output is a pipe or a file. */
 function progress(total, name) {
   if (!process.stdout.isTTY) return { update() {}, log: (line) => console.log(line), stop() {} };
-  const bar = new cliProgress.SingleBar(
+  const bars = new cliProgress.MultiBar(
     { format: ` ${name.padEnd(22)} {bar} {percentage}% | epoch {value}/{total} | loss {loss}`, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { loss: '-' });
-  return { update: (epoch, loss) => bar.update(epoch, { loss }), log: (line) => (bar.stop(), console.log(line), bar.start(total, 0, { loss: '-' })), stop: () => bar.stop() };
+  const bar = bars.create(total, 0, { loss: '-' });
+  return { update: (epoch, loss) => bar.update(epoch, { loss }), log: (line) => bars.log(`${line}\n`), stop: () => bars.stop() };
 }
 
 /** Trains a fresh model with `optimizer`: the loss of every batch, the last epoch's loss and accuracy, the time. */
