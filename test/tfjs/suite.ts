@@ -465,7 +465,20 @@ export function bridgeSuite(backend: Backend): void {
         new RangeError('LucidAdamW.loadStateDict: stateDict.state["other"] names a variable that stateDict.paramGroups[0].params does not list'),
       );
       expect(snapshot(opt, [v])).toEqual(before);
+      // Into an optimizer that has not seen the variables yet, a bad entry of one of them: their
+      // Parameters would have to be added first, so lucid-optim checks the dict on a scratch optimizer.
+      const fresh = adamW();
+      const other = { ...good.state[v.name], expAvg: new Float32Array(2), expAvgSq: new Float32Array(2) };
+      const mixed = { state: { [v.name]: good.state[v.name], other: { ...other, step: 1.5 } }, paramGroups: [{ ...good.paramGroups[0], params: [v.name, 'other'] }] };
+      const untouched = snapshot(fresh, [v]);
+      expect(thrownBy(() => fresh.loadStateDict(mixed))).toEqual(new RangeError('AdamW.loadStateDict: stateDict.state["other"].step must be an integer >= 0, got 1.5'));
+      expect(snapshot(fresh, [v])).toEqual(untouched); // no Parameter added, no byte allocated
+      expect(fresh.optimizer.paramGroups[0].params).toEqual([]);
+      fresh.loadStateDict({ ...mixed, state: { ...mixed.state, other } });
+      expect(fresh.optimizer.paramGroups[0].params.map((p) => p.name)).toEqual([v.name, 'other']);
+      expect(fresh.stateDict().state[v.name].step).toBe(1);
       opt.dispose();
+      fresh.dispose();
       tf.dispose([v, g]);
     });
   });

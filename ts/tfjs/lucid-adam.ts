@@ -163,9 +163,8 @@ export class LucidAdam extends Optimizer {
    * has seen it yet or not (one it has not seen gets its Parameter now, and the state is used at
    * its first step), and variables the dict does not name start fresh, as in PyTorch.
    *
-   * Invalid input is a `TypeError` or `RangeError` naming the field (`state["dense/kernel"].step`).
-   * The optimizer's state is unchanged when it throws; a variable named only by the refused dict
-   * may stay known to it, without state (as if it had been seen with a null gradient).
+   * Invalid input is a `TypeError` or `RangeError` naming the field (`state["dense/kernel"].step`),
+   * and changes nothing.
    */
   loadStateDict(stateDict: NamedStateDict): void {
     const where = this.#where('loadStateDict');
@@ -202,15 +201,21 @@ export class LucidAdam extends Optimizer {
       }
       if (known === undefined) lengths.set(name, length);
     }
-    // Variables with saved state that the optimizer has not seen yet get their Parameter now.
-    const added = this.#createParameters(where, [...lengths].map(([name, length]) => ({ name, length, shape: [length] })));
-    const names = [...current, ...added.map((p) => p.name!)];
+    const names = [...current, ...lengths.keys()];
     const index = new Map(names.map((name, i) => [name, i]));
     const positional: StateDict = {
       state: Object.fromEntries(Object.entries(state).map(([name, entry]) => [index.get(name)!, entry])),
       paramGroups: [{ ...(group as NamedParamGroup), params: names.map((_, i) => i) }],
     };
     try {
+      if (lengths.size > 0) {
+        // Variables with saved state that the optimizer has not seen yet need their Parameters
+        // first, and addParams cannot be undone: lucid-optim checks the whole dict on a scratch
+        // optimizer of the same class and lengths before anything here changes. Its memory is
+        // freed before the real Parameters and state are allocated, which reuse it.
+        this.#checkOnScratch(positional, names, names.map((name) => this.#params.get(name)?.length ?? lengths.get(name)!));
+        this.#createParameters(where, [...lengths].map(([name, length]) => ({ name, length, shape: [length] })));
+      }
       lucid.loadStateDict(positional);
     } catch (error) {
       throw renamePositions(error, names);
@@ -382,6 +387,24 @@ export class LucidAdam extends Optimizer {
       for (const name of Object.keys(variableGradients)) visit(name, variableGradients[name]);
     } else {
       throw new TypeError(`${where}: variableGradients must be a map or a list of named gradients, got ${describeValue(variableGradients)}`);
+    }
+  }
+
+  /**
+   * Loads `positional` (a state dict over `names`: the known variables, then new ones, of `sizes`
+   * elements) into a throwaway optimizer of this class with Parameters of those sizes: lucid-optim's own
+   * checks, with nothing of this optimizer touched. Throws what they throw.
+   */
+  #checkOnScratch(positional: StateDict, names: string[], sizes: number[]): void {
+    const params: Parameter[] = [];
+    let scratch: Adam | undefined;
+    try {
+      names.forEach((name, i) => params.push(new Parameter(sizes[i], { name })));
+      scratch = new (this.constructor as typeof LucidAdam).lucidClass([{ params }]);
+      scratch.loadStateDict(positional);
+    } finally {
+      scratch?.dispose();
+      for (const p of params) p.dispose();
     }
   }
 
