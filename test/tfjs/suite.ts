@@ -429,6 +429,21 @@ export function bridgeSuite(backend: Backend): void {
         new RangeError(`LucidAdamW.applyGradients: the gradient of "${v.name}" must have 5 elements (the variable's size), got 4`),
       );
       expect(snapshot(opt, [v])).toEqual(before);
+      // A group lr lucid-optim refuses at the step, with a variable seen for the first time: its
+      // Parameter is not added (addParams cannot be undone), nothing changes.
+      const late = tf.variable(tf.tensor(seeded(43, 5)), true, name('late'));
+      opt.optimizer.paramGroups[0].lr = -1;
+      const refused = snapshot(opt, [v, late]);
+      expect(thrownBy(() => opt.applyGradients({ [v.name]: g, [late.name]: g }))).toEqual(
+        new RangeError('AdamW.step: paramGroups[0].lr must be a finite number >= 0, got -1'),
+      );
+      expect(snapshot(opt, [v, late])).toEqual(refused);
+      expect(thrownBy(() => opt.applyGradients({ [v.name]: g }))).toEqual(new RangeError('AdamW.step: paramGroups[0].lr must be a finite number >= 0, got -1'));
+      expect(snapshot(opt, [v, late])).toEqual(refused);
+      opt.optimizer.paramGroups[0].lr = 1e-3;
+      opt.applyGradients({ [v.name]: g, [late.name]: g });
+      expect(opt.optimizer.paramGroups[0].params.map((p) => p.name)).toEqual([v.name, late.name]);
+      late.dispose();
       const memory = memoryStats().allocatedBytes;
       opt.dispose();
       expect(memoryStats().allocatedBytes).toBeLessThan(memory); // its Parameters and state are freed

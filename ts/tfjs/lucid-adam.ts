@@ -108,8 +108,9 @@ export class LucidAdam extends Optimizer {
   /**
    * One lucid-optim step for every variable with a gradient: `variableGradients` maps variable
    * names (`variable.name`) to gradients, as `tf.Optimizer.applyGradients` does. `null` or
-   * missing gradients are skipped. Checks everything first: an unknown variable, a dtype other
-   * than float32 or a size that does not match throws before anything changes.
+   * missing gradients are skipped. An unknown variable, a dtype other than float32, a size that
+   * does not match or hyperparameters lucid-optim refuses throw a `TypeError` or `RangeError`,
+   * and change nothing.
    */
   applyGradients(variableGradients: NamedTensorMap | NamedGradient[]): void {
     const where = this.#where('applyGradients');
@@ -119,8 +120,7 @@ export class LucidAdam extends Optimizer {
     const stepped = this.#stepped;
     try {
       this.#collect(where, variableGradients);
-      this.#addNewParameters(where);
-      lucid.zeroGrad(); // set to none: only this call's variables step
+      this.#addNewParameters(where, lucid);
       for (let i = 0; i < variables.length; i++) {
         const param = stepped[i];
         param.data.set(this.#read(variables[i]));
@@ -135,6 +135,8 @@ export class LucidAdam extends Optimizer {
         values.dispose();
       }
     } finally {
+      // Between calls no Parameter holds a gradient: the next step sees only its own.
+      if (!lucid.disposed) lucid.zeroGrad();
       variables.length = 0;
       gradients.length = 0;
       stepped.length = 0;
@@ -408,15 +410,22 @@ export class LucidAdam extends Optimizer {
     }
   }
 
-  /** Gives every variable of this step its Parameter, creating those seen for the first time. */
-  #addNewParameters(where: string): void {
+  /**
+   * Gives every variable of this step its Parameter, creating those seen for the first time. As
+   * addParams cannot be undone, a step with no gradient set (it changes nothing) first makes
+   * lucid-optim check the groups' hyperparameters, which the real step would refuse after.
+   */
+  #addNewParameters(where: string, lucid: Adam): void {
     const fresh: { name: string; length: number; shape: number[] }[] = [];
     for (const variable of this.#variables) {
       if (!this.#params.has(variable.name) && !fresh.some((f) => f.name === variable.name)) {
         fresh.push({ name: variable.name, length: variable.size, shape: variable.shape });
       }
     }
-    if (fresh.length > 0) this.#createParameters(where, fresh);
+    if (fresh.length > 0) {
+      lucid.step();
+      this.#createParameters(where, fresh);
+    }
     for (const variable of this.#variables) this.#stepped.push(this.#params.get(variable.name)!);
   }
 
