@@ -145,66 +145,69 @@ test('Save state → JSON file → Load state restores the optimizer and the wei
 });
 
 test('Save .pt → a torch.save file (weights as tensors, the optimizer in torch\'s shape) → Load state restores it exactly', async () => {
-  await renderedStep(PAUSE_AT);
-  const lossAtSave = await lossValue();
-  const json = (await save()).json;
-  const saved = await savePt();
-  expect(saved.name).toBe(`lucid-optim-adam-step${PAUSE_AT}.pt`);
-  // Read here with lucid-optim's Node build: what the page wrote is torch's shape.
-  const value = loadTorch(saved.bytes) as Map<string, unknown>;
-  expect([...value.keys()]).toEqual(['format', 'seed', 'firstLoss', 'model', 'optimizer', 'recipe', 'scheduler']);
-  const weights = value.get('model') as Map<string, TorchTensor>;
-  expect([...weights].map(([k, t]) => [k, t.dtype, t.shape])).toEqual([
-    ['w1', 'float32', [2, 64]],
-    ['b1', 'float32', [64]],
-    ['w2', 'float32', [64, 3]],
-    ['b2', 'float32', [3]],
-  ]);
-  const optimizer = value.get('optimizer') as TorchStateDict;
-  const groups = optimizer.get('param_groups') as Map<string, unknown>[];
-  expect(Object.fromEntries(groups[0])).toEqual({
-    lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null,
-    capturable: false, differentiable: false, fused: null, decoupled_weight_decay: false, params: [0, 1, 2, 3],
-  });
-  const state = optimizer.get('state') as Map<number, Map<string, TorchTensor>>;
-  expect([...state.get(2)!.keys()]).toEqual(['step', 'exp_avg', 'exp_avg_sq']);
-  expect(state.get(2)!.get('step')).toEqual({ dtype: 'float32', shape: [], data: Float32Array.of(PAUSE_AT) });
-  expect(state.get(2)!.get('exp_avg')!.shape).toEqual([64, 3]);
-  // The JSON checkpoint holds the same numbers.
-  const checkpoint = JSON.parse(json);
-  expect(Array.from(weights.get('w2')!.data as Float32Array)).toEqual(checkpoint.model.w2);
-  expect(Array.from(state.get(2)!.get('exp_avg_sq')!.data as Float32Array)).toEqual(checkpoint.optimizer.state[2].expAvgSq);
+  // A page of its own: its downloads and loads leave the shared page as the other tests expect it.
+  const { page, errors } = await openPage(`?pauseAt=${PAUSE_AT}`);
+  try {
+    await renderedStep(PAUSE_AT, page);
+    const lossAtSave = await lossValue(page);
+    const json = (await save(page)).json;
+    const saved = await savePt(page);
+    expect(saved.name).toBe(`lucid-optim-adam-step${PAUSE_AT}.pt`);
+    // Read here with lucid-optim's Node build: what the page wrote is torch's shape.
+    const value = loadTorch(saved.bytes) as Map<string, unknown>;
+    expect([...value.keys()]).toEqual(['format', 'seed', 'firstLoss', 'model', 'optimizer', 'recipe', 'scheduler']);
+    const weights = value.get('model') as Map<string, TorchTensor>;
+    expect([...weights].map(([k, t]) => [k, t.dtype, t.shape])).toEqual([
+      ['w1', 'float32', [2, 64]],
+      ['b1', 'float32', [64]],
+      ['w2', 'float32', [64, 3]],
+      ['b2', 'float32', [3]],
+    ]);
+    const optimizer = value.get('optimizer') as TorchStateDict;
+    const groups = optimizer.get('param_groups') as Map<string, unknown>[];
+    expect(Object.fromEntries(groups[0])).toEqual({
+      lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null,
+      capturable: false, differentiable: false, fused: null, decoupled_weight_decay: false, params: [0, 1, 2, 3],
+    });
+    const state = optimizer.get('state') as Map<number, Map<string, TorchTensor>>;
+    expect([...state.get(2)!.keys()]).toEqual(['step', 'exp_avg', 'exp_avg_sq']);
+    expect(state.get(2)!.get('step')).toEqual({ dtype: 'float32', shape: [], data: Float32Array.of(PAUSE_AT) });
+    expect(state.get(2)!.get('exp_avg')!.shape).toEqual([64, 3]);
+    // The JSON checkpoint holds the same numbers.
+    const checkpoint = JSON.parse(json);
+    expect(Array.from(weights.get('w2')!.data as Float32Array)).toEqual(checkpoint.model.w2);
+    expect(Array.from(state.get(2)!.get('exp_avg_sq')!.data as Float32Array)).toEqual(checkpoint.optimizer.state[2].expAvgSq);
 
-  await page.getByTestId('reset').click();
-  await renderedStep(0);
-  await page.getByTestId('load').setInputFiles({ name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
-  await renderedStep(PAUSE_AT);
-  expect(await text('status')).toMatch(/^Loaded lucid-optim-adam-step2000\.pt: step 2000/);
-  expect(await lossValue()).toBe(lossAtSave);
-  expect((await savePt()).bytes.equals(saved.bytes)).toBe(true);
-  expect((await save()).json).toBe(json);
+    await page.getByTestId('reset').click();
+    await renderedStep(0, page);
+    await page.getByTestId('load').setInputFiles({ name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
+    await renderedStep(PAUSE_AT, page);
+    expect(await text('status', page)).toMatch(/^Loaded lucid-optim-adam-step2000\.pt: step 2000/);
+    expect(await lossValue(page)).toBe(lossAtSave);
+    expect((await savePt(page)).bytes.equals(saved.bytes)).toBe(true);
+    expect((await save(page)).json).toBe(json);
 
-  // A bare optimizer.state_dict() in a .pt, as `torch.save(optimizer.state_dict(), 'opt.pt')` writes
-  // one: loads into the optimizer, the weights stay as they are. Here it is the file's own optimizer
-  // part with a changed lr and no foreach (torch's __setstate__ fills it in).
-  groups[0].set('lr', 0.005);
-  groups[0].delete('foreach');
-  await page.getByTestId('load').setInputFiles({ name: 'opt.pt', mimeType: 'application/octet-stream', buffer: Buffer.from(saveTorch(optimizer)) });
-  await expect.poll(() => text('status')).toMatch(/^Loaded opt\.pt: step 2000/);
-  expect(JSON.parse((await save()).json).optimizer.paramGroups[0].lr).toBe(0.005);
-  expect(await lossValue()).toBe(lossAtSave);
+    // A bare optimizer.state_dict() in a .pt, as `torch.save(optimizer.state_dict(), 'opt.pt')` writes
+    // one: loads into the optimizer, the weights stay as they are. Here it is the file's own optimizer
+    // part with a changed lr and no foreach (torch's __setstate__ fills it in).
+    groups[0].set('lr', 0.005);
+    groups[0].delete('foreach');
+    await page.getByTestId('load').setInputFiles({ name: 'opt.pt', mimeType: 'application/octet-stream', buffer: Buffer.from(saveTorch(optimizer)) });
+    await expect.poll(() => text('status', page)).toMatch(/^Loaded opt\.pt: step 2000/);
+    expect(JSON.parse((await save(page)).json).optimizer.paramGroups[0].lr).toBe(0.005);
+    expect(await lossValue(page)).toBe(lossAtSave);
 
-  // A .pt that is not one is refused, changing nothing.
-  const before = (await save()).json;
-  const bad = Buffer.from(saved.bytes);
-  bad.write('GLOBAL', bad.indexOf('archive/data.pkl') + 100); // garbage inside the pickle
-  await page.getByTestId('load').setInputFiles({ name: 'bad.pt', mimeType: 'application/octet-stream', buffer: bad });
-  await expect.poll(() => text('status')).toMatch(/^Could not load bad\.pt: /);
-  expect((await save()).json).toBe(before);
-  // Back to the checkpoint the next tests start from.
-  await page.getByTestId('load').setInputFiles({ name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
-  await expect.poll(() => text('status')).toMatch(/^Loaded lucid-optim-adam-step2000\.pt/);
-  expect(errors).toEqual([]);
+    // A .pt that is not one is refused, changing nothing.
+    const before = (await save(page)).json;
+    const bad = Buffer.from(saved.bytes);
+    bad.write('GLOBAL', bad.indexOf('archive/data.pkl') + 100); // garbage inside the pickle
+    await page.getByTestId('load').setInputFiles({ name: 'bad.pt', mimeType: 'application/octet-stream', buffer: bad });
+    await expect.poll(() => text('status', page)).toMatch(/^Could not load bad\.pt: /);
+    expect((await save(page)).json).toBe(before);
+    expect(errors).toEqual([]);
+  } finally {
+    await page.close();
+  }
 });
 
 test('a bad state file is refused with a visible error, changing nothing', async () => {
