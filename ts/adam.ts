@@ -338,7 +338,10 @@ export class Adam {
    * opt.loadStateDict(loadTorch(readFileSync('opt.pt'))); // python: torch.save(optimizer.state_dict(), 'opt.pt')
    * ```
    */
-  loadStateDict(stateDict: StateDict | TorchStateDict): void {
+  loadStateDict(stateDict: StateDict | TorchStateDict): void;
+  /** What {@link loadTorch} returns (`unknown` to TypeScript): checked at run time, as the others. */
+  loadStateDict(stateDict: unknown): void;
+  loadStateDict(stateDict: unknown): void {
     const where = this.#where.loadStateDict;
     this.#live(where);
     this.#assertParamsLive(where);
