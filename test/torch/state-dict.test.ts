@@ -7,7 +7,7 @@
 //     o = torch.optim.Adam([w]); w.sum().backward(); o.step(); print(o.state_dict())"
 //
 // prints with torch 2.15.0 (AdamW: the same keys, decoupled_weight_decay True). Real torch files:
-// test/torch/optimizer-golden.test.ts.
+// test/torch/resume-golden.test.ts.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, AdamW, init, loadTorch, Parameter, saveTorch, type TorchStateDict, type TorchTensor } from 'lucid-optim';
 import { observe } from '../observe.js';
