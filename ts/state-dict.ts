@@ -1,4 +1,4 @@
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, unknownKeyError } from './errors.js';
 import { DEFAULTS, resolveHyperparameters, type Hyperparameters } from './param-group.js';
 import { checkInteger } from './validate.js';
 import { wasmLimits } from './wasm.js';
@@ -128,8 +128,19 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
   return { groups, states };
 }
 
+/** The format `stateDict(options)` asks for: `'lucid'` (the default) or `'torch'`. */
+export function checkStateDictOptions(where: string, options: unknown): 'lucid' | 'torch' {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(where, 'options', 'an object { format }', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'format') throw unknownKeyError(where, `options.${key}`, ['format'], (options as Record<string, unknown>)[key]);
+  }
+  const { format = 'lucid' } = options as { format?: unknown };
+  if (format !== 'lucid' && format !== 'torch') throw typeError(where, 'options.format', "'lucid' or 'torch'", format);
+  return format;
+}
+
 /** A step count: an integer in [0, maxStep], Rust's limit (adam-core `MAX_STEP`). */
-function checkStep(where: string, field: string, value: unknown): number {
+export function checkStep(where: string, field: string, value: unknown): number {
   const step = checkInteger(where, field, value, 0);
   const { maxStep } = wasmLimits(where);
   if (step > maxStep) throw rangeError(where, field, `at most ${maxStep} (2^53 - 1, the most steps a state can count)`, step);
