@@ -15,8 +15,8 @@
 
 import { describe, rangeError, ruleText, typeError, unknownKeyError } from '../errors.js';
 import { OPTIMIZER_KEYS, OPTION_KEYS, type Hyperparameters } from '../param-group.js';
-import { checkStep, type CheckedState, type CheckedStateDict, type StateDict } from '../state-dict.js';
-import { checkBoolean, checkInteger, checkNumber } from '../validate.js';
+import { checkStep, mapParamIds, type CheckedState, type CheckedStateDict, type StateDict } from '../state-dict.js';
+import { checkBoolean, checkNumber } from '../validate.js';
 import { HyperField, brokenRule } from '../wasm.js';
 import { isTorchTensor, type TorchTensor } from './tensor.js';
 
@@ -153,16 +153,7 @@ export function checkTorchStateDict(where: string, stateDict: Map<unknown, unkno
     const prefix = `stateDict.param_groups[${g}].`;
     if (!(saved instanceof Map)) throw typeError(where, prefix.slice(0, -1), 'a Map (a dict, as loadTorch returns it)', saved);
     const group = checkTorchGroup(where, prefix, saved);
-    const ids: unknown = saved.get('params');
-    if (!Array.isArray(ids)) throw typeError(where, `${prefix}params`, 'an array of parameter indices', ids);
-    if (ids.length !== groupSizes[g]) {
-      throw rangeError(where, `${prefix}params.length`, `${groupSizes[g]} (this group's size)`, ids.length);
-    }
-    ids.forEach((id: unknown, i) => {
-      checkInteger(where, `${prefix}params[${i}]`, id, 0);
-      if (idToIndex.has(id as number)) throw rangeError(where, `${prefix}params[${i}]`, 'unique', id);
-      idToIndex.set(id as number, idToIndex.size);
-    });
+    mapParamIds(where, prefix, saved.get('params'), groupSizes[g], idToIndex);
     return group;
   });
   const state = stateDict.get('state');
