@@ -24,7 +24,7 @@ const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, o
 // builds keep it external (npm installs it; a bundler dedupes it). The browser build bundles its ESM
 // browser build (only zipSync/unzipSync survive tree-shaking), so that dist/browser.mjs still loads
 // as plain ESM in a <script type="module"> with no bundler and no import map.
-const external = ['node:fs/promises', 'fflate'];
+const external = ['node:fs/promises', 'node:zlib', 'fflate'];
 const fflateBrowser = fileURLToPath(new URL('./node_modules/fflate/esm/browser.js', import.meta.url));
 const bundleFflate = { name: 'bundle-fflate', resolveId: (id) => (id === 'fflate' ? fflateBrowser : null) };
 // fflate is MIT-licensed: the bundle that contains part of it carries its notice.

@@ -76,3 +76,17 @@ test('node bench/run.mjs --quick --no-build measures every contestant and writes
   expect(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>')).toBe(true);
   expect(svg.match(/<rect /g)!.length).toBeGreaterThan(QUICK_CASES.length * CONTESTANTS.length);
 });
+
+test('node bench/checkpoints.mjs --mb 1 --reps 1 prints a row (MB/s and peak extra memory) for every call and peer', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/checkpoints.mjs', '--mb', '1', '--reps', '1'], { cwd: root, maxBuffer: 1 << 20 });
+  // The table's rows: not its header ('| call | ...') nor its separator ('|---|...').
+  const rows = stdout.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| call |'));
+  const names = rows.map((line) => line.split('|')[1].trim());
+  expect(names).toEqual(['loadTorch', 'fflate unzipSync (peer)', 'saveTorch', 'fflate zipSync (peer)', 'loadSafetensors', 'saveSafetensors', 'copy of the file (ceiling)']);
+  for (const line of rows) {
+    const [, , mbps, range, memory] = line.split('|').map((cell) => cell.trim());
+    expect(Number(mbps), line).toBeGreaterThan(0);
+    expect(range, line).toMatch(/^\d+–\d+$/);
+    expect(Number(memory), line).toBeGreaterThanOrEqual(0);
+  }
+});

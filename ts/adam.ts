@@ -10,7 +10,8 @@ import {
   type ParamGroupInput,
 } from './param-group.js';
 import { Parameter } from './parameter.js';
-import { checkStateDict, type ParamState, type StateDict } from './state-dict.js';
+import { checkStateDict, checkStateDictOptions, type ParamState, type StateDict } from './state-dict.js';
+import { checkTorchStateDict, toTorchStateDict, type StateDictOptions, type TorchStateDict } from './torch/state-dict.js';
 import { checkBoolean, checkInteger } from './validate.js';
 import { ErrorKind, HyperField, RawAdam, StateBuffer, StepOutcome, copyIfIn, outOfMemoryMessage, rustError, wasmLimits, wasmMemory, type RustError } from './wasm.js';
 
@@ -326,10 +327,33 @@ export class Adam {
    * Buffers are `Float32Array` copies, never views into WebAssembly memory. In a group with
    * AMSGrad on, every state has `maxExpAvgSq` (zeros if AMSGrad was switched on since the
    * parameter's last step: the buffer its next step starts from), so the result always loads back.
+   *
+   * With `{ format: 'torch' }`, the same in PyTorch's own shape, ready for {@link saveTorch}: what
+   * torch's `optimizer.state_dict()` holds for `torch.optim.Adam` / `AdamW` (see
+   * {@link TorchStateDict}): Maps, snake_case keys (`weight_decay`, `exp_avg_sq`, extra keys too:
+   * `initialLr` -> `initial_lr`), integer state keys, `step` as a 0-d float32 tensor, moments as
+   * float32 tensors of the parameter's `shape`, and torch's own flags at their defaults (`foreach:
+   * null, capturable: false, differentiable: false, fused: null`: the single-tensor path on CPU,
+   * which is what lucid-optim computes).
+   *
+   * @example
+   * ```ts
+   * writeFileSync('opt.pt', saveTorch(opt.stateDict({ format: 'torch' })));
+   * // python: optimizer.load_state_dict(torch.load('opt.pt', weights_only=True))
+   * ```
    */
-  stateDict(): StateDict {
+  stateDict(options?: { format?: 'lucid' }): StateDict;
+  stateDict(options: { format: 'torch' }): TorchStateDict;
+  stateDict(options?: StateDictOptions): StateDict | TorchStateDict;
+  stateDict(options: StateDictOptions = {}): StateDict | TorchStateDict {
     const where = this.#where.stateDict;
     this.#live(where);
+    const format = checkStateDictOptions(where, options);
+    const plain = this.#plainStateDict(where);
+    return format === 'torch' ? toTorchStateDict(where, plain, this.#params.map((p) => p.shape)) : plain;
+  }
+
+  #plainStateDict(where: string): StateDict {
     // Copy the groups first: reading them may run code (a getter) that disposes the optimizer.
     let next = 0;
     const paramGroups = this.paramGroups.map((group) => {
@@ -370,12 +394,32 @@ export class Adam {
    * `Adam({ decoupledWeightDecay: true })` loads into `AdamW` as it is. `AdamW` sets
    * `decoupledWeightDecay: true` on every group it loads (torch's `AdamW.__setstate__`), and a group
    * saved without `decoupledWeightDecay` (before it existed) loads with `false` into `Adam`.
+   *
+   * Also takes PyTorch's own shape, as {@link loadTorch} returns what `torch.save(opt.state_dict())`
+   * wrote (a Map: see {@link TorchStateDict}), with the same checks in torch's words. Its moments must
+   * be float32 tensors of the parameter's `shape` (give each Parameter its torch shape), its `step`
+   * a 0-d tensor or a number. As torch's `__setstate__` does, groups without `amsgrad`, `maximize` or
+   * `decoupled_weight_decay` take `false`. Extra group keys are kept in camelCase (`initial_lr` ->
+   * `initialLr`); torch's flags `foreach`, `capturable`, `differentiable` and `fused` say how torch
+   * ran the same Adam, not what it computes: they must hold a value torch allows and are then
+   * dropped (lucid-optim computes the single-tensor path whatever they say).
+   *
+   * @example
+   * ```ts
+   * opt.loadStateDict(loadTorch(readFileSync('opt.pt'))); // python: torch.save(optimizer.state_dict(), 'opt.pt')
+   * ```
    */
-  loadStateDict(stateDict: StateDict): void {
+  loadStateDict(stateDict: StateDict | TorchStateDict): void;
+  /** What {@link loadTorch} returns (`unknown` to TypeScript): checked at run time, as the others. */
+  loadStateDict(stateDict: unknown): void;
+  loadStateDict(stateDict: unknown): void {
     const where = this.#where.loadStateDict;
     this.#live(where);
     this.#assertParamsLive(where);
-    const checked = checkStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
+    const checked =
+      stateDict instanceof Map
+        ? checkTorchStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.shape))
+        : checkStateDict(where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
     // Reading the dict may have run code (getters) that disposed the optimizer or a parameter.
     const raw = this.#live(where);
     this.#assertParamsLive(where);

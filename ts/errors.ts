@@ -1,6 +1,7 @@
 // Errors that name the field and the bad value, e.g. `Adam: betas[1] must be in [0, 1), got 1`.
 // Rust reports a failure as a kind (crates/adam-wasm/src/error.rs); the sentences are written here.
 
+import { isTorchTensor } from './torch/tensor.js';
 import { Rule, isDetached } from './wasm.js';
 
 /** A short, unambiguous rendering of a bad value for an error message. */
@@ -15,6 +16,7 @@ export function describe(value: unknown): string {
     const shown = value.slice(0, 4).map(describe).join(', ');
     return `[${shown}${value.length > 4 ? `, … (${value.length} items)` : ''}]`;
   }
+  if (isTorchTensor(value)) return `${value.dtype.startsWith('i') ? 'an' : 'a'} ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
   if (ArrayBuffer.isView(value)) {
     const name = value.constructor.name;
     if (isDetached(value)) return `a detached ${name} (a view taken before WebAssembly memory grew)`;

@@ -1,4 +1,4 @@
-import { describe, rangeError, typeError } from './errors.js';
+import { describe, rangeError, typeError, unknownKeyError } from './errors.js';
 import { DEFAULTS, resolveHyperparameters, type Hyperparameters } from './param-group.js';
 import { checkInteger } from './validate.js';
 import { wasmLimits } from './wasm.js';
@@ -81,16 +81,7 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
       if (!(key in saved)) throw typeError(where, `${prefix}${key}`, 'present', undefined);
     }
     const group = resolveHyperparameters(where, prefix, saved, DEFAULTS, true);
-    const ids = (saved as Record<string, unknown>).params;
-    if (!Array.isArray(ids)) throw typeError(where, `${prefix}params`, 'an array of parameter indices', ids);
-    if (ids.length !== groupSizes[g]) {
-      throw rangeError(where, `${prefix}params.length`, `${groupSizes[g]} (this group's size)`, ids.length);
-    }
-    ids.forEach((id: unknown, i) => {
-      checkInteger(where, `${prefix}params[${i}]`, id, 0);
-      if (idToIndex.has(id as number)) throw rangeError(where, `${prefix}params[${i}]`, 'unique', id);
-      idToIndex.set(id as number, idToIndex.size);
-    });
+    mapParamIds(where, prefix, (saved as Record<string, unknown>).params, groupSizes[g], idToIndex);
     return group;
   });
   // A plain object: a Map or an array would otherwise read as "no state at all" and wipe it.
@@ -128,8 +119,35 @@ export function checkStateDict(where: string, stateDict: unknown, groupSizes: nu
   return { groups, states };
 }
 
+/** The format `stateDict(options)` asks for: `'lucid'` (the default) or `'torch'`. */
+export function checkStateDictOptions(where: string, options: unknown): 'lucid' | 'torch' {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(where, 'options', 'an object { format }', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'format') throw unknownKeyError(where, `options.${key}`, ['format'], (options as Record<string, unknown>)[key]);
+  }
+  const { format = 'lucid' } = options as { format?: unknown };
+  if (format !== 'lucid' && format !== 'torch') throw typeError(where, 'options.format', "'lucid' or 'torch'", format);
+  return format;
+}
+
+/**
+ * Checks a saved group's `params` (the ids of its `size` parameters) and maps each id onto the
+ * position of its parameter across groups, in `idToIndex`: ids are unique across groups, and map
+ * onto the current parameters by position, as PyTorch's `load_state_dict` maps them. Both shapes of
+ * state dict (lucid's and torch's) number their parameters this way.
+ */
+export function mapParamIds(where: string, prefix: string, ids: unknown, size: number, idToIndex: Map<number, number>): void {
+  if (!Array.isArray(ids)) throw typeError(where, `${prefix}params`, 'an array of parameter indices', ids);
+  if (ids.length !== size) throw rangeError(where, `${prefix}params.length`, `${size} (this group's size)`, ids.length);
+  ids.forEach((id: unknown, i) => {
+    checkInteger(where, `${prefix}params[${i}]`, id, 0);
+    if (idToIndex.has(id as number)) throw rangeError(where, `${prefix}params[${i}]`, 'unique', id);
+    idToIndex.set(id as number, idToIndex.size);
+  });
+}
+
 /** A step count: an integer in [0, maxStep], Rust's limit (adam-core `MAX_STEP`). */
-function checkStep(where: string, field: string, value: unknown): number {
+export function checkStep(where: string, field: string, value: unknown): number {
   const step = checkInteger(where, field, value, 0);
   const { maxStep } = wasmLimits(where);
   if (step > maxStep) throw rangeError(where, field, `at most ${maxStep} (2^53 - 1, the most steps a state can count)`, step);

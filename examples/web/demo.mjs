@@ -2,12 +2,14 @@
 // drawing the decision regions, the loss curve and the learning rate as it learns. Change the
 // optimizer's options while it runs, pick a learning-rate schedule with warm-up
 // (examples/schedule.mjs) and clip the gradient norm; save the optimizer state (with the weights
-// and the scheduler's state) to a JSON file and load it back.
+// and the scheduler's state) to a JSON file or to a PyTorch .pt file (torch.save's format:
+// opt.stateDict({ format: 'torch' }) and the weights as tensors, through saveTorch), and load either
+// back (a bare optimizer.state_dict() that torch saved loads too).
 //
 // Query parameters: ?seed=<n> picks the spiral and the initial weights (default 1);
 // ?pauseAt=<step> pauses training whenever it reaches that step (0: start paused; the tests use it).
 
-import { Adam, AdamW, clipGradNorm, init } from 'lucid-optim';
+import { Adam, AdamW, clipGradNorm, init, loadTorch, saveTorch } from 'lucid-optim';
 import uPlot from 'uplot';
 import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
 import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
@@ -555,6 +557,20 @@ $('reset').addEventListener('click', () => {
   status(`Weights reset (seed ${seed}).${running ? '' : ' Paused.'}`);
 });
 
+/** Offers `bytes` as a download named `name`. */
+function download(bytes, type, name) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([bytes], { type }));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+/** How to rebuild the optimizer and the scheduler before loading their state dicts, as torch does. */
+function currentRecipe() {
+  return { optimizer: optimizerName, schedule: schedule.name, warmup: schedule.warmup, length: schedule.length, clip: Number.isFinite(clip) ? clip : null };
+}
+
 $('save').addEventListener('click', () => {
   const checkpoint = {
     format: 'lucid-optim demo checkpoint',
@@ -565,19 +581,60 @@ $('save').addEventListener('click', () => {
     // scheduler wrote there: initialLr, and OneCycleLR's maxLr, minLr, momenta)
     optimizer: optimizer.stateDict(),
     // How to rebuild the optimizer and the scheduler before loading their state dicts, as torch does.
-    recipe: { optimizer: optimizerName, schedule: schedule.name, warmup: schedule.warmup, length: schedule.length, clip: Number.isFinite(clip) ? clip : null },
+    recipe: currentRecipe(),
     scheduler: schedule.scheduler?.stateDict() ?? null,
   };
   // Float32Array → plain arrays; JSON keeps every float32 exactly (shortest round-trip digits).
   const json = JSON.stringify(checkpoint, (_, v) => (v instanceof Float32Array ? Array.from(v) : v));
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-  link.download = `lucid-optim-${optimizerName.toLowerCase()}-step${step}.json`;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  download(json, 'application/json', `lucid-optim-${optimizerName.toLowerCase()}-step${step}.json`);
   const what = schedule.scheduler === null ? 'the optimizer state' : `the optimizer and ${schedule.scheduler.constructor.name} state`;
   status(`Saved ${what} and weights at step ${step} (${(json.length / 1024).toFixed(0)} KiB).`);
 });
+
+// The same checkpoint as torch.save writes it, the way PyTorch users save one:
+//   torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), ...}, 'ckpt.pt')
+// Python reads it with torch.load('ckpt.pt', weights_only=True); the optimizer's part loads into
+// torch.optim.Adam/AdamW.load_state_dict.
+$('save-pt').addEventListener('click', () => {
+  const checkpoint = new Map([
+    ['format', 'lucid-optim demo checkpoint'],
+    ['seed', seed],
+    ['firstLoss', firstLoss ?? null],
+    ['model', new Map(model.params.map((p) => [p.name, { dtype: 'float32', shape: [...p.shape], data: p.data.slice() }]))],
+    ['optimizer', optimizer.stateDict({ format: 'torch' })],
+    ['recipe', currentRecipe()],
+    ['scheduler', schedule.scheduler?.stateDict() ?? null],
+  ]);
+  const bytes = saveTorch(checkpoint);
+  download(bytes, 'application/octet-stream', `lucid-optim-${optimizerName.toLowerCase()}-step${step}.pt`);
+  status(`Saved a PyTorch checkpoint (.pt) at step ${step} (${(bytes.length / 1024).toFixed(0)} KiB).`);
+});
+
+/** A loaded dict as the JSON checkpoint has it: Maps (torch's dicts) become plain objects. */
+function plain(value) {
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, plain(v)]));
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+/**
+ * What loadTorch gave back, as the loader below reads a JSON checkpoint: a demo .pt (weights as
+ * float32 tensors, the optimizer in torch's shape, which loadStateDict takes as it is), or a bare
+ * optimizer.state_dict() (then the weights stay as they are).
+ */
+function fromTorch(value) {
+  if (!(value instanceof Map)) throw new TypeError('a .pt file must hold a dict');
+  if (value.has('state') && value.has('param_groups')) return value;
+  const model = value.get('model');
+  if (!(model instanceof Map)) throw new TypeError("the .pt file's 'model' must be a dict of tensors");
+  const weights = {};
+  for (const [name, t] of model) {
+    if (t?.dtype !== 'float32') throw new TypeError(`model.${name} must be a float32 tensor`);
+    weights[name] = t.data;
+  }
+  const checkpoint = plain(new Map([...value].filter(([k]) => k !== 'model' && k !== 'optimizer')));
+  return { ...checkpoint, model: weights, optimizer: value.get('optimizer') };
+}
 
 /**
  * A checkpoint's recipe (a bare optimizer.stateDict(), or a checkpoint from before the recipe
@@ -603,14 +660,17 @@ $('load').addEventListener('change', async (event) => {
   if (file === undefined) return;
   let next;
   try {
-    const checkpoint = JSON.parse(await file.text());
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // A zip (PK\3\4) is a torch.save file; anything else is read as JSON.
+    const isTorch = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+    const checkpoint = isTorch ? fromTorch(loadTorch(bytes)) : JSON.parse(new TextDecoder().decode(bytes));
     // A demo checkpoint, or a bare optimizer.stateDict() (then the weights stay as they are).
-    const state = checkpoint?.optimizer ?? checkpoint;
-    const weights = checkpoint?.model;
+    const state = checkpoint instanceof Map ? checkpoint : (checkpoint?.optimizer ?? checkpoint);
+    const weights = checkpoint instanceof Map ? undefined : checkpoint?.model;
     if (weights !== undefined) {
       for (const p of model.params) {
         const w = weights[p.name];
-        if (!Array.isArray(w) || w.length !== p.length || !w.every((x) => typeof x === 'number')) {
+        if (!(Array.isArray(w) || w instanceof Float32Array) || w.length !== p.length || !w.every((x) => typeof x === 'number')) {
           throw new TypeError(`model.${p.name} must be an array of ${p.length} numbers`);
         }
       }
@@ -618,7 +678,7 @@ $('load').addEventListener('change', async (event) => {
     // Torch's order: build the optimizer and the scheduler, then load the optimizer's state dict
     // (its groups carry lr, initialLr, ...), then the scheduler's. All into new objects, so that a
     // refused file changes nothing.
-    const recipe = readCheckpointRecipe(checkpoint);
+    const recipe = readCheckpointRecipe(checkpoint instanceof Map ? undefined : checkpoint);
     next = new OPTIMIZERS[recipe.optimizer](model.params, readOptions());
     const scheduler = makeScheduler(next, { schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length });
     next.loadStateDict(state); // checks everything first; on error nothing changes
@@ -647,7 +707,7 @@ $('load').addEventListener('change', async (event) => {
     showOptions({ ...group, lr: scheduler === null ? group.lr : (group.maxLr ?? group.initialLr) });
     showRecipe(schedule);
     clearHistory();
-    firstLoss = typeof checkpoint.firstLoss === 'number' ? checkpoint.firstLoss : undefined;
+    firstLoss = typeof checkpoint?.firstLoss === 'number' ? checkpoint.firstLoss : undefined;
     evaluate();
     const scheduled = scheduler === null ? '' : ` (${scheduler.constructor.name}, ${scheduleProgress()})`;
     status(`Loaded ${file.name}: step ${step}, loss ${last.loss.toFixed(4)}, ${optimizerName}${scheduled}.${running ? '' : ' Paused.'}`);

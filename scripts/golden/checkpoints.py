@@ -23,16 +23,58 @@ Writes into test/fixtures/torch-checkpoints/ (and nothing else):
 By hand, the other direction: loads each FILE (written by lucid-optim's saveTorch) with
 torch.load(weights_only=True) and prints its canonical JSON, one line per file, for comparison with
 the JS side's `canonical` (see docs/checkpoints.md).
+
+Resuming an optimizer across the border (torch 2.15's Adam and AdamW), both ways:
+
+  adam-resume.pt      torch.save(opt.state_dict()) of torch.optim.Adam(foreach=False) after K = 3
+  adamw-resume.pt     steps (AdamW: the same with torch.optim.AdamW), two groups: group 0 holds `a`
+                      [3] (no gradient at step 5) and `b` [2, 3] (no gradient before step 6: absent
+                      from the saved state), group 1 holds `c` [2, 2] with AMSGrad, lr 1e-2, betas
+                      (0.8, 0.99); weight decay 1e-2 (Adam: L2 in group 0 only; AdamW: both groups);
+  adam-resume.json    what a reader needs to continue: the groups, the shapes, the initial values,
+  adamw-resume.json   the gradients of all K + N = 3 + 4 steps (null: no gradient), the parameters
+                      after step K (the saved file's), and torch's parameters and state after each
+                      of the N steps it took after saving (`after[j]`: after step K + 1 + j).
+
+These two runs use ATEN_CPU_CAPABILITY=default (set before `import torch`, in a second process the
+script starts with --resume; `--resume` alone rewrites only these four files): ATen's generic kernels, no fused multiply-adds, each operation rounded on its own as in lucid-optim's
+kernel (the no-FMA comparison of scripts/golden/generate.py). torch.sqrt stays MKL's (see
+scripts/golden/README.md), so a parameter may differ from lucid's by what one ulp of the square root
+makes; the moments do not.
+
+    node scripts/golden/lucid-resume.mjs OUTDIR
+    .venv-golden/bin/python scripts/golden/checkpoints.py --verify-resume OUTDIR
+
+By hand, lucid to torch: the node script (on dist/, after `npm run build`) steps lucid-optim's Adam
+and AdamW K steps on the data of the *-resume.json fixtures, writes
+saveTorch(opt.stateDict({ format: 'torch' })) as OUTDIR/{adam,adamw}-lucid.pt and lucid's
+parameters and state for the N steps after as OUTDIR/{adam,adamw}-lucid.json. --verify-resume loads
+each .pt with torch.load(weights_only=True) into optimizer.load_state_dict, takes the N steps and
+compares: state bit for bit, each parameter bit for bit or one square-root ulp away (each step
+starts from lucid's parameters, so that one such ulp is not carried on). Prints one line per
+optimizer and exits 1 on any other difference (docs/checkpoints.md records the result).
 """
 import collections
 import json
+import math
+import os
 import pathlib
 import platform
+import random
 import struct
+import subprocess
+import sys
 
-import torch
-import safetensors
-import safetensors.torch
+# The optimizer runs (--resume, --verify-resume) use ATen's generic kernels: no fused multiply-adds.
+# ATen reads the variable once, when torch is imported, so the plain run re-runs itself with
+# --resume for those (the other fixtures were written with the CPU's own kernels, which the random
+# initialisation of model.pt depends on).
+if sys.argv[1:2] in (['--resume'], ['--verify-resume']):
+    os.environ['ATEN_CPU_CAPABILITY'] = 'default'
+
+import torch  # noqa: E402
+import safetensors  # noqa: E402
+import safetensors.torch  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / 'test' / 'fixtures' / 'torch-checkpoints'
 NAMES = {torch.float32: 'float32', torch.float64: 'float64', torch.float16: 'float16', torch.bfloat16: 'bfloat16',
@@ -117,10 +159,167 @@ def main():
                                                    'python': platform.python_version()}, indent=1) + '\n')
 
 
+# Resuming an optimizer: K steps before the save, N after.
+K, N = 3, 4
+SHAPES = {'a': [3], 'b': [2, 3], 'c': [2, 2]}
+NAMES_ORDER = ['a', 'b', 'c']  # parameter indices 0, 1, 2 across the groups
+NO_GRAD = {'a': {5}, 'b': {1, 2, 3, 4, 5}}  # 1-based steps without a gradient
+
+
+def resume_groups(optimizer):
+    """The groups as torch keyword arguments (params as indices)."""
+    decay = {'Adam': (1e-2, 0.0), 'AdamW': (1e-2, 1e-2)}[optimizer]
+    return [
+        {'params': [0, 1], 'weight_decay': decay[0]},
+        {'params': [2], 'lr': 1e-2, 'betas': (0.8, 0.99), 'amsgrad': True, 'weight_decay': decay[1]},
+    ]
+
+
+def f32(x):
+    return struct.unpack('<f', struct.pack('<f', x))[0]
+
+
+def resume_data(optimizer):
+    """Initial values and the gradients of all K + N steps, float32, from random.Random (stable across Pythons)."""
+    rng = random.Random(f'resume-{optimizer}')
+    initial = [[f32(rng.uniform(-2, 2)) for _ in range(math.prod(SHAPES[n]))] for n in NAMES_ORDER]
+    grads = [[None if step in NO_GRAD.get(n, ()) else [f32(rng.uniform(-1, 1) * 10 ** rng.randint(-3, 0)) for _ in range(math.prod(SHAPES[n]))]
+              for n in NAMES_ORDER] for step in range(1, K + N + 1)]
+    return initial, grads
+
+
+def torch_optimizer(optimizer, params):
+    cls = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}[optimizer]
+    groups = [dict(g, params=[params[i] for i in g['params']]) for g in resume_groups(optimizer)]
+    return cls(groups, foreach=False)
+
+
+def set_grads(params, grads):
+    for p, g in zip(params, grads):
+        p.grad = None if g is None else torch.tensor(g, dtype=torch.float32).reshape(p.shape)
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def state_of(opt, params):
+    out = []
+    for p in params:
+        s = opt.state.get(p)
+        if not s:
+            out.append(None)
+            continue
+        entry = {'step': s['step'].item(), 'expAvg': flat(s['exp_avg']), 'expAvgSq': flat(s['exp_avg_sq'])}
+        if 'max_exp_avg_sq' in s:
+            entry['maxExpAvgSq'] = flat(s['max_exp_avg_sq'])
+        out.append(entry)
+    return out
+
+
+def resume_fixtures():
+    for optimizer in ('Adam', 'AdamW'):
+        initial, grads = resume_data(optimizer)
+        params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(SHAPES[n])) for v, n in zip(initial, NAMES_ORDER)]
+        opt = torch_optimizer(optimizer, params)
+        for step in range(K):
+            set_grads(params, grads[step])
+            opt.step()
+        name = optimizer.lower()
+        torch.save(opt.state_dict(), OUT / f'{name}-resume.pt')
+        saved_params = [flat(p) for p in params]
+        after = []
+        for step in range(K, K + N):
+            set_grads(params, grads[step])
+            opt.step()
+            after.append({'afterStep': step + 1, 'params': [flat(p) for p in params], 'state': state_of(opt, params)})
+        fixture = {
+            'generatedBy': 'scripts/golden/checkpoints.py', 'torchVersion': torch.__version__.split('+')[0],
+            'cpuCapability': torch.backends.cpu.get_cpu_capability(), 'optimizer': optimizer,
+            'groups': [dict(g, betas=list(g.get('betas', (0.9, 0.999)))) for g in resume_groups(optimizer)],
+            'shapes': [SHAPES[n] for n in NAMES_ORDER], 'initial': initial, 'grads': grads, 'savedAfterStep': K,
+            'savedParams': saved_params, 'after': after,
+        }
+        (OUT / f'{name}-resume.json').write_text(json.dumps(fixture, indent=1) + '\n')
+
+
+def sqrt_ulp_explains(before, after_lucid, after_torch, m, v, lr, beta1, beta2, eps, step, factor):
+    """Whether lucid's parameter is the float32 update with the correctly rounded square root and
+    torch's the same update with the square root one ulp away (each operation rounded to float32, in
+    torch's op order; AdamW's factor 1 - lr * wd computed in float64, then rounded, as param.mul_ does)."""
+    import numpy as np
+    F = np.float32
+    neg_step_size = F(-(lr / (1 - beta1 ** step)))
+    bc2_sqrt = F(math.sqrt(1 - beta2 ** step))
+
+    def update(off):
+        s = np.sqrt(F(v))
+        if off:
+            s = np.nextafter(s, F(math.inf) if off > 0 else F(-math.inf))
+        return F(F(F(before) * F(factor)) + F(F(neg_step_size * F(m)) / F(F(s / bc2_sqrt) + F(eps))))
+
+    return update(0) == F(after_lucid) and any(update(off) == F(after_torch) for off in (1, -1))
+
+
+def verify_resume(outdir):
+    outdir = pathlib.Path(outdir)
+    failures = 0
+    for optimizer in ('Adam', 'AdamW'):
+        name = optimizer.lower()
+        lucid = json.loads((outdir / f'{name}-lucid.json').read_text())
+        fx = json.loads((OUT / f'{name}-resume.json').read_text())
+        sd = torch.load(outdir / f'{name}-lucid.pt', weights_only=True)
+        params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(s)) for v, s in zip(lucid['savedParams'], fx['shapes'])]
+        # Built with other hyperparameters: load_state_dict must bring the saved ones.
+        cls = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}[optimizer]
+        opt = cls([{'params': params[:2]}, {'params': params[2:]}], lr=0.5, foreach=False)
+        opt.load_state_dict(sd)
+        equal = ulp = other = 0
+        for j, want in enumerate(lucid['after']):
+            step = fx['savedAfterStep'] + 1 + j
+            before = [flat(p) for p in params]
+            set_grads(params, fx['grads'][step - 1])
+            opt.step()
+            got_state = state_of(opt, params)
+            if got_state != want['state']:
+                other += 1
+                print(f'{optimizer} step {step}: state differs: torch {got_state} lucid {want["state"]}')
+            for i, p in enumerate(params):
+                group = opt.param_groups[0 if i < 2 else 1]
+                for e, (t, l) in enumerate(zip(flat(p), want['params'][i])):
+                    if struct.pack('<f', t) == struct.pack('<f', l):
+                        equal += 1
+                        continue
+                    s = got_state[i]
+                    v = s['maxExpAvgSq'][e] if 'maxExpAvgSq' in s else s['expAvgSq'][e]
+                    factor = 1 - group['lr'] * group['weight_decay'] if group['decoupled_weight_decay'] else 1.0
+                    # lucid's parameter is the update with the correctly rounded sqrt; torch's, MKL's.
+                    if sqrt_ulp_explains(before[i][e], l, t, s['expAvg'][e], v, group['lr'], *group['betas'], group['eps'], s['step'], factor):
+                        ulp += 1
+                    else:
+                        other += 1
+                        print(f'{optimizer} step {step} param {i}[{e}]: torch {t}, lucid {l}: not a sqrt ulp')
+            # Next step from lucid's parameters, so that a sqrt ulp is not carried on.
+            with torch.no_grad():
+                for p, v in zip(params, want['params']):
+                    p.copy_(torch.tensor(v, dtype=torch.float32).reshape(p.shape))
+        groups = [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
+        print(f'{optimizer}: torch.load(weights_only=True) + load_state_dict OK; {len(lucid["after"])} steps: state bit for bit: '
+              f'{"yes" if other == 0 else "NO"}; parameters: {equal} element steps equal, {ulp} a sqrt ulp apart, {other} other differences; '
+              f'groups after loading: {groups}')
+        failures += other
+    return failures
+
+
 if __name__ == '__main__':
-    import sys
     if sys.argv[1:2] == ['--verify']:
         for path in sys.argv[2:]:
             print(json.dumps(canonical(torch.load(path, weights_only=True))))
+    elif sys.argv[1:2] == ['--verify-resume']:
+        sys.exit(1 if verify_resume(sys.argv[2]) else 0)
+    elif sys.argv[1:2] == ['--resume']:
+        assert torch.backends.cpu.get_cpu_capability() == 'DEFAULT'
+        resume_fixtures()
     else:
         main()
+        subprocess.run([sys.executable, __file__, '--resume'], check=True)

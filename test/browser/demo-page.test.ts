@@ -1,6 +1,6 @@
 // The demo page (examples/web/, served by examples/web/serve.mjs) in a real Chromium: it trains,
 // the loss falls, and its Save/Load buttons round-trip the optimizer state (and weights) through a
-// JSON file exactly; with AdamW, a warm-up + cosine schedule and clipping chosen in its controls,
+// JSON file and through a PyTorch .pt file (saveTorch / loadTorch in the page) exactly; with AdamW, a warm-up + cosine schedule and clipping chosen in its controls,
 // the lr chart warms up and anneals, and a checkpoint saved mid-schedule resumes exactly.
 // Screenshots go into a temporary folder of this run; the recipe's into docs/demo.png only with
 // UPDATE_SCREENSHOT=1, so a test run on a busy machine does not rewrite the committed picture.
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { loadTorch, saveTorch, type TorchStateDict, type TorchTensor } from 'lucid-optim';
 import { startDemoServer } from '../../examples/web/serve.mjs';
 import { launchChromium, uncaughtErrors } from './chromium';
 
@@ -53,6 +54,11 @@ const renderedStep = (step: number, on = page) => on.waitForSelector(`body[data-
 async function save(on = page): Promise<{ name: string; json: string }> {
   const [download] = await Promise.all([on.waitForEvent('download'), on.getByTestId('save').click()]);
   return { name: download.suggestedFilename(), json: readFileSync((await download.path())!, 'utf8') };
+}
+
+async function savePt(on = page): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([on.waitForEvent('download'), on.getByTestId('save-pt').click()]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
 }
 
 async function load(on: Page, name: string, json: string): Promise<void> {
@@ -136,6 +142,72 @@ test('Save state → JSON file → Load state restores the optimizer and the wei
   expect(await lossValue()).toBe(lossAtSave);
   expect((await save()).json).toBe(saved.json);
   expect(errors).toEqual([]);
+});
+
+test('Save .pt → a torch.save file (weights as tensors, the optimizer in torch\'s shape) → Load state restores it exactly', async () => {
+  // A page of its own: its downloads and loads leave the shared page as the other tests expect it.
+  const { page, errors } = await openPage(`?pauseAt=${PAUSE_AT}`);
+  try {
+    await renderedStep(PAUSE_AT, page);
+    const lossAtSave = await lossValue(page);
+    const json = (await save(page)).json;
+    const saved = await savePt(page);
+    expect(saved.name).toBe(`lucid-optim-adam-step${PAUSE_AT}.pt`);
+    // Read here with lucid-optim's Node build: what the page wrote is torch's shape.
+    const value = loadTorch(saved.bytes) as Map<string, unknown>;
+    expect([...value.keys()]).toEqual(['format', 'seed', 'firstLoss', 'model', 'optimizer', 'recipe', 'scheduler']);
+    const weights = value.get('model') as Map<string, TorchTensor>;
+    expect([...weights].map(([k, t]) => [k, t.dtype, t.shape])).toEqual([
+      ['w1', 'float32', [2, 64]],
+      ['b1', 'float32', [64]],
+      ['w2', 'float32', [64, 3]],
+      ['b2', 'float32', [3]],
+    ]);
+    const optimizer = value.get('optimizer') as TorchStateDict;
+    const groups = optimizer.get('param_groups') as Map<string, unknown>[];
+    expect(Object.fromEntries(groups[0])).toEqual({
+      lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null,
+      capturable: false, differentiable: false, fused: null, decoupled_weight_decay: false, params: [0, 1, 2, 3],
+    });
+    const state = optimizer.get('state') as Map<number, Map<string, TorchTensor>>;
+    expect([...state.get(2)!.keys()]).toEqual(['step', 'exp_avg', 'exp_avg_sq']);
+    expect(state.get(2)!.get('step')).toEqual({ dtype: 'float32', shape: [], data: Float32Array.of(PAUSE_AT) });
+    expect(state.get(2)!.get('exp_avg')!.shape).toEqual([64, 3]);
+    // The JSON checkpoint holds the same numbers.
+    const checkpoint = JSON.parse(json);
+    expect(Array.from(weights.get('w2')!.data as Float32Array)).toEqual(checkpoint.model.w2);
+    expect(Array.from(state.get(2)!.get('exp_avg_sq')!.data as Float32Array)).toEqual(checkpoint.optimizer.state[2].expAvgSq);
+
+    await page.getByTestId('reset').click();
+    await renderedStep(0, page);
+    await page.getByTestId('load').setInputFiles({ name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
+    await renderedStep(PAUSE_AT, page);
+    expect(await text('status', page)).toMatch(/^Loaded lucid-optim-adam-step2000\.pt: step 2000/);
+    expect(await lossValue(page)).toBe(lossAtSave);
+    expect((await savePt(page)).bytes.equals(saved.bytes)).toBe(true);
+    expect((await save(page)).json).toBe(json);
+
+    // A bare optimizer.state_dict() in a .pt, as `torch.save(optimizer.state_dict(), 'opt.pt')` writes
+    // one: loads into the optimizer, the weights stay as they are. Here it is the file's own optimizer
+    // part with a changed lr and no foreach (torch's __setstate__ fills it in).
+    groups[0].set('lr', 0.005);
+    groups[0].delete('foreach');
+    await page.getByTestId('load').setInputFiles({ name: 'opt.pt', mimeType: 'application/octet-stream', buffer: Buffer.from(saveTorch(optimizer)) });
+    await expect.poll(() => text('status', page)).toMatch(/^Loaded opt\.pt: step 2000/);
+    expect(JSON.parse((await save(page)).json).optimizer.paramGroups[0].lr).toBe(0.005);
+    expect(await lossValue(page)).toBe(lossAtSave);
+
+    // A .pt that is not one is refused, changing nothing.
+    const before = (await save(page)).json;
+    const bad = Buffer.from(saved.bytes);
+    bad.write('GLOBAL', bad.indexOf('archive/data.pkl') + 100); // garbage inside the pickle
+    await page.getByTestId('load').setInputFiles({ name: 'bad.pt', mimeType: 'application/octet-stream', buffer: bad });
+    await expect.poll(() => text('status', page)).toMatch(/^Could not load bad\.pt: /);
+    expect((await save(page)).json).toBe(before);
+    expect(errors).toEqual([]);
+  } finally {
+    await page.close();
+  }
 });
 
 test('a bad state file is refused with a visible error, changing nothing', async () => {

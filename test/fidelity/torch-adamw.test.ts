@@ -17,94 +17,16 @@
 //   and 10.5 with torch's native kernels (see the bound below; the worst is printed).
 //
 //   npx vitest run test/fidelity/torch-adamw.test.ts      (after `npm run build`)
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, init, Parameter, type SavedParamGroup } from 'lucid-optim';
+import { AdamW, init } from 'lucid-optim';
 import { nextFloat32, ulpOf } from '../../reference/float32.mjs';
+import { groupOf, loadFixtures, lrAt, lucidStepFrom, momentMismatches, runFull, singleSteps } from './golden-fixtures.js';
 
 beforeAll(() => init());
 
-interface FixtureState {
-  step: number;
-  expAvg: number[];
-  expAvgSq: number[];
-  maxExpAvgSq?: number[];
-}
-interface Checkpoint {
-  afterStep: number;
-  params: number[][];
-  state: (FixtureState | null)[];
-}
-interface Fixture {
-  torchVersion: string;
-  variant: 'native' | 'nofma';
-  case: string;
-  optimizer: string;
-  adamDecoupledIdentical: boolean;
-  groups: SavedParamGroup[];
-  lrSchedule: { afterStep: number; group: number; lr: number }[];
-  params: { shape: number[]; initial: number[] }[];
-  grads: (number[] | null)[][];
-  checkpoints: Checkpoint[];
-}
-
-function load(dir: string): Fixture[] {
-  const url = new URL(`../fixtures/${dir}/`, import.meta.url);
-  if (!existsSync(url)) return [];
-  return readdirSync(url)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(new URL(f, url), 'utf8')) as Fixture);
-}
-
-const NOFMA = load('torch-adamw-nofma');
-const NATIVE = load('torch-adamw');
-const MOMENTS = ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
+const NOFMA = loadFixtures('torch-adamw-nofma');
+const NATIVE = loadFixtures('torch-adamw');
 const F = Math.fround;
-
-function lrAt(fx: Fixture, g: number, step: number): number {
-  let lr = fx.groups[g].lr;
-  for (const change of fx.lrSchedule) if (change.group === g && change.afterStep < step) lr = change.lr;
-  return lr;
-}
-
-function optimizer(fx: Fixture, params: Parameter[]): AdamW {
-  return new AdamW(
-    fx.groups.map(({ params: idx, lr, betas, eps, weightDecay, amsgrad, maximize }) => ({
-      params: idx.map((i) => params[i]),
-      lr,
-      betas,
-      eps,
-      weightDecay,
-      amsgrad,
-      maximize,
-    })),
-  );
-}
-
-interface Run {
-  params: Float32Array[];
-  state: ({ step: number; expAvg: Float32Array; expAvgSq: Float32Array; maxExpAvgSq?: Float32Array } | undefined)[];
-}
-
-/** lucid over the whole fixture, snapshotted at the checkpoints. */
-function runFull(fx: Fixture): Run[] {
-  const params = fx.params.map((p) => new Parameter(p.initial, { shape: p.shape }));
-  const opt = optimizer(fx, params);
-  const out: Run[] = [];
-  for (let step = 1; step <= fx.grads.length; step++) {
-    fx.grads[step - 1].forEach((g, i) => (params[i].grad = g));
-    opt.step();
-    if (fx.checkpoints.some((c) => c.afterStep === step)) {
-      const { state } = opt.stateDict();
-      out.push({ params: params.map((p) => p.data.slice()), state: params.map((_, i) => state[i]) });
-    }
-    fx.groups.forEach((_, g) => (opt.paramGroups[g].lr = lrAt(fx, g, step + 1)));
-  }
-  opt.dispose();
-  params.forEach((p) => p.dispose());
-  return out;
-}
 
 function bitsEqual(a: number, b: number): boolean {
   return Object.is(a, b);
@@ -123,43 +45,17 @@ describe.skipIf(NOFMA.length === 0 || NATIVE.length === 0)('AdamW against torch.
   for (const fx of NOFMA) {
     describe(`no FMA: ${fx.case}`, () => {
       it('exp_avg, exp_avg_sq, max_exp_avg_sq and step: bit for bit at every checkpoint of the 25-step run', () => {
-        const runs = runFull(fx);
-        const mismatches: string[] = [];
-        fx.checkpoints.forEach((cp, k) => {
-          cp.state.forEach((want, i) => {
-            const got = runs[k].state[i];
-            expect(got?.step, `after step ${cp.afterStep}, param ${i}: step`).toBe(want?.step);
-            if (!want) return;
-            for (const q of MOMENTS) {
-              want[q]?.forEach((w, e) => {
-                if (!bitsEqual(got![q]![e], w)) mismatches.push(`after step ${cp.afterStep}, param ${i} ${q}[${e}]: ${got![q]![e]} vs torch ${w}`);
-              });
-            }
-          });
-        });
-        expect(mismatches).toEqual([]);
+        expect(momentMismatches(AdamW, fx)).toEqual([]);
       });
 
       it("each step from torch's own state: torch's parameters, except where torch's sqrt is 1 ulp off", () => {
         let sqrtOff = 0;
-        const starts = [undefined, ...fx.checkpoints];
-        fx.checkpoints.forEach((to, k) => {
-          const from = starts[k];
+        for (const { from, to } of singleSteps(fx)) {
           const step = to.afterStep;
-          if (step !== (from?.afterStep ?? 0) + 1) return;
-          const params = fx.params.map((p, i) => new Parameter(from ? from.params[i] : p.initial, { shape: p.shape }));
-          const opt = optimizer(fx, params);
-          if (from) {
-            const state: Record<number, FixtureState> = {};
-            from.state.forEach((s, i) => s && (state[i] = s));
-            opt.loadStateDict({ state: state as never, paramGroups: opt.stateDict().paramGroups });
-          }
-          fx.groups.forEach((_, g) => (opt.paramGroups[g].lr = lrAt(fx, g, step)));
-          fx.grads[step - 1].forEach((g, i) => (params[i].grad = g));
-          opt.step();
+          const ours = lucidStepFrom(AdamW, fx, from, step);
           to.state.forEach((want, i) => {
             if (fx.grads[step - 1][i] === null) return;
-            const g = fx.groups.findIndex((group) => group.params.includes(i));
+            const g = groupOf(fx, i);
             const group = fx.groups[g];
             const lr = lrAt(fx, g, step);
             const factor = F(1 - lr * group.weightDecay); // Python's f64, then param.mul_'s float32
@@ -175,16 +71,14 @@ describe.skipIf(NOFMA.length === 0 || NATIVE.length === 0)('AdamW against torch.
                 return F(F(p0 * factor) + F(F(negStepSize * m) / F(F(s / bc2Sqrt) + F(group.eps))));
               };
               const where = `step ${step}, param ${i}[${e}]`;
-              expect(update(0), `${where}: model = lucid`).toBe(params[i].data[e]);
-              if (bitsEqual(params[i].data[e], torchParam)) return;
+              expect(update(0), `${where}: model = lucid`).toBe(ours.params[i][e]);
+              if (bitsEqual(ours.params[i][e], torchParam)) return;
               const explained = [1, -1].some((off) => bitsEqual(update(off as 1 | -1), torchParam));
-              expect(explained, `${where}: lucid ${params[i].data[e]}, torch ${torchParam}, not a sqrt ulp`).toBe(true);
+              expect(explained, `${where}: lucid ${ours.params[i][e]}, torch ${torchParam}, not a sqrt ulp`).toBe(true);
               sqrtOff++;
             });
           });
-          opt.dispose();
-          params.forEach((p) => p.dispose());
-        });
+        }
         sqrtOffs.push(`${fx.case} ${sqrtOff}`);
       });
     });
@@ -200,7 +94,7 @@ describe.skipIf(NOFMA.length === 0 || NATIVE.length === 0)('AdamW against torch.
   for (const fx of [...NOFMA, ...NATIVE]) {
     const limit = fx.variant === 'nofma' ? 2 : 10.5;
     it(`${fx.variant} ${fx.case}: parameters over the 25-step run within ${limit} ulps of their scale`, () => {
-      const runs = runFull(fx);
+      const runs = runFull(AdamW, fx);
       fx.params.forEach((_, i) => {
         const scale = fx.params[i].initial.map((_, e) => Math.max(...fx.checkpoints.map((c) => Math.abs(c.params[i][e]))));
         fx.checkpoints.forEach((cp, k) => {

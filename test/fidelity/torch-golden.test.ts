@@ -25,137 +25,15 @@
 //   (c * g) * g + v * beta2); parameters as above. Over the runs, lucid stays within a few ulps.
 //
 //   npx vitest run test/fidelity/torch-golden.test.ts      (after `npm run build`)
-import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, Adam, Parameter, type SavedParamGroup } from 'lucid-optim';
+import { init, Adam } from 'lucid-optim';
 import { fma32, nextFloat32, ulpOf, ulpsBetween } from '../../reference/float32.mjs';
+import { groupOf, loadFixtures, lrAt, lucidStepFrom, momentMismatches, MOMENTS, runFull, singleSteps, type Checkpoint, type Fixture } from './golden-fixtures.js';
 
 beforeAll(() => init());
 
-/** A fixture's group is a saved param group, as `stateDict().paramGroups[i]`. */
-type FixtureGroup = SavedParamGroup;
-interface FixtureState {
-  step: number;
-  expAvg: number[];
-  expAvgSq: number[];
-  maxExpAvgSq?: number[];
-}
-interface Checkpoint {
-  afterStep: number;
-  params: number[][];
-  state: (FixtureState | null)[];
-}
-interface Fixture {
-  generatedBy: string;
-  torchVersion: string;
-  variant: 'native' | 'nofma';
-  cpuCapability: string;
-  case: string;
-  groups: FixtureGroup[];
-  lrSchedule: { afterStep: number; group: number; lr: number }[];
-  params: { shape: number[]; initial: number[] }[];
-  grads: (number[] | null)[][];
-  checkpoints: Checkpoint[];
-}
-
-function load(dir: string): Fixture[] {
-  const url = new URL(`../fixtures/${dir}/`, import.meta.url);
-  return readdirSync(url)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(new URL(f, url), 'utf8')) as Fixture);
-}
-
-const NOFMA = load('torch-adam-nofma');
-const NATIVE = load('torch-adam');
-const MOMENTS = ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
-
-/** The lr of group `g` at step `step` (1-based), after the schedule's changes. */
-function lrAt(fx: Fixture, g: number, step: number): number {
-  let lr = fx.groups[g].lr;
-  for (const change of fx.lrSchedule) if (change.group === g && change.afterStep < step) lr = change.lr;
-  return lr;
-}
-
-function groupOf(fx: Fixture, i: number): number {
-  return fx.groups.findIndex((g) => g.params.includes(i));
-}
-
-function optimizer(fx: Fixture, params: Parameter[]): Adam {
-  return new Adam(
-    fx.groups.map(({ params: idx, lr, betas, eps, weightDecay, amsgrad, maximize }) => ({
-      params: idx.map((i) => params[i]),
-      lr,
-      betas,
-      eps,
-      weightDecay,
-      amsgrad,
-      maximize,
-    })),
-  );
-}
-
-interface Run {
-  afterStep: number;
-  params: Float32Array[];
-  state: ({ step: number; expAvg: Float32Array; expAvgSq: Float32Array; maxExpAvgSq?: Float32Array } | undefined)[];
-}
-
-/** lucid over the whole fixture, from the initial values, snapshotted at the fixture's checkpoints. */
-function runFull(fx: Fixture): Run[] {
-  const params = fx.params.map((p) => new Parameter(p.initial, { shape: p.shape }));
-  const opt = optimizer(fx, params);
-  const out: Run[] = [];
-  for (let step = 1; step <= fx.grads.length; step++) {
-    fx.grads[step - 1].forEach((g, i) => {
-      params[i].grad = g;
-    });
-    opt.step();
-    if (fx.checkpoints.some((c) => c.afterStep === step)) {
-      const { state } = opt.stateDict();
-      out.push({ afterStep: step, params: params.map((p) => p.data.slice()), state: params.map((_, i) => state[i]) });
-    }
-    fx.groups.forEach((_, g) => {
-      opt.paramGroups[g].lr = lrAt(fx, g, step + 1);
-    });
-  }
-  opt.dispose();
-  params.forEach((p) => p.dispose());
-  return out;
-}
-
-/** The single steps the fixture pins down on both sides: (checkpoint or start) -> next checkpoint. */
-function singleSteps(fx: Fixture): { from: Checkpoint | undefined; to: Checkpoint }[] {
-  const starts = [undefined, ...fx.checkpoints];
-  return fx.checkpoints
-    .map((to, k) => ({ from: starts[k], to }))
-    .filter(({ from, to }) => to.afterStep === (from?.afterStep ?? 0) + 1);
-}
-
-/** lucid's one step from torch's own parameters and state at `from` (the start when undefined). */
-function lucidStepFrom(fx: Fixture, from: Checkpoint | undefined, step: number): Run {
-  const params = fx.params.map((p, i) => new Parameter(from ? from.params[i] : p.initial, { shape: p.shape }));
-  const opt = optimizer(fx, params);
-  if (from) {
-    const state: Record<number, FixtureState> = {};
-    from.state.forEach((s, i) => {
-      if (s) state[i] = s;
-    });
-    opt.loadStateDict({ state: state as never, paramGroups: opt.stateDict().paramGroups });
-  }
-  fx.groups.forEach((_, g) => {
-    opt.paramGroups[g].lr = lrAt(fx, g, step);
-  });
-  fx.grads[step - 1].forEach((g, i) => {
-    params[i].grad = g;
-  });
-  opt.step();
-  const { state } = opt.stateDict();
-  const run = { afterStep: step, params: params.map((p) => p.data.slice()), state: params.map((_, i) => state[i]) };
-  opt.dispose();
-  params.forEach((p) => p.dispose());
-  return run;
-}
+const NOFMA = loadFixtures('torch-adam-nofma');
+const NATIVE = loadFixtures('torch-adam');
 
 /**
  * One element's Adam step in float32, torch's op order (the same as lucid's kernel), every
@@ -237,29 +115,14 @@ describe('against torch with ATEN_CPU_CAPABILITY=default (no FMA): test/fixtures
   for (const fx of NOFMA) {
     describe(fx.case, () => {
       it('exp_avg, exp_avg_sq, max_exp_avg_sq and step: bit for bit at every checkpoint of the 25-step run', () => {
-        const runs = runFull(fx);
-        const mismatches: string[] = [];
-        fx.checkpoints.forEach((cp, k) => {
-          cp.state.forEach((want, i) => {
-            const got = runs[k].state[i];
-            expect(got?.step, `after step ${cp.afterStep}, param ${i}: step`).toBe(want?.step);
-            if (!want) return;
-            for (const q of MOMENTS) {
-              expect(got![q] === undefined, `param ${i} ${q} presence`).toBe(want[q] === undefined);
-              want[q]?.forEach((w, e) => {
-                if (!bitsEqual(got![q]![e], w)) mismatches.push(`after step ${cp.afterStep}, param ${i} ${q}[${e}]: ${got![q]![e]} vs torch ${w}`);
-              });
-            }
-          });
-        });
-        expect(mismatches).toEqual([]);
+        expect(momentMismatches(Adam, fx)).toEqual([]);
       });
 
       it("each step from torch's own state: torch's bits, except parameters where torch's sqrt is 1 ulp off", () => {
         let sqrtOff = 0;
         for (const { from, to } of singleSteps(fx)) {
           const step = to.afterStep;
-          const ours = lucidStepFrom(fx, from, step);
+          const ours = lucidStepFrom(Adam, fx, from, step);
           to.state.forEach((want, i) => {
             if (fx.grads[step - 1][i] === null) return;
             const where = `step ${step}, param ${i}`;
@@ -288,7 +151,7 @@ describe('against torch with ATEN_CPU_CAPABILITY=default (no FMA): test/fixtures
         // the later rounding, to the end of the run. Measured over the 8 cases: 2 ulps of the
         // largest magnitude the element takes at any checkpoint, which is 64 ulps of the value
         // itself where a parameter passes near zero (two-groups). Bounds as measured: no margin.
-        const runs = runFull(fx);
+        const runs = runFull(Adam, fx);
         fx.params.forEach((_, i) => {
           const scale = fx.params[i].initial.map((_, e) => Math.max(...fx.checkpoints.map((c) => Math.abs(c.params[i][e]))));
           fx.checkpoints.forEach((cp, k) => {
@@ -311,7 +174,7 @@ describe("against torch's native AVX2/AVX512 kernels: test/fixtures/torch-adam",
       it("each step from torch's own state: torch's moments are lucid's op order with 3 FMAs, its parameters as without", () => {
         for (const { from, to } of singleSteps(fx)) {
           const step = to.afterStep;
-          const ours = lucidStepFrom(fx, from, step);
+          const ours = lucidStepFrom(Adam, fx, from, step);
           to.state.forEach((want, i) => {
             if (fx.grads[step - 1][i] === null) return;
             to.params[i].forEach((torchParam, e) => {
@@ -341,7 +204,7 @@ describe("against torch's native AVX2/AVX512 kernels: test/fixtures/torch-adam",
         // exp_avg_sq 2, max_exp_avg_sq 1 (in ulps of the value itself: 40, 28, 3, 3, larger where a
         // value passes near zero). Bounds as measured, rounded up to whole ulps.
         const limits = { param: 5, expAvg: 5, expAvgSq: 2, maxExpAvgSq: 2 } as const;
-        const runs = runFull(fx);
+        const runs = runFull(Adam, fx);
         fx.params.forEach((_, i) => {
           for (const q of ['param', ...MOMENTS] as const) {
             const series = fx.checkpoints.map((c) => (q === 'param' ? c.params[i] : c.state[i]?.[q]));

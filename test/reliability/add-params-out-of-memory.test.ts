@@ -1,36 +1,15 @@
 // Reliability, out of memory in Adam.addParams: when WebAssembly memory cannot hold the room for
 // the new parameters (adam-core's `reserve_params`, refused by the headroom policy), the call is a
 // RangeError that adds none of them and changes nothing; once memory is freed the same call works.
-// Memory is grown from JavaScript to 48 MiB short of wasm32's 4 GiB, as in out-of-memory.test.ts
-// (untouched pages, no RSS), then filled with parameters until nothing more is admitted.
-import { beforeAll, expect, test } from 'vitest';
+// Memory is grown from JavaScript to 48 MiB short of wasm32's 4 GiB (nearly-full-memory.ts: untouched
+// pages, no RSS), then filled with parameters until nothing more is admitted.
+import { expect, test } from 'vitest';
 import { thrownBy } from '../helpers.js';
 import { observe } from '../observe.js';
+import { initNearlyFull } from './nearly-full-memory.js';
 
-let memory: WebAssembly.Memory | undefined;
-const instantiate = WebAssembly.instantiate;
-WebAssembly.instantiate = (async (...args: unknown[]) => {
-  const result = await (instantiate as (...a: unknown[]) => Promise<unknown>).apply(WebAssembly, args);
-  const instance = (result as { instance?: WebAssembly.Instance }).instance ?? (result as WebAssembly.Instance);
-  memory = instance.exports.memory as WebAssembly.Memory;
-  return result;
-}) as typeof WebAssembly.instantiate;
-
-const { Adam, init, Parameter } = await import('lucid-optim');
+const { Adam, Parameter } = await initNearlyFull(48 * 2 ** 20);
 type Param = InstanceType<typeof Parameter>;
-
-const PAGE = 65_536;
-const MAX_PAGES = 65_536; // wasm32: 4 GiB
-const LEFT = 48 * 2 ** 20;
-
-beforeAll(async () => {
-  await init();
-  WebAssembly.instantiate = instantiate;
-  memory!.grow(MAX_PAGES - memory!.buffer.byteLength / PAGE - LEFT / PAGE);
-  // The first error returned from Rust makes wasm-bindgen allocate its (reused) externref slot
-  // list once: do that now, so that the test can ask for allocatedBytes unchanged.
-  expect(() => new Parameter(5e8)).toThrow(RangeError);
-});
 
 test('addParams whose bookkeeping does not fit adds none of the parameters, and changes nothing', () => {
   const x = new Parameter([1, 2], { name: 'x' });

@@ -1,41 +1,21 @@
 // Reliability, out of memory: an allocation WebAssembly memory cannot hold is a RangeError that
 // changes nothing, never a trap, and the module keeps working afterwards.
 //
-// To run out of memory without touching gigabytes, the setup grows the instance's memory from
-// JavaScript (WebAssembly.instantiate is wrapped to get the Memory object) up to 48 MiB short of
-// wasm32's 4 GiB. Pages grown that way are untouched (no RSS) and Rust's allocator never uses
-// them, so what it can still get is those last 48 MiB. Every test starts from there and gives back
+// To run out of memory without touching gigabytes, the setup grows the instance's memory up to 48 MiB
+// short of wasm32's 4 GiB (nearly-full-memory.ts). Every test starts from there and gives back
 // every byte it takes (checked after each one), so each can run alone or in any order.
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { thrownBy } from '../helpers.js';
 import { observe } from '../observe.js';
-
-let memory: WebAssembly.Memory | undefined;
-const instantiate = WebAssembly.instantiate;
-WebAssembly.instantiate = (async (...args: unknown[]) => {
-  const result = await (instantiate as (...a: unknown[]) => Promise<unknown>).apply(WebAssembly, args);
-  const instance = (result as { instance?: WebAssembly.Instance }).instance ?? (result as WebAssembly.Instance);
-  memory = instance.exports.memory as WebAssembly.Memory;
-  return result;
-}) as typeof WebAssembly.instantiate;
-
-const { Adam, init, memoryStats, Parameter } = await import('lucid-optim');
-type Param = InstanceType<typeof Parameter>;
+import { initNearlyFull } from './nearly-full-memory.js';
 
 const MiB = 2 ** 20;
-const PAGE = 65_536;
-const MAX_PAGES = 65_536; // wasm32: 4 GiB
 /** What Rust's allocator can still grow into after the setup. */
 const LEFT = 48 * MiB;
+const { Adam, memoryStats, Parameter } = await initNearlyFull(LEFT);
+type Param = InstanceType<typeof Parameter>;
 
-beforeAll(async () => {
-  await init();
-  WebAssembly.instantiate = instantiate;
-  const pages = MAX_PAGES - memory!.buffer.byteLength / PAGE - LEFT / PAGE;
-  memory!.grow(pages); // throws if this engine allows less than 4 GiB
-  // The first error returned from Rust makes wasm-bindgen allocate its (reused) externref slot
-  // list, 512 bytes once: do that now, so that the tests can ask for allocatedBytes unchanged.
-  expect(() => new Parameter(5e8)).toThrow(RangeError);
+beforeAll(() => {
   baseline = memoryStats().allocatedBytes;
 });
 

@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { unzipSync } from 'fflate';
-import { describe, expect, test } from 'vitest';
-import { loadSafetensors, loadTorch, saveSafetensors, saveTorch } from 'lucid-optim';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { Adam, init, loadSafetensors, loadTorch, Parameter, saveSafetensors, saveTorch, type TorchStateDict } from 'lucid-optim';
+import { observe } from '../observe.js';
 import { tensor, torchZip, valueOrRefused } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -25,6 +26,12 @@ const st = saveSafetensors({ a: tensor('float32', [2, 2], new Float32Array([1, 2
 // A file written by real torch.save (scripts/golden/checkpoints.py).
 const real = new Uint8Array(readFileSync(new URL('../fixtures/torch-checkpoints/model.pt', import.meta.url)));
 const realSt = new Uint8Array(readFileSync(new URL('../fixtures/torch-checkpoints/model.safetensors', import.meta.url)));
+
+// An Adam state dict written by real torch.save (scripts/golden/checkpoints.py: two groups, AMSGrad
+// in the second, parameters [3], [2, 3] (no state) and [2, 2]).
+const realAdam = new Uint8Array(readFileSync(new URL('../fixtures/torch-checkpoints/adam-resume.pt', import.meta.url)));
+
+beforeAll(() => init());
 
 /** A mutation: byte overwrites at random positions, then an optional truncation or insertion. */
 const mutation = (length: number) =>
@@ -57,6 +64,28 @@ describe('fuzz', () => {
   test('mutations of files written by real torch.save and safetensors', () => {
     fc.assert(fc.property(mutation(real.length), (m) => void valueOrRefused(() => loadTorch(mutate(real, m)))), params);
     fc.assert(fc.property(mutation(realSt.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(realSt, m)))), params);
+  });
+
+  test("mutations of real torch's Adam state dict, through loadStateDict: loaded, or refused with nothing changed", () => {
+    fc.assert(
+      fc.property(mutation(realAdam.length), (m) => {
+        const ps = [new Parameter([1, 2, 3]), new Parameter(6, { shape: [2, 3] }), new Parameter([1, 2, 3, 4], { shape: [2, 2] })];
+        const opt = new Adam([{ params: ps.slice(0, 2) }, { params: ps.slice(2), amsgrad: true }]);
+        ps.forEach((p) => (p.grad = new Float32Array(p.length).fill(0.5)));
+        opt.step();
+        const before = observe(ps, [opt]);
+        try {
+          opt.loadStateDict(loadTorch(mutate(realAdam, m)) as TorchStateDict);
+        } catch (e) {
+          if (!((e instanceof TypeError || e instanceof RangeError) && /^(torch pickle|loadTorch|Adam\.loadStateDict): /.test(e.message))) throw e;
+          expect(observe(ps, [opt])).toEqual(before);
+        } finally {
+          opt.dispose();
+          ps.forEach((p) => p.dispose());
+        }
+      }),
+      params,
+    );
   });
 
   test('mutations of a safetensors file', () => {

@@ -6,9 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, test } from 'vitest';
-import { saveTorch } from 'lucid-optim';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { Adam, AdamW, init, loadTorch, Parameter, saveTorch } from 'lucid-optim';
 import { canonical, tensor } from './helpers.js';
+
+beforeAll(() => init());
 
 const script = fileURLToPath(new URL('./stdlib_check.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lucid-optim-stdlib-'));
@@ -58,3 +61,41 @@ test('more than 1000 list items and dict entries (APPENDS/SETITEMS batches)', ()
   value.set(-1, Array.from({ length: 1001 }, (_, i) => i));
   expect(python(saveTorch(value), 'batches.pt')).toEqual(canonical(value));
 });
+
+// opt.stateDict({ format: 'torch' }) of lucid's Adam and AdamW, stepped K steps on the data of the
+// real-torch fixtures test/fixtures/torch-checkpoints/{adam,adamw}-resume.{json,pt} (written by
+// `.venv-golden/bin/python scripts/golden/checkpoints.py`: torch 2.15.0 took the same K steps and saved
+// its state_dict): Python reads lucid's file as lucid meant it, and its state is the one torch saved,
+// bit for bit. Its groups hold torch's keys and values; only `foreach` differs (the fixture's torch
+// ran foreach=False; lucid writes torch's default, None) and the key order of group 1 (torch keeps the
+// order the user gave its options in).
+for (const name of ['adam', 'adamw']) {
+  test(`${name}: saveTorch(opt.stateDict({ format: 'torch' })) after K steps is torch's state_dict of the same run`, () => {
+    const dir = new URL('../fixtures/torch-checkpoints/', import.meta.url);
+    const fx = JSON.parse(readFileSync(new URL(`${name}-resume.json`, dir), 'utf8'));
+    const params: Parameter[] = fx.initial.map((v: number[], i: number) => new Parameter(v, { shape: fx.shapes[i] }));
+    const groups = fx.groups.map((g: { params: number[]; lr?: number; betas: [number, number]; weight_decay: number; amsgrad?: boolean }) => ({
+      params: g.params.map((i) => params[i]),
+      ...(g.lr === undefined ? {} : { lr: g.lr }),
+      betas: g.betas,
+      weightDecay: g.weight_decay,
+      amsgrad: g.amsgrad ?? false,
+    }));
+    const opt = new (fx.optimizer === 'AdamW' ? AdamW : Adam)(groups);
+    for (let t = 1; t <= fx.savedAfterStep; t++) {
+      fx.grads[t - 1].forEach((g: number[] | null, i: number) => (params[i].grad = g));
+      opt.step();
+    }
+    const sd = opt.stateDict({ format: 'torch' });
+    const py = python(saveTorch(sd), `${name}.pt`) as { dict: [unknown, unknown][] };
+    expect(py).toEqual(canonical(sd));
+    const torch = canonical(loadTorch(new Uint8Array(readFileSync(new URL(`${name}-resume.pt`, dir))))) as { dict: [unknown, unknown][] };
+    expect(py.dict.map(([k]) => k)).toEqual(torch.dict.map(([k]) => k));
+    expect(py.dict[0]).toEqual(torch.dict[0]); // 'state'
+    const groupsOf = (c: { dict: [unknown, unknown][] }) =>
+      (c.dict[1][1] as { list: { dict: [{ str: string }, unknown][] }[] }).list.map((g) =>
+        g.dict.filter(([k]) => k.str !== 'foreach').sort(([a], [b]) => (a.str < b.str ? -1 : 1)),
+      );
+    expect(groupsOf(py)).toEqual(groupsOf(torch));
+  });
+}

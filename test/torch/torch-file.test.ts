@@ -1,5 +1,6 @@
 // loadTorch/saveTorch round trips: every dtype, every structure, the zip layout torch.save writes,
 // and views of one shared storage in a pickle assembled by hand.
+import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import { loadTorch, saveTorch, type TorchTensor } from 'lucid-optim';
@@ -71,17 +72,39 @@ describe('round trips', () => {
 describe('the zip layout torch.save writes', () => {
   test('archive/data.pkl, archive/byteorder, archive/data/<n>, archive/version; storages 64-byte aligned', () => {
     const file = saveTorch(everyDtype());
-    const names = Object.keys(unzipSync(file));
+    const entries = unzipSync(file);
+    const names = Object.keys(entries);
     expect(names).toEqual(['archive/data.pkl', 'archive/byteorder', ...[...Array(13).keys()].map((i) => `archive/data/${i}`), 'archive/version']);
-    // Walk the local headers: signature PK\3\4, name length at +26, extra length at +28, data after.
+    // Walk the local headers: signature PK\3\4, name length at +26, extra length at +28, data after,
+    // then (as torch.save writes them too: general purpose flag bit 3) a data descriptor with the
+    // entry's CRC-32 (checked against zlib's) and sizes.
     const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
     let at = 0;
     for (const name of names) {
       expect(view.getUint32(at, true)).toBe(0x04034b50);
-      const size = view.getUint32(at + 18, true);
+      expect(view.getUint16(at + 6, true) & 8).toBe(8);
+      const size = entries[name].length;
       const data = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
       if (name.startsWith('archive/data/')) expect(data % 64).toBe(0);
       at = data + size;
+      expect([view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true), view.getUint32(at + 12, true)]).toEqual([
+        0x08074b50,
+        crc32(entries[name]),
+        size,
+        size,
+      ]);
+      at += 16;
+    }
+  });
+
+  test("the browser build (its own slicing-by-8 CRC-32) writes the same bytes as the Node build (zlib's CRC-32)", async () => {
+    // dist/browser.mjs is plain ESM; saveTorch needs no WebAssembly, so Node can run it as it is.
+    const browser = (await import('../../dist/browser.mjs')) as { saveTorch: typeof saveTorch };
+    // Lengths around the 8-byte rounds of the slicing-by-8 loop, and a few MB of varied bytes.
+    for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 1000, 3 << 20]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 24);
+      const value = new Map([['x', tensor('uint8', [n], data)]]);
+      expect(Buffer.compare(browser.saveTorch(value), saveTorch(value)), `${n} bytes`).toBe(0);
     }
   });
 
