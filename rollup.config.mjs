@@ -2,6 +2,7 @@
 // declarations twice (index.d.ts for `import`, index.d.cts for `require`: package.json's "type" is
 // "module", so TypeScript reads a .d.ts as ESM and would tell a `require` user the CJS build is ESM),
 // and lucid_optim_bg.wasm next to them. Run `npm run build` (it builds the .wasm first).
+// Then the `lucid-optim/tfjs` subpath in dist/tfjs/: the same three builds and two declarations.
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
@@ -32,6 +33,23 @@ const fflateNotice = `/*! Contains fflate (https://www.npmjs.com/package/fflate)
   'utf8',
 ).trim()}\n*/`;
 
+// lucid-optim/tfjs (ts/tfjs/) is built on the package's public API, imported from '../index.js'. Each
+// build imports it from the main build beside it (dist/node.mjs, node.cjs, browser.mjs), never a copy
+// of it: the application's one `init()` must load the WebAssembly module the bridge uses.
+// @tensorflow/tfjs-core stays external everywhere: the bridge extends the application's own
+// `tf.Optimizer` and registers with its own `tf.serialization`.
+const facade = fileURLToPath(new URL('./ts/index.ts', import.meta.url));
+const tfjsExternal = ['@tensorflow/tfjs-core'];
+/** Resolves the bridge's `../index.js` to `target` (a path relative to dist/tfjs/), external. */
+const mainBuild = (target) => ({
+  name: 'lucid-optim-main-build',
+  resolveId(source, importer) {
+    if (importer === undefined || !importer.includes('/ts/tfjs/')) return null;
+    if (source !== '../index.js' && source !== facade) return null;
+    return { id: target, external: 'relative' };
+  },
+});
+
 export default [
   {
     input: 'ts/node.ts',
@@ -56,5 +74,35 @@ export default [
       { file: 'dist/index.d.ts', format: 'es' },
       { file: 'dist/index.d.cts', format: 'es' },
     ],
+  },
+  {
+    input: 'ts/tfjs/index.ts',
+    external: tfjsExternal,
+    plugins: [mainBuild('../node.mjs'), ts()],
+    output: { file: 'dist/tfjs/node.mjs', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'ts/tfjs/index.ts',
+    external: tfjsExternal,
+    plugins: [mainBuild('../node.cjs'), ts()],
+    output: { file: 'dist/tfjs/node.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+  },
+  {
+    input: 'ts/tfjs/index.ts',
+    external: tfjsExternal,
+    plugins: [mainBuild('../browser.mjs'), ts()],
+    output: { file: 'dist/tfjs/browser.mjs', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'ts/tfjs/index.ts',
+    external: tfjsExternal,
+    plugins: [mainBuild('../index.js'), dts({ tsconfig: './tsconfig.json' })],
+    output: { file: 'dist/tfjs/index.d.ts', format: 'es' },
+  },
+  {
+    input: 'ts/tfjs/index.ts',
+    external: tfjsExternal,
+    plugins: [mainBuild('../index.cjs'), dts({ tsconfig: './tsconfig.json' })],
+    output: { file: 'dist/tfjs/index.d.cts', format: 'es' },
   },
 ];

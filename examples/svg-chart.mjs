@@ -1,5 +1,6 @@
 // A loss curve as a standalone SVG file (log-scale loss against step), for examples/train.mjs, with
-// the learning rate in a second panel under it (linear scale, same step axis) when one is given.
+// the learning rate in a second panel under it (linear scale, same step axis) when one is given, and
+// a second run's loss beside it (examples/tfjs/train.mjs: tf.train.adam's) when one is given.
 
 const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
@@ -30,24 +31,32 @@ const SUBTITLE_HEIGHT = 20;
 
 /**
  * @param {ArrayLike<number>} losses loss after each step (step i + 1 at index i), all > 0
- * @param {{ title?: string, subtitle?: string, width?: number, height?: number, lrs?: ArrayLike<number> }} options
+ * @param {{ title?: string, subtitle?: string, width?: number, height?: number, lrs?: ArrayLike<number>,
+ *   label?: string, compare?: { label: string, losses: ArrayLike<number> } }} options
  *   subtitle: a smaller line under the title; height: of the loss chart (the subtitle and the lr
  *   panel add to it); lrs: the learning rate each step used
- *   (same length as losses, all >= 0), drawn in a second panel under the loss
+ *   (same length as losses, all >= 0), drawn in a second panel under the loss; compare: another
+ *   run's losses (same length, all > 0), drawn grey beside them, with a legend naming both
+ *   (`label` names `losses`)
  * @returns {string} the SVG document
  */
-export function lossCurveSvg(losses, { title = 'Training loss', subtitle, width = 720, height = 420, lrs } = {}) {
+export function lossCurveSvg(losses, { title = 'Training loss', subtitle, width = 720, height = 420, lrs, label = 'loss', compare } = {}) {
   const margin = { top: 48, right: 24, bottom: 52, left: 64 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   if (subtitle !== undefined) margin.top += SUBTITLE_HEIGHT;
   const steps = losses.length;
   if (lrs !== undefined && lrs.length !== steps) throw new RangeError(`lrs must have one value per step (${steps}), got ${lrs.length}`);
+  if (compare !== undefined && compare.losses.length !== steps) {
+    throw new RangeError(`compare.losses must have one value per step (${steps}), got ${compare.losses.length}`);
+  }
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < steps; i++) {
-    min = Math.min(min, losses[i]);
-    max = Math.max(max, losses[i]);
+  for (const series of compare === undefined ? [losses] : [losses, compare.losses]) {
+    for (let i = 0; i < steps; i++) {
+      min = Math.min(min, series[i]);
+      max = Math.max(max, series[i]);
+    }
   }
   // The y range runs between 1-2-5 values just outside the data.
   const nice = [];
@@ -59,9 +68,24 @@ export function lossCurveSvg(losses, { title = 'Training loss', subtitle, width 
 
   // One point per pixel column is all the eye can see.
   const stride = Math.max(1, Math.floor(steps / plotW));
-  const points = [];
-  for (let i = 0; i < steps; i += stride) points.push(`${x(i + 1).toFixed(1)},${y(losses[i]).toFixed(1)}`);
-  points.push(`${x(steps).toFixed(1)},${y(losses[steps - 1]).toFixed(1)}`);
+  const polyline = (series) => {
+    const points = [];
+    for (let i = 0; i < steps; i += stride) points.push(`${x(i + 1).toFixed(1)},${y(series[i]).toFixed(1)}`);
+    points.push(`${x(steps).toFixed(1)},${y(series[steps - 1]).toFixed(1)}`);
+    return points.join(' ');
+  };
+  // The other run under ours, grey, and a legend naming both in the plot's top-right corner.
+  const compared =
+    compare === undefined
+      ? ''
+      : `<polyline points="${polyline(compare.losses)}" fill="none" stroke="#9aa5b4" stroke-width="1.5" stroke-linejoin="round"/>
+<g font-size="12" fill="#2c3440" text-anchor="end">
+<line x1="${margin.left + plotW - 36}" x2="${margin.left + plotW - 12}" y1="${margin.top + 18}" y2="${margin.top + 18}" stroke="#2563eb" stroke-width="2"/>
+<text x="${margin.left + plotW - 42}" y="${margin.top + 22}">${escape(label)} (final ${losses[steps - 1].toPrecision(4)})</text>
+<line x1="${margin.left + plotW - 36}" x2="${margin.left + plotW - 12}" y1="${margin.top + 38}" y2="${margin.top + 38}" stroke="#9aa5b4" stroke-width="2"/>
+<text x="${margin.left + plotW - 42}" y="${margin.top + 42}">${escape(compare.label)} (final ${compare.losses[steps - 1].toPrecision(4)})</text>
+</g>
+`;
 
   // With an lr panel, the step labels go under it; the loss panel keeps the vertical lines.
   const lrTop = margin.top + plotH + LR_GAP;
@@ -95,10 +119,10 @@ export function lossCurveSvg(losses, { title = 'Training loss', subtitle, width 
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="${margin.left}" y="28" font-size="15" font-weight="600" fill="#1d2530">${escape(title)}</text>
-<text x="${margin.left + plotW}" y="28" font-size="12" fill="#5b6675" text-anchor="end">final loss ${final.toPrecision(4)}</text>
-${subtitle === undefined ? '' : `<text x="${margin.left}" y="48" font-size="12.5" fill="#5b6675">${escape(subtitle)}</text>\n`}${grid.join('\n')}
+${compare === undefined ? `<text x="${margin.left + plotW}" y="28" font-size="12" fill="#5b6675" text-anchor="end">final loss ${final.toPrecision(4)}</text>
+` : ''}${subtitle === undefined ? '' : `<text x="${margin.left}" y="48" font-size="12.5" fill="#5b6675">${escape(subtitle)}</text>\n`}${grid.join('\n')}
 <rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#9aa5b4"/>
-<polyline points="${points.join(' ')}" fill="none" stroke="#2563eb" stroke-width="1.75" stroke-linejoin="round"/>
+${compared}<polyline points="${polyline(losses)}" fill="none" stroke="#2563eb" stroke-width="1.75" stroke-linejoin="round"/>
 ${lrPanel}<text x="${margin.left + plotW / 2}" y="${totalHeight - 12}" class="axis" text-anchor="middle">step</text>
 <text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" class="axis" text-anchor="middle">cross-entropy loss (log scale)</text>
 </svg>

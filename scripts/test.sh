@@ -14,6 +14,8 @@ cd "$root"
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
 npx rollup -c --silent
+echo "== test/tfjs/browser/build.mjs: the page test/tfjs/chromium.test.ts opens (Vite, into target/tfjs-page/)"
+node test/tfjs/browser/build.mjs
 echo "== bench/build.mjs: the scalar .wasm and the native contestants test/bench.test.ts runs"
 node bench/build.mjs
 

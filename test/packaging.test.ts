@@ -1,8 +1,10 @@
 // The published package, as a user gets it: `npm pack`, install the tarball into an empty
 // project, then import it from an ES module, a CommonJS module and type-check TypeScript files
-// (ESM and CJS); and the tarball as the linters see it (arethetypeswrong, publint; both offline).
+// (ESM and CJS); the same for the `lucid-optim/tfjs` subpath, with the repository's TensorFlow.js
+// packages linked in as the application's own (its optional peer dependency: npm does not install
+// it); and the tarball as the linters see it (arethetypeswrong, publint; both offline).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,12 @@ beforeAll(() => {
   tarball = join(project, packed.filename);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball]);
+  // The application's TensorFlow.js, as `npm install @tensorflow/tfjs-core …` would give it (offline:
+  // the repository's copies; Node resolves the link to where their own dependencies are).
+  mkdirSync(join(project, 'node_modules/@tensorflow'), { recursive: true });
+  for (const name of ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-layers']) {
+    symlinkSync(join(root, 'node_modules/@tensorflow', name), join(project, 'node_modules/@tensorflow', name), 'dir');
+  }
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -46,6 +54,11 @@ test('the tarball holds the ESM, CJS and browser builds, the types (ESM and CJS)
       'dist/lucid_optim_bg.wasm',
       'dist/node.cjs',
       'dist/node.mjs',
+      'dist/tfjs/browser.mjs',
+      'dist/tfjs/index.d.cts',
+      'dist/tfjs/index.d.ts',
+      'dist/tfjs/node.cjs',
+      'dist/tfjs/node.mjs',
       'package.json',
     ]),
   );
@@ -82,9 +95,49 @@ console.log(JSON.stringify({ w: Array.from(pt.get('w').data), step: pt.get('step
   expect(JSON.parse(run('node', [file]))).toEqual({ w: [1, -2], step: 3, st: [1, -2], md: { format: 'pt' } });
 });
 
+// lucid-optim/tfjs from both module systems: three steps of AdamW through tf.Optimizer.minimize on
+// the application's own tfjs (the class extends its tf.Optimizer and registers with its registry).
+// tfjs-core alone registers no gradients: @tensorflow/tfjs and tfjs-layers (imported here) do.
+test.each([
+  [
+    'an ES module (.mjs)',
+    'tfjs.mjs',
+    "import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-layers'; import '@tensorflow/tfjs-backend-cpu'; import { init } from 'lucid-optim'; import { adamW } from 'lucid-optim/tfjs';",
+  ],
+  [
+    'a CommonJS module (.cjs)',
+    'tfjs.cjs',
+    "const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-layers'); require('@tensorflow/tfjs-backend-cpu'); const { init } = require('lucid-optim'); const { adamW } = require('lucid-optim/tfjs');",
+  ],
+])('lucid-optim/tfjs imports from %s and trains with the application\'s tfjs', (_kind, file, imports) => {
+  writeFileSync(
+    join(project, file),
+    `${imports}
+(async () => {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+  await init();
+  const w = tf.variable(tf.tensor1d([1, -2]), true, 'w');
+  const opt = adamW({ lr: 0.1, weightDecay: 0 });
+  for (let i = 0; i < 3; i++) opt.minimize(() => tf.sum(tf.square(w)));
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+  console.log(JSON.stringify({ w: Array.from(w.dataSync()), step: opt.stateDict().state.w.step, isOptimizer: opt instanceof tf.Optimizer,
+    registered: registered.LucidAdamW[0] === opt.constructor, tfjsAdam: registered.Adam[0] === tf.AdamOptimizer }));
+})();
+`,
+  );
+  const { w, step, isOptimizer, registered, tfjsAdam } = JSON.parse(run('node', [file]));
+  expect({ step, isOptimizer, registered, tfjsAdam }).toEqual({ step: 3, isOptimizer: true, registered: true, tfjsAdam: true });
+  // As the three Adam steps above: each moves each weight by ~lr toward the minimum.
+  expect(w[0]).toBeCloseTo(0.7, 1);
+  expect(w[1]).toBeCloseTo(-1.7, 1);
+});
+
 // A strict TypeScript consumer of the public API; `prelude`/`postlude` wrap it for ESM (top-level
 // await) or CommonJS (an async function: a .cts has no top-level await).
-const consumer = (prelude: string, postlude: string) => `import { init, Adam, Parameter, type StateDict } from 'lucid-optim';
+const consumer = (prelude: string, postlude: string) => `import * as tf from '@tensorflow/tfjs-core';
+import { init, Adam, AdamW, Parameter, type StateDict } from 'lucid-optim';
+import { adamW, type NamedStateDict } from 'lucid-optim/tfjs';
 ${prelude}
 await init();
 const w = new Parameter([1, 2], { name: 'w', shape: [2] });
@@ -96,15 +149,23 @@ const m: Float32Array = sd.state[0].expAvg;
 opt.paramGroups[0].lr = 1e-3;
 // @ts-expect-error betas is a pair
 new Adam([w], { betas: [0.9] });
+const bridged: tf.Optimizer = adamW({ lr: 1e-3, weightDecay: 1e-2 });
+const lucidOpt: AdamW = adamW().optimizer;
+const named: NamedStateDict = adamW().stateDict();
+const names: string[] = named.paramGroups[0].params;
+// @ts-expect-error AdamW takes no decoupledWeightDecay
+adamW({ decoupledWeightDecay: false });
 ${postlude}
 `;
+// `long` as well as `node`: tfjs-core's declarations use the global `Long` of @types/long (one of its
+// dependencies), which a project sees when it lists no `types`; this check lists them.
 const typeCheck = (file: string, mode = 'nodenext') => {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  run('node', [tsc, '--noEmit', '--strict', '--module', mode, '--moduleResolution', mode, '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file]);
+  run('node', [tsc, '--noEmit', '--strict', '--module', mode, '--moduleResolution', mode, '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node,long', '--typeRoots', join(root, 'node_modules/@types'), file]);
 };
 
 test('its types check in a strict TypeScript consumer (NodeNext resolution)', () => {
-  writeFileSync(join(project, 'main.ts'), consumer('', 'export { loss, m };'));
+  writeFileSync(join(project, 'main.ts'), consumer('', 'export { loss, m, bridged, lucidOpt, names };'));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   typeCheck('main.ts');
 });
@@ -115,7 +176,7 @@ test('its types check in a strict TypeScript consumer (NodeNext resolution)', ()
 // file is an ECMAScript module and cannot be imported with 'require'"); NodeNext allows it.
 test.each(['node16', 'nodenext'])('its types check in a strict CommonJS TypeScript consumer (.cts, %s resolution)', (mode) => {
   const file = `main-${mode}.cts`;
-  writeFileSync(join(project, file), consumer('export async function main() {', '  return { loss, m };\n}'));
+  writeFileSync(join(project, file), consumer('export async function main() {', '  return { loss, m, bridged, lucidOpt, names };\n}'));
   typeCheck(file, mode);
 });
 
@@ -143,6 +204,12 @@ test('arethetypeswrong finds nothing wrong with the types, but the .wasm subpath
   expect(types('node16-cjs')).toBe('/node_modules/lucid-optim/dist/index.d.cts');
   expect(types('node16-esm')).toBe('/node_modules/lucid-optim/dist/index.d.ts');
   expect(types('bundler')).toBe('/node_modules/lucid-optim/dist/index.d.ts');
+  // The same for lucid-optim/tfjs; node10 (no "exports") finds it through "typesVersions".
+  const tfjsTypes = (kind: string) => analysis.entrypoints['./tfjs'].resolutions[kind].resolution.fileName;
+  expect(tfjsTypes('node10')).toBe('/node_modules/lucid-optim/dist/tfjs/index.d.ts');
+  expect(tfjsTypes('node16-cjs')).toBe('/node_modules/lucid-optim/dist/tfjs/index.d.cts');
+  expect(tfjsTypes('node16-esm')).toBe('/node_modules/lucid-optim/dist/tfjs/index.d.ts');
+  expect(tfjsTypes('bundler')).toBe('/node_modules/lucid-optim/dist/tfjs/index.d.ts');
 });
 
 test('publint reports nothing, not even a suggestion', async () => {
