@@ -9,7 +9,7 @@
 // Query parameters: ?seed=<n> picks the spiral and the initial weights (default 1);
 // ?pauseAt=<step> pauses training whenever it reaches that step (0: start paused; the tests use it).
 
-import { Adam, AdamW, clipGradNorm, init, loadTorch, saveTorch } from 'lucid-optim';
+import { Adam, AdamW, clipGradNorm, init, loadTorch, namedTensors, saveTorch } from 'lucid-optim';
 import uPlot from 'uplot';
 import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
 import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
@@ -600,7 +600,7 @@ $('save-pt').addEventListener('click', () => {
     ['format', 'lucid-optim demo checkpoint'],
     ['seed', seed],
     ['firstLoss', firstLoss ?? null],
-    ['model', new Map(model.params.map((p) => [p.name, { dtype: 'float32', shape: [...p.shape], data: p.data.slice() }]))],
+    ['model', namedTensors(model.params)],
     ['optimizer', optimizer.stateDict({ format: 'torch' })],
     ['recipe', currentRecipe()],
     ['scheduler', schedule.scheduler?.stateDict() ?? null],
