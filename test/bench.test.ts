@@ -87,6 +87,9 @@ test('node bench/checkpoints.mjs --mb 1 --reps 1 prints a row (MB/s and peak ext
     const [, , mbps, range, memory] = line.split('|').map((cell) => cell.trim());
     expect(Number(mbps), line).toBeGreaterThan(0);
     expect(range, line).toMatch(/^\d+–\d+$/);
-    expect(Number(memory), line).toBeGreaterThanOrEqual(0);
+    // A number, of either sign: the kernel's RSS counters are per-CPU approximations (off by up to
+    // tens of pages each way), so at 1 MB a call that allocates nothing (loadSafetensors) reads a
+    // few hundredths above or below 0; the bench's 100 MB default makes that noise negligible.
+    expect(Number.isFinite(Number(memory)) && memory !== '', line).toBe(true);
   }
 });
