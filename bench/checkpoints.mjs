@@ -20,9 +20,10 @@
 // upper bound, as it also holds any earlier peak.) Every byte a call allocates and writes (its output included) counts; the result it
 // returns is kept alive until the peak is read. Then `--reps` timed calls (performance.now()
 // around each, garbage collected before each) give MB/s = file bytes (10^6 bytes per MB) / time,
-// reported as the median (and the range). Precision: the kernel keeps RSS in per-CPU counters that
-// it sums approximately (off by up to tens of pages), so a call that allocates nothing can read a
-// little below 0 on a small file; at the default 100 MB that is below 0.01× the file.
+// reported as the median (and the range). Precision: on a small file (--mb 1) the memory figure is
+// noise: a call's output can land in pages already resident (freed earlier, kept by the allocator),
+// and the kernel sums its per-CPU RSS counters approximately, so it can even read below 0. At the
+// default 100 MB, allocations are fresh mappings and the error is below 0.01× the file.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
