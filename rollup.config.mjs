@@ -75,34 +75,12 @@ export default [
       { file: 'dist/index.d.cts', format: 'es' },
     ],
   },
-  {
-    input: 'ts/tfjs/index.ts',
-    external: tfjsExternal,
-    plugins: [mainBuild('../node.mjs'), ts()],
-    output: { file: 'dist/tfjs/node.mjs', format: 'es', sourcemap: true },
-  },
-  {
-    input: 'ts/tfjs/index.ts',
-    external: tfjsExternal,
-    plugins: [mainBuild('../node.cjs'), ts()],
-    output: { file: 'dist/tfjs/node.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
-  },
-  {
-    input: 'ts/tfjs/index.ts',
-    external: tfjsExternal,
-    plugins: [mainBuild('../browser.mjs'), ts()],
-    output: { file: 'dist/tfjs/browser.mjs', format: 'es', sourcemap: true },
-  },
-  {
-    input: 'ts/tfjs/index.ts',
-    external: tfjsExternal,
-    plugins: [mainBuild('../index.js'), dts({ tsconfig: './tsconfig.json' })],
-    output: { file: 'dist/tfjs/index.d.ts', format: 'es' },
-  },
-  {
-    input: 'ts/tfjs/index.ts',
-    external: tfjsExternal,
-    plugins: [mainBuild('../index.cjs'), dts({ tsconfig: './tsconfig.json' })],
-    output: { file: 'dist/tfjs/index.d.cts', format: 'es' },
-  },
+  // The bridge, once per main build it imports: each bundle refers to the main build beside it.
+  ...[
+    ['node.mjs', ts(), { file: 'dist/tfjs/node.mjs', format: 'es', sourcemap: true }],
+    ['node.cjs', ts(), { file: 'dist/tfjs/node.cjs', format: 'cjs', sourcemap: true, exports: 'named' }],
+    ['browser.mjs', ts(), { file: 'dist/tfjs/browser.mjs', format: 'es', sourcemap: true }],
+    ['index.js', dts({ tsconfig: './tsconfig.json' }), { file: 'dist/tfjs/index.d.ts', format: 'es' }],
+    ['index.cjs', dts({ tsconfig: './tsconfig.json' }), { file: 'dist/tfjs/index.d.cts', format: 'es' }],
+  ].map(([main, plugin, output]) => ({ input: 'ts/tfjs/index.ts', external: tfjsExternal, plugins: [mainBuild(`../${main}`), plugin], output })),
 ];

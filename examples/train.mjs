@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Adam, AdamW, clipGradNorm, init } from 'lucid-optim';
 import { mulberry32 } from '../reference/rng.mjs';
+import { flagReaders } from './flags.mjs';
 import { MLP, makeSpiral } from './model.mjs';
 import { LINEAR_END_FACTOR, SCHEDULES, WARMUP_START_FACTOR, describeSchedule, makeScheduler, scheduleRecipe, warmupProblem } from './schedule.mjs';
 import { lossCurveSvg } from './svg-chart.mjs';
@@ -72,16 +73,7 @@ function parseOptions(argv) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const refuse = (flag, rule) => new Error(`--${flag} must be ${rule}, got ${JSON.stringify(values[flag])}`);
-  const number = (flag, ok, rule) => {
-    const x = Number(values[flag]);
-    if (values[flag].trim() === '' || !ok(x)) throw refuse(flag, rule);
-    return x;
-  };
-  const choice = (flag, choices) => {
-    if (!choices.includes(values[flag])) throw refuse(flag, `one of ${choices.join(', ')}`);
-    return values[flag];
-  };
+  const { refuse, number, choice } = flagReaders(values);
   const steps = number('steps', (x) => Number.isSafeInteger(x) && x >= 1, 'an integer >= 1');
   const optimizer = choice('optimizer', ['adam', 'adamw']);
   const schedule = choice('schedule', SCHEDULES);

@@ -22,6 +22,7 @@ import cliProgress from 'cli-progress';
 import { init } from 'lucid-optim';
 import { adamW } from 'lucid-optim/tfjs';
 import { mulberry32 } from '../../reference/rng.mjs';
+import { flagReaders } from '../flags.mjs';
 import { makeSpiral } from '../model.mjs';
 import { makeScheduler, scheduleRecipe } from '../schedule.mjs';
 import { lossCurveSvg } from '../svg-chart.mjs';
@@ -59,12 +60,7 @@ function parseOptions(argv) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const refuse = (flag, rule) => new Error(`--${flag} must be ${rule}, got ${JSON.stringify(values[flag])}`);
-  const number = (flag, ok, rule) => {
-    const x = Number(values[flag]);
-    if (values[flag].trim() === '' || !ok(x)) throw refuse(flag, rule);
-    return x;
-  };
+  const { refuse, number } = flagReaders(values);
   const integer = (x) => Number.isSafeInteger(x);
   if (values.help) return { help: true };
   const epochs = number('epochs', (x) => integer(x) && x >= 1, 'an integer >= 1');
