@@ -146,12 +146,12 @@ const checkMomentum = (where: string, field: string, value: unknown) => checkFin
  * ```
  */
 export class OneCycleLR extends LRScheduler {
-  #totalSteps: number;
-  #pctStart: number;
-  #threePhase: boolean;
-  #phases: Phase[];
-  #annealStrategy: AnnealStrategy;
-  #cycleMomentum: boolean;
+  #totalSteps!: number;
+  #pctStart!: number;
+  #threePhase!: boolean;
+  #phases!: Phase[];
+  #annealStrategy!: AnnealStrategy;
+  #cycleMomentum!: boolean;
   /** The momentum each step computes, written with the learning rates. */
   readonly #nextMomentum: Float64Array;
   /** The momentum the last step wrote (the counterpart of `_lastLr`). */
@@ -189,18 +189,9 @@ export class OneCycleLR extends LRScheduler {
     const finalDivFactor = checkFinite(where, 'finalDivFactor', given(o.finalDivFactor, 1e4), 'a finite number > 0', positive);
     const threePhase = checkBoolean(where, 'threePhase', given(o.threePhase, false));
     const useBeta1 = cycleMomentum && usesBetas(where, optimizer);
-    if (useBeta1) {
-      groups.forEach((group, g) => {
-        if (!Array.isArray(group.betas)) throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
-      });
-    }
+    if (useBeta1) checkBetasArrays(where, groups);
     super(where, optimizer);
-    this.#totalSteps = totalSteps;
-    this.#pctStart = pctStart;
-    this.#threePhase = threePhase;
-    this.#phases = schedulePhases(totalSteps, pctStart, threePhase);
-    this.#annealStrategy = annealStrategy;
-    this.#cycleMomentum = cycleMomentum;
+    this.#setCycle(totalSteps, pctStart, threePhase, annealStrategy, cycleMomentum);
     this.#nextMomentum = new Float64Array(n);
     this.#lastMomentum = new Float64Array(n);
     this.#betas = groups.map((group) => (Array.isArray(group.betas) ? (group.betas as unknown[]) : []));
@@ -286,6 +277,16 @@ export class OneCycleLR extends LRScheduler {
   }
 
   /** Each group's betas[0] (or momentum) = `momenta[g]`. */
+  /** The cycle's shape (set by the constructor and by loadStateDict): its phases follow from it. */
+  #setCycle(totalSteps: number, pctStart: number, threePhase: boolean, annealStrategy: AnnealStrategy, cycleMomentum: boolean): void {
+    this.#totalSteps = totalSteps;
+    this.#pctStart = pctStart;
+    this.#threePhase = threePhase;
+    this.#phases = schedulePhases(totalSteps, pctStart, threePhase);
+    this.#annealStrategy = annealStrategy;
+    this.#cycleMomentum = cycleMomentum;
+  }
+
   #writeMomentum(momenta: Float64Array): void {
     const groups = this.optimizer.paramGroups;
     const useBeta1 = usesBetas(this._stepWhere, this.optimizer);
@@ -339,19 +340,10 @@ export class OneCycleLR extends LRScheduler {
     const threePhase = checkBoolean(where, `${field}.threePhase`, o.threePhase);
     const momenta = cycleMomentum ? this._lastLr.length : 0;
     const lastMomentum = checkArray(where, `${field}.lastMomentum`, o.lastMomentum, momenta, (f, v) => checkMomentum(where, f, v));
-    if (cycleMomentum && usesBetas(where, this.optimizer)) {
-      this.optimizer.paramGroups.forEach((group, g) => {
-        if (!Array.isArray(group.betas)) throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
-      });
-    }
+    if (cycleMomentum && usesBetas(where, this.optimizer)) checkBetasArrays(where, this.optimizer.paramGroups);
     return () => {
       if (cycleMomentum) this.#lastMomentum.set(lastMomentum);
-      this.#totalSteps = totalSteps;
-      this.#pctStart = pctStart;
-      this.#threePhase = threePhase;
-      this.#phases = schedulePhases(totalSteps, pctStart, threePhase);
-      this.#annealStrategy = annealStrategy;
-      this.#cycleMomentum = cycleMomentum;
+      this.#setCycle(totalSteps, pctStart, threePhase, annealStrategy, cycleMomentum);
     };
   }
 }
@@ -360,6 +352,13 @@ export class OneCycleLR extends LRScheduler {
  * torch: `use_beta1 = "betas" in optimizer.defaults`; without betas the optimizer must have a
  * `momentum` ("optimizer must support momentum or beta1 with `cycle_momentum` option enabled").
  */
+/** Each group's `betas` is an array, whose beta1 the cycle replaces. */
+function checkBetasArrays(where: string, groups: readonly SchedulerParamGroup[]): void {
+  groups.forEach((group, g) => {
+    if (!Array.isArray(group.betas)) throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
+  });
+}
+
 function usesBetas(where: string, optimizer: SchedulableOptimizer): boolean {
   const defaults = optimizer.defaults;
   if (defaults !== undefined && defaults !== null && 'betas' in defaults) return true;
