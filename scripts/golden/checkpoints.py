@@ -76,31 +76,26 @@ import torch  # noqa: E402
 import safetensors  # noqa: E402
 import safetensors.torch  # noqa: E402
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / 'test' / 'torch'))
+import stdlib_check  # noqa: E402
+
 OUT = pathlib.Path(__file__).resolve().parents[2] / 'test' / 'fixtures' / 'torch-checkpoints'
 NAMES = {torch.float32: 'float32', torch.float64: 'float64', torch.float16: 'float16', torch.bfloat16: 'bfloat16',
          torch.int64: 'int64', torch.int32: 'int32', torch.int16: 'int16', torch.int8: 'int8', torch.uint8: 'uint8',
          torch.bool: 'bool'}
 
 
+def torch_tensor(v):
+    """A torch.Tensor in stdlib_check's canonical form: dtype, shape and the raw little-endian bytes."""
+    if not isinstance(v, torch.Tensor):
+        raise TypeError(type(v))
+    raw = v.detach().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+    return {'tensor': {'dtype': NAMES[v.dtype], 'shape': list(v.shape), 'data': raw.hex()}}
+
+
 def canonical(v):
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return {'bool': v}
-    if isinstance(v, int):
-        return {'int': str(v)}
-    if isinstance(v, float):
-        return {'float': struct.pack('>d', v).hex()}
-    if isinstance(v, str):
-        return {'str': v}
-    if isinstance(v, (list, tuple)):
-        return {'list': [canonical(x) for x in v]}
-    if isinstance(v, dict):
-        return {'dict': [[canonical(k), canonical(x)] for k, x in v.items()]}
-    if isinstance(v, torch.Tensor):
-        raw = v.detach().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
-        return {'tensor': {'dtype': NAMES[v.dtype], 'shape': list(v.shape), 'data': raw.hex()}}
-    raise TypeError(type(v))
+    """The canonical JSON form of test/torch/stdlib_check.py (the test's own, standard library only)."""
+    return stdlib_check.canonical(v, torch_tensor)
 
 
 def main():

@@ -91,7 +91,10 @@ def main(path):
     print(json.dumps(canonical(value)))
 
 
-def canonical(v):
+def canonical(v, tensor=None):
+    """The JSON form test/torch/helpers.ts `canonical` gives (ints as decimal strings, floats as the
+    hex of their IEEE double). `tensor` encodes other tensor types in the same form: the generator
+    (scripts/golden/checkpoints.py) passes one for torch.Tensor."""
     if v is None:
         return None
     if isinstance(v, bool):
@@ -103,11 +106,13 @@ def canonical(v):
     if isinstance(v, str):
         return {'str': v}
     if isinstance(v, (list, tuple)):
-        return {'list': [canonical(x) for x in v]}
+        return {'list': [canonical(x, tensor) for x in v]}
     if isinstance(v, dict):
-        return {'dict': [[canonical(k), canonical(x)] for k, x in v.items()]}
+        return {'dict': [[canonical(k, tensor), canonical(x, tensor)] for k, x in v.items()]}
     if isinstance(v, Tensor):
         return {'tensor': {'dtype': v.dtype, 'shape': v.shape, 'data': v.data.hex()}}
+    if tensor is not None:
+        return tensor(v)
     raise TypeError(f'unexpected {type(v)}')
 
 
