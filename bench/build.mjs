@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what bench/run.mjs measures besides the package itself (dist/: `npm run build`):
 //   build/wasm/scalar/      the same Rust without simd128 (scripts/build-wasm.sh scalar)
-//   native, native-ceiling  crates/adam-core/benches/serve.rs, two cargo bench-profile builds,
+//   native, native-ceiling  crates/optim-core/benches/serve.rs, two cargo bench-profile builds,
 //                           recorded in target/bench-artifacts.json
 // Incremental: fast when nothing changed, minutes from cold (LTO). scripts/test.sh runs it in its
 // build phase, before any test runner starts; `npm run bench` runs it before bench/run.mjs.

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The native numbers of docs/benchmarks.md: collects criterion's estimates of
-// `cargo bench -p adam-core --bench step` for two builds and writes bench/results/native.json plus
+// `cargo bench -p optim-core --bench step` for two builds and writes bench/results/native.json plus
 // the native section of docs/benchmarks.md.
 //
 //   node bench/criterion.mjs --run   runs both builds' benchmarks first (about 10 minutes), then collects
 //   node bench/criterion.mjs         collects whatever criterion last measured
 //
 // The two builds (commands as --run runs them):
-//   default      cargo bench -p adam-core --bench step
-//   native-cpu   RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR=target/native-cpu cargo bench -p adam-core --bench step
+//   default      cargo bench -p optim-core --bench step
+//   native-cpu   RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR=target/native-cpu cargo bench -p optim-core --bench step
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const KERNELS = [
   { id: 'step_simd', label: 'step_simd' },
 ];
 const command = (build) =>
-  `${build.rustflags ? `RUSTFLAGS="${build.rustflags}" ` : ''}${build.dir === 'target' ? '' : `CARGO_TARGET_DIR=${build.dir} `}cargo bench -p adam-core --bench step`;
+  `${build.rustflags ? `RUSTFLAGS="${build.rustflags}" ` : ''}${build.dir === 'target' ? '' : `CARGO_TARGET_DIR=${build.dir} `}cargo bench -p optim-core --bench step`;
 
 if (process.argv.includes('--run')) {
   for (const build of BUILDS) {
@@ -36,7 +36,7 @@ if (process.argv.includes('--run')) {
     if (build.rustflags) env.RUSTFLAGS = build.rustflags;
     else delete env.RUSTFLAGS;
     console.log(`$ ${command(build)}`);
-    const result = spawnSync('cargo', ['bench', '-p', 'adam-core', '--bench', 'step'], { cwd: root, env, stdio: 'inherit' });
+    const result = spawnSync('cargo', ['bench', '-p', 'optim-core', '--bench', 'step'], { cwd: root, env, stdio: 'inherit' });
     if (result.status !== 0) process.exit(result.status ?? 1);
   }
 }

@@ -44,7 +44,7 @@ export function makeScheduler(optimizer, { schedule, warmup, steps }) {
   const problem = warmupProblem({ schedule, warmup, steps });
   if (problem !== undefined) throw new RangeError(`warm-up must be ${problem}, got ${warmup}`);
   if (schedule === 'onecycle') {
-    // torch: OneCycleLR(opt, max_lr=lr, total_steps=steps); it cycles Adam's beta1 too (0.95 ↔ 0.85).
+    // torch: OneCycleLR(opt, max_lr=lr, total_steps=steps); it cycles Adam's beta1 (SGD's momentum) too (0.95 ↔ 0.85).
     return new OneCycleLR(optimizer, { maxLr: optimizer.paramGroups.map((group) => group.lr), totalSteps: steps });
   }
   // The warm-up is created first, as in a torch script: it records each group's initialLr.
@@ -71,7 +71,7 @@ export function scheduleRecipe({ schedule, warmup, steps, lr }) {
   const decay = {
     cosine: `CosineAnnealingLR(tMax ${steps - warmup})`,
     linear: `LinearLR(startFactor 1, endFactor ${LINEAR_END_FACTOR}, totalIters ${steps - warmup})`,
-    onecycle: `OneCycleLR(maxLr ${lr}, totalSteps ${steps}; beta1 cycles 0.95 ↔ 0.85)`,
+    onecycle: `OneCycleLR(maxLr ${lr}, totalSteps ${steps}; beta1, or SGD's momentum, cycles 0.95 ↔ 0.85)`,
   }[schedule];
   if (decay === undefined) return warmup > 0 ? `${warm}, then constant` : 'constant';
   return warmup > 0 ? `SequentialLR([${warm}, ${decay}], milestones [${warmup}])` : decay;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Trains a small neural network with lucid-optim's Adam or AdamW: a 2-layer perceptron
+// Trains a small neural network with lucid-optim's Adam, AdamW or SGD: a 2-layer perceptron
 // (examples/model.mjs) learns to tell apart the three arms of a seeded 2-D spiral. Prints the loss
 // as it falls, the speed at the end, and writes the loss curve to an SVG file. Optionally with the
 // usual training recipe: a learning-rate schedule with warm-up (examples/schedule.mjs) and
@@ -8,6 +8,7 @@
 //   npm run demo                              (builds lucid-optim first)
 //   node examples/train.mjs --steps 5000 --lr 0.003 --amsgrad --seed 7
 //   node examples/train.mjs --optimizer adamw --schedule cosine --warmup 100 --clip 1
+//   node examples/train.mjs --optimizer sgd --momentum 0.9 --nesterov
 //   node examples/train.mjs --help
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { Adam, AdamW, clipGradNorm, init } from 'lucid-optim';
+import { Adam, AdamW, SGD, clipGradNorm, init } from 'lucid-optim';
 import { mulberry32 } from '../reference/rng.mjs';
 import { flagReaders } from './flags.mjs';
 import { MLP, makeSpiral } from './model.mjs';
@@ -26,23 +27,29 @@ const here = dirname(fileURLToPath(import.meta.url));
 const usage = `Usage: node examples/train.mjs [options]
 
 Trains a 2-layer perceptron (2 → 64 tanh → 3) on a seeded 3-arm spiral with lucid-optim's Adam
-(or AdamW), full batch, and writes the loss curve to an SVG file (with the learning rate under it
-when a schedule is on).
+(or AdamW, or SGD), full batch, and writes the loss curve to an SVG file (with the learning rate
+under it when a schedule is on).
 
 Options:
   --steps <n>          optimizer steps (default 3000)
-  --lr <x>             learning rate; the peak of the schedule if there is one (default 0.01)
-  --optimizer <name>   adam (default) or adamw (torch.optim.AdamW: decoupled weight decay)
-  --weight-decay <x>   weight decay >= 0 (default: 0 for adam, where it is L2 added to the
+  --lr <x>             learning rate; the peak of the schedule if there is one (default 0.01;
+                       0.1 for sgd)
+  --optimizer <name>   adam (default), adamw (torch.optim.AdamW: decoupled weight decay) or
+                       sgd (torch.optim.SGD)
+  --weight-decay <x>   weight decay >= 0 (default: 0 for adam and sgd, where it is L2 added to the
                        gradient; 0.01 for adamw, where it shrinks the weights by lr × x each step)
-  --amsgrad            use the AMSGrad variant
+  --amsgrad            use the AMSGrad variant (adam, adamw)
+  --momentum <x>       momentum factor >= 0 (sgd; default 0, torch's)
+  --dampening <x>      dampening of the momentum (sgd; default 0)
+  --nesterov           Nesterov momentum (sgd; needs --momentum > 0 and no dampening)
   --schedule <name>    the learning-rate schedule, stepped once after every optimizer step:
                          none      constant lr (default)
                          cosine    CosineAnnealingLR from lr to 0, tMax = steps - warmup
                          linear    LinearLR from lr to ${LINEAR_END_FACTOR} × lr over steps - warmup
                          onecycle  OneCycleLR(maxLr = lr, totalSteps = steps): up from lr/25 over
                                    the first 30% of steps, then down to lr/25e4; it also cycles
-                                   beta1 between 0.95 and 0.85. Has its own warm-up (no --warmup)
+                                   beta1 (sgd: the momentum) between 0.95 and 0.85. Has its own
+                                   warm-up (no --warmup)
   --warmup <n>         steps of linear warm-up before the schedule, from ${WARMUP_START_FACTOR} × lr to lr
                        (LinearLR, then the schedule via SequentialLR with milestones [n]);
                        with --schedule none, warm-up then constant (default 0, less than --steps)
@@ -61,10 +68,13 @@ function parseOptions(argv) {
     args: argv,
     options: {
       steps: { type: 'string', default: '3000' },
-      lr: { type: 'string', default: '0.01' },
+      lr: { type: 'string' },
       optimizer: { type: 'string', default: 'adam' },
       'weight-decay': { type: 'string' },
       amsgrad: { type: 'boolean', default: false },
+      momentum: { type: 'string' },
+      dampening: { type: 'string' },
+      nesterov: { type: 'boolean', default: false },
       schedule: { type: 'string', default: 'none' },
       warmup: { type: 'string', default: '0' },
       clip: { type: 'string' },
@@ -75,7 +85,22 @@ function parseOptions(argv) {
   });
   const { refuse, number, choice } = flagReaders(values);
   const steps = number('steps', (x) => Number.isSafeInteger(x) && x >= 1, 'an integer >= 1');
-  const optimizer = choice('optimizer', ['adam', 'adamw']);
+  const optimizer = choice('optimizer', ['adam', 'adamw', 'sgd']);
+  const sgd = optimizer === 'sgd';
+  // Each flag of one optimizer refused with another, rather than ignored.
+  for (const [flag, given, ok] of [
+    ['amsgrad', values.amsgrad, !sgd],
+    ['momentum', values.momentum !== undefined, sgd],
+    ['dampening', values.dampening !== undefined, sgd],
+    ['nesterov', values.nesterov, sgd],
+  ]) {
+    if (given && !ok) throw new Error(`--${flag} is not an option of --optimizer ${optimizer}`);
+  }
+  const momentum = values.momentum === undefined ? 0 : number('momentum', (x) => Number.isFinite(x) && x >= 0, 'a number >= 0');
+  const dampening = values.dampening === undefined ? 0 : number('dampening', (x) => Number.isFinite(x), 'a finite number');
+  if (values.nesterov && !(momentum > 0 && dampening === 0)) {
+    throw new Error(`--nesterov needs --momentum > 0 and --dampening 0 (torch: "Nesterov momentum requires a momentum and zero dampening"), got --momentum ${momentum} --dampening ${dampening}`);
+  }
   const schedule = choice('schedule', SCHEDULES);
   const warmup = number('warmup', (x) => Number.isSafeInteger(x) && x >= 0, 'an integer >= 0');
   const problem = warmupProblem({ schedule, warmup, steps }, `--steps (${steps})`);
@@ -83,10 +108,13 @@ function parseOptions(argv) {
   return {
     help: values.help,
     steps,
-    lr: number('lr', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
+    lr: values.lr === undefined ? (sgd ? 0.1 : 0.01) : number('lr', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
     optimizer,
     weightDecay: values['weight-decay'] === undefined ? (optimizer === 'adamw' ? 0.01 : 0) : number('weight-decay', (x) => Number.isFinite(x) && x >= 0, 'a number >= 0'),
     amsgrad: values.amsgrad,
+    momentum,
+    dampening,
+    nesterov: values.nesterov,
     schedule,
     warmup,
     clip: values.clip === undefined ? undefined : number('clip', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
@@ -129,18 +157,21 @@ async function main() {
     console.log(usage);
     return;
   }
-  const { steps, lr, optimizer: optimizerName, weightDecay, amsgrad, schedule, warmup, clip, seed, out } = options;
+  const { steps, lr, optimizer: optimizerName, weightDecay, amsgrad, momentum, dampening, nesterov, schedule, warmup, clip, seed, out } = options;
 
   await init();
   const random = mulberry32(seed);
   const data = makeSpiral(random);
   const model = new MLP({ hidden: 64, random });
-  const Optimizer = optimizerName === 'adamw' ? AdamW : Adam;
-  const optimizer = new Optimizer(model.params, { lr, weightDecay, amsgrad });
+  const optimizer =
+    optimizerName === 'sgd'
+      ? new SGD(model.params, { lr, momentum, dampening, nesterov, weightDecay })
+      : new (optimizerName === 'adamw' ? AdamW : Adam)(model.params, { lr, weightDecay, amsgrad });
   const scheduler = makeScheduler(optimizer, { schedule, warmup, steps });
-  const name = optimizerName === 'adamw' ? 'AdamW' : 'Adam';
-  // What today's Adam demo shows first; then the recipe's settings, if any.
-  const basics = `lr ${lr}${amsgrad ? ', amsgrad' : ''}`;
+  const name = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' }[optimizerName];
+  // The optimizer's own settings first; then the recipe's, if any.
+  const sgdSettings = `${momentum > 0 ? `, momentum ${momentum}` : ''}${dampening !== 0 ? `, dampening ${dampening}` : ''}${nesterov ? ', nesterov' : ''}`;
+  const basics = `lr ${lr}${amsgrad ? ', amsgrad' : ''}${sgdSettings}`;
   const recipe = [
     ...(weightDecay > 0 ? [`weight decay ${weightDecay}`] : []),
     ...(scheduler ? [describeSchedule({ schedule, warmup, steps })] : []),

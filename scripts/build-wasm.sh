@@ -22,11 +22,16 @@ for var in RUSTC CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER; do
 done
 # A separate target dir per variant keeps both incremental (RUSTFLAGS changes invalidate builds).
 export CARGO_TARGET_DIR="$root/target/wasm-$variant"
-RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/adam-wasm" --release --target web --mode no-install \
+RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/optim-wasm" --release --target web --mode no-install \
   --out-dir "$out" --out-name lucid_optim --no-pack >&2
 
 # wasm-opt from npm's binaryen (wasm-pack's own would download it). -O3 keeps simd128 enabled.
-"$root/node_modules/.bin/wasm-opt" -O3 --strip-producers --strip-target-features --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+# KERNELS_STAY_APART: every algorithm's SIMD kernel (`step_simd`, #[inline(never)] in Rust) stays a
+# wasm function of its own. wasm-opt would inline each into the step, its one caller, and V8 then
+# allocates registers over one function holding every algorithm's loops: with SGD's loops beside
+# Adam's, Adam's AMSGrad + weight decay loop spilled and ran at 0.85x (bench/ab.mjs, 1M elements);
+# apart, 1.00x of the Adam-only module.
+"$root/node_modules/.bin/wasm-opt" --no-inline="*step_simd*" -O3 --strip-producers --strip-target-features --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/lucid_optim_bg.wasm" -o "$out/lucid_optim_bg.wasm"
 rm -f "$out/.gitignore" "$out/package.json" "$out/README.md"

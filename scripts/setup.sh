@@ -9,7 +9,7 @@
 #         from rust-web-src with -Zbuild-std once (libtest too, for scripts/test-wasm32.sh), and the
 #         rlibs are installed into its sysroot.
 #      The choice is written to target/wasm-toolchain.env for scripts/build-wasm.sh.
-#   2. wasm-bindgen-cli at exactly the version crates/adam-wasm pins (with wasm-bindgen-test-runner),
+#   2. wasm-bindgen-cli at exactly the version crates/optim-wasm pins (with wasm-bindgen-test-runner),
 #      wasm-pack, and rustup's rustfmt and clippy components.
 #   3. npm dependencies (npm ci) when node_modules is missing or older than package-lock.json.
 #   Set LUCID_OPTIM_WASM_TOOLCHAIN=debian (or rustup) to force one route.
@@ -18,7 +18,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 env_file="$root/target/wasm-toolchain.env"
-wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/crates/adam-wasm/Cargo.toml")
+wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/crates/optim-wasm/Cargo.toml")
 want_browser=false
 for arg in "$@"; do
   case "$arg" in

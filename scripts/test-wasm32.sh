@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# adam-core's unit and integration tests on wasm32-unknown-unknown, compiled with simd128 as the
+# optim-core's unit and integration tests on wasm32-unknown-unknown, compiled with simd128 as the
 # shipped .wasm is: native `cargo test` exercises the SSE lanes, this run the simd128 ones.
 # The tests run under Node through wasm-bindgen-test-runner, which Cargo calls as the target's
-# runner (scripts/setup.sh installs it with wasm-bindgen-cli); see tests/step.rs for how a test
+# runner (scripts/setup.sh installs it with wasm-bindgen-cli); see tests/adam.rs for how a test
 # is written so that it runs on both. Doctests do not run on wasm32. Extra arguments go to
 # `cargo test`, e.g. `scripts/test-wasm32.sh --test step` or a test name filter.
 # Run scripts/setup.sh first (scripts/test.sh does).
@@ -16,7 +16,7 @@ cd "$root"
 # the native list of tests (with the host toolchain, as scripts/test.sh's `cargo test` builds it)
 # is the reference: every test in it must run on wasm32 too, unless its path says `native_only`.
 list_tests() { sed -n 's/: test$//p' | sort; }
-native_tests=$(cargo test -p adam-core --lib --tests --quiet -- --list | list_tests)
+native_tests=$(cargo test -p optim-core --lib --tests --quiet -- --list | list_tests)
 
 # The toolchain scripts/setup.sh chose (rustup's, or Debian's rustc-web with its own rustc and
 # linker), exactly as scripts/build-wasm.sh uses it.
@@ -33,15 +33,15 @@ export CARGO_TARGET_DIR="$root/target/wasm32-test"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export RUSTFLAGS="-C target-feature=+simd128"
 # --lib --tests: no doctests, which would report `ok` on wasm32 without having run.
-wasm_test() { cargo test -p adam-core --target wasm32-unknown-unknown --lib --tests "$@"; }
+wasm_test() { cargo test -p optim-core --target wasm32-unknown-unknown --lib --tests "$@"; }
 
 wasm_tests=$(wasm_test -- --list | list_tests)
 missing=$(comm -23 <(echo "$native_tests" | grep -v native_only) <(echo "$wasm_tests"))
 if [ -n "$missing" ]; then
-  echo "these adam-core tests run natively but not on wasm32 (see the convention atop crates/adam-core/tests/step.rs):" >&2
+  echo "these optim-core tests run natively but not on wasm32 (see the convention atop crates/optim-core/tests/adam.rs):" >&2
   echo "$missing" >&2
   exit 1
 fi
 wasm_test --no-fail-fast "$@"
-echo "wasm32 + simd128: all $(echo "$native_tests" | grep -vc native_only) of adam-core's tests that run natively ran" \
+echo "wasm32 + simd128: all $(echo "$native_tests" | grep -vc native_only) of optim-core's tests that run natively ran" \
   "($(echo "$native_tests" | grep -c native_only) native_only)" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `npm test` and CI run it, on a fresh clone or an old one:
 # set-up (idempotent), then the build phase: every artifact a test uses (the .wasm, dist/, the
-# benchmark's scalar .wasm and native contestants), then Rust tests (native, then adam-core's on
+# benchmark's scalar .wasm and native contestants), then Rust tests (native, then optim-core's on
 # wasm32) with rustfmt and clippy, then every vitest suite (facade, fidelity, reliability,
 # packaging from the packed tarball, real browser). No vitest test builds anything: what takes
 # minutes from cold is done here, outside any test's timeout.
@@ -19,14 +19,14 @@ node test/tfjs/browser/build.mjs
 echo "== bench/build.mjs: the scalar .wasm and the native contestants test/bench.test.ts runs"
 node bench/build.mjs
 
-echo "== cargo test (adam-core, adam-wasm; native)"
+echo "== cargo test (optim-core, optim-wasm; native)"
 cargo test --workspace --quiet
 
 echo "== cargo fmt --check, cargo clippy (rustfmt.toml; warnings are errors)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== cargo test on wasm32 with simd128 (adam-core, under Node: the lanes the .wasm ships)"
+echo "== cargo test on wasm32 with simd128 (optim-core, under Node: the lanes the .wasm ships)"
 bash scripts/test-wasm32.sh
 
 echo "== tsc: the facade, and the test suites against dist/index.d.ts"

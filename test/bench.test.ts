@@ -94,3 +94,20 @@ test('node bench/checkpoints.mjs --mb 1 --reps 1 prints a row (MB/s and peak ext
     expect(Number.isFinite(Number(memory)) && memory !== '', line).toBe(true);
   }
 });
+
+test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant agreeing with lucid-optim first', async () => {
+  // The script throws (and fails here) if a contestant's 5 steps disagree with lucid-optim's.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/algorithms.mjs', '--quick'], { cwd: root, maxBuffer: 16 << 20 }).catch((error) => {
+    throw new Error(`bench/algorithms.mjs failed:\n${error.stderr}`);
+  });
+  const rows = stdout.split('\n').filter((line) => /^(Adam|AdamW|SGD)\b/.test(line)).map((line) => line.trimEnd());
+  expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual([
+    'Adam (lr 1e-3, defaults)',
+    'AdamW (lr 1e-3, weight decay 1e-2)',
+    'SGD (lr 1e-2)',
+    'SGD, momentum 0.9',
+    'SGD, Nesterov momentum 0.9',
+  ]);
+  // Every cell a number (or n/a where tf.train has no such optimizer), every ratio a ratio.
+  for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +(\d+|n\/a) +[\d.]+x( +[\d.]+x)?$/);
+});

@@ -8,7 +8,7 @@
 // ±Infinity, written out by hand per value below; step counts are integers in [0, 2^53 - 1], the
 // integers a JavaScript number (and so a state dict) holds exactly.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, init, Parameter, type StateDict } from 'lucid-optim';
+import { Adam, init, Parameter, type AdamStateDict } from 'lucid-optim';
 import { outcome } from './helpers.js';
 import { observe } from './observe.js';
 
@@ -101,7 +101,7 @@ describe('step counts', () => {
   function loadedAt(step: number) {
     const p = fresh();
     const opt = new Adam([p], { lr: 0.1 });
-    const sd: StateDict = opt.stateDict();
+    const sd: AdamStateDict = opt.stateDict();
     sd.state[0] = { step, expAvg: new Float32Array([0.1, 0.1, 0.1]), expAvgSq: new Float32Array([0.01, 0.01, 0.01]) };
     return { p, opt, load: () => opt.loadStateDict(sd) };
   }

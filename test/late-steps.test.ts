@@ -3,7 +3,7 @@
 // bit, so the SIMD kernel must still match the scalar reference (which always divides) exactly,
 // on both sides of that step.
 import { beforeAll, expect, test } from 'vitest';
-import { Adam, init, Parameter, type AdamOptions, type StateDict } from 'lucid-optim';
+import { Adam, init, Parameter, type AdamOptions, type AdamStateDict } from 'lucid-optim';
 import { bits } from './helpers.js';
 
 beforeAll(() => init());
@@ -27,7 +27,7 @@ test.each<[string, AdamOptions]>([
     const opt = new Adam([w], { lr: 1e-3, ...options });
     (opt as unknown as { _useReferenceKernel(on: boolean): void })._useReferenceKernel(reference);
     // Start from saved state just before the threshold.
-    const state: StateDict = opt.stateDict();
+    const state: AdamStateDict = opt.stateDict();
     const moment = (k: number) => Float32Array.from({ length }, (_, i) => Math.abs(Math.cos(i * k)) * 1e-3);
     state.state[0] = { step: FIRST_EXACT_ONE - 4, expAvg: moment(1.7), expAvgSq: moment(2.3), ...(options.amsgrad ? { maxExpAvgSq: moment(3.1) } : {}) };
     opt.loadStateDict(state);

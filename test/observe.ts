@@ -7,7 +7,7 @@
 //
 // It captures each parameter's data, whether it has a gradient and the gradient; each optimizer's
 // paramGroups (live objects: hyperparameters, extra keys, which parameters), defaults, stateDict()
-// (state and saved groups), the non-finite guard (skipNonFinite, onNonFinite, skippedSteps,
+// (state, whatever the algorithm keeps, and saved groups), the non-finite guard (skipNonFinite, onNonFinite, skippedSteps,
 // lastStepSkipped); and what lucid-optim has allocated (memoryStats' allocatedBytes and
 // allocations: a refused call leaks nothing). Disposed objects observe as 'disposed'.
 //
@@ -15,7 +15,7 @@
 // for the megabytes of the out-of-memory suite; short ones also carry their values, so that a
 // failing comparison shows which element changed.
 import { createHash } from 'node:crypto';
-import { memoryStats, type Adam, type Parameter } from 'lucid-optim';
+import { memoryStats, type Optimizer, type Parameter } from 'lucid-optim';
 
 /** Buffers up to this length also keep their values in the observation (for readable diffs). */
 const SHOWN = 64;
@@ -34,7 +34,8 @@ export interface ObservedOptimizer {
   paramGroups: Record<string, unknown>[];
   defaults: unknown;
   stateDict: {
-    state: Record<string, { step: number; expAvg: ObservedBuffer; expAvgSq: ObservedBuffer; maxExpAvgSq?: ObservedBuffer }>;
+    /** Each state's entries: numbers (`step`) as they are, buffers observed. */
+    state: Record<string, Record<string, number | ObservedBuffer>>;
     paramGroups: unknown[];
   };
   skipNonFinite: boolean;
@@ -71,20 +72,18 @@ function observeParameter(p: Parameter): ObservedParameter {
   return { data: observeBuffer(p.data), hasGrad: grad !== null, grad: grad === null ? null : observeBuffer(grad) };
 }
 
-function observeOptimizer(opt: Adam, params: readonly Parameter[]): 'disposed' | ObservedOptimizer {
+/** Any optimizer (Adam, SGD, ...), as far as observing it goes. */
+type AnyOptimizer = Optimizer<object, object, object>;
+
+function observeOptimizer(opt: AnyOptimizer, params: readonly Parameter[]): 'disposed' | ObservedOptimizer {
   if (opt.disposed) return 'disposed';
   const saved = opt.stateDict();
   const state: ObservedOptimizer['stateDict']['state'] = {};
-  for (const [index, s] of Object.entries(saved.state)) {
-    state[index] = {
-      step: s.step,
-      expAvg: observeBuffer(s.expAvg),
-      expAvgSq: observeBuffer(s.expAvgSq),
-      ...(s.maxExpAvgSq === undefined ? {} : { maxExpAvgSq: observeBuffer(s.maxExpAvgSq) }),
-    };
+  for (const [index, s] of Object.entries(saved.state as Record<string, Record<string, unknown>>)) {
+    state[index] = Object.fromEntries(Object.entries(s).map(([key, value]) => [key, value instanceof Float32Array ? observeBuffer(value) : (value as number)]));
   }
   return {
-    paramGroups: opt.paramGroups.map(({ params: groupParams, ...rest }) => ({
+    paramGroups: (opt.paramGroups as { params: readonly Parameter[] }[]).map(({ params: groupParams, ...rest }) => ({
       ...structuredClone(rest),
       params: groupParams.map((p) => paramRef(p, params)),
     })),
@@ -98,7 +97,7 @@ function observeOptimizer(opt: Adam, params: readonly Parameter[]): 'disposed' |
 }
 
 /** Everything observable of `params` and `optimizers`, and lucid-optim's allocations (read last). */
-export function observe(params: readonly Parameter[], optimizers: readonly Adam[] = []): Observation {
+export function observe(params: readonly Parameter[], optimizers: readonly AnyOptimizer[] = []): Observation {
   const observed = {
     params: params.map(observeParameter),
     optimizers: optimizers.map((opt) => observeOptimizer(opt, params)),

@@ -16,8 +16,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const project = mkdtempSync(join(tmpdir(), 'lucid-optim-pack-'));
 let packedFiles: string[] = [];
 let tarball = '';
-const run = (cmd: string, args: string[], cwd = project) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: string[], cwd = project) => {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    // What the command printed (tsc writes its errors to stdout): the failure says why.
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+};
 
 beforeAll(() => {
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project, '--loglevel=error'], root));
@@ -136,16 +143,23 @@ test.each([
 // A strict TypeScript consumer of the public API; `prelude`/`postlude` wrap it for ESM (top-level
 // await) or CommonJS (an async function: a .cts has no top-level await).
 const consumer = (prelude: string, postlude: string) => `import * as tf from '@tensorflow/tfjs-core';
-import { init, Adam, AdamW, Parameter, type StateDict } from 'lucid-optim';
-import { adamW, type NamedStateDict } from 'lucid-optim/tfjs';
+import { init, Adam, AdamW, Parameter, SGD, type AdamStateDict, type SGDStateDict } from 'lucid-optim';
+import { adamW, sgd, type LucidSGD, type NamedStateDict } from 'lucid-optim/tfjs';
 ${prelude}
 await init();
 const w = new Parameter([1, 2], { name: 'w', shape: [2] });
 const opt = new Adam([{ params: [w], lr: 1e-2 }], { betas: [0.9, 0.999], amsgrad: true });
 w.grad = [0.5, 0.5];
 const loss: number | undefined = opt.step(() => 1);
-const sd: StateDict = opt.stateDict();
+const sd: AdamStateDict = opt.stateDict();
 const m: Float32Array = sd.state[0].expAvg;
+const v = new Parameter([3, 4]);
+const plain = new SGD([v], { lr: 0.1, momentum: 0.9, nesterov: true });
+const sgdState: SGDStateDict = plain.stateDict();
+const buffer: Float32Array | undefined = sgdState.state[0]?.momentumBuffer;
+// @ts-expect-error SGD has no betas
+new SGD([v], { betas: [0.9, 0.999] });
+const momentum: LucidSGD = sgd({ lr: 0.1, momentum: 0.9 });
 opt.paramGroups[0].lr = 1e-3;
 // @ts-expect-error betas is a pair
 new Adam([w], { betas: [0.9] });
@@ -165,7 +179,7 @@ const typeCheck = (file: string, mode = 'nodenext') => {
 };
 
 test('its types check in a strict TypeScript consumer (NodeNext resolution)', () => {
-  writeFileSync(join(project, 'main.ts'), consumer('', 'export { loss, m, bridged, lucidOpt, names };'));
+  writeFileSync(join(project, 'main.ts'), consumer('', 'export { loss, m, bridged, lucidOpt, names, buffer, momentum };'));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   typeCheck('main.ts');
 });

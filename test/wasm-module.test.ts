@@ -1,5 +1,5 @@
-// The shipped .wasm: it fits its size budget, it contains simd128 instructions, and Adam.step()
-// is ONE call into it however many parameters and groups there are.
+// The shipped .wasm: it fits its size budget, it contains simd128 instructions, and a step of
+// any optimizer is ONE call into it however many parameters and groups there are.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +8,15 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 
 const wasmPath = fileURLToPath(new URL('../dist/lucid_optim_bg.wasm', import.meta.url));
 
-// Every user downloads it. The step kernels are small; what made it 98,373 bytes (36,967 with
-// gzip(1); node:zlib's default, printed below, gives a few hundred more) was largely error-message formatting. The budget assumes Rust returns error kinds and
-// TypeScript writes the messages (issue 9, sections 3 and 5).
-const wasmBudget = 60 * 1024;
-test(`the packaged .wasm is at most ${wasmBudget} bytes (60 KiB)`, () => {
+// Every user downloads it. The budget leaves room for all of torch.optim's element-wise
+// algorithms (Adam, AdamW and SGD measured 78,042 bytes, 27,180 gzipped): each algorithm's kernel
+// is its own set of SIMD loops. What once made the Adam-only module 98,373 bytes was error-message
+// formatting; the budget assumes Rust returns error kinds and TypeScript writes the messages.
+const wasmBudget = 160 * 1024;
+test(`the packaged .wasm is at most ${wasmBudget} bytes (160 KiB)`, () => {
   const bytes = readFileSync(wasmPath);
   const gzipped = gzipSync(bytes).length;
+  console.log(`dist/lucid_optim_bg.wasm: ${bytes.length} bytes, ${gzipped} gzipped`);
   expect(bytes.length, `dist/lucid_optim_bg.wasm is ${bytes.length} bytes (${gzipped} gzipped), over the ${wasmBudget}-byte budget`).toBeLessThanOrEqual(wasmBudget);
 });
 
@@ -56,25 +58,31 @@ afterAll(() => {
   Object.defineProperty(WebAssembly.Instance.prototype, 'exports', exportsDescriptor);
 });
 
-test('Adam.step() makes exactly one call into WebAssembly for 3 groups of 50 parameters', async () => {
-  const { init, Adam, Parameter } = await import('lucid-optim');
-  await init();
+test.each([
+  ['Adam', {}],
+  ['AdamW', { amsgrad: true }],
+  ['SGD', { momentum: 0.9, nesterov: true }],
+] as const)('%s.step() makes exactly one call into WebAssembly for 3 groups of 50 parameters', async (name, options) => {
+  const lucid = await import('lucid-optim');
+  await lucid.init();
+  const Optimizer = lucid[name] as unknown as new (groups: unknown[], options: object) => InstanceType<typeof lucid.Optimizer>;
+  const { Parameter } = lucid;
   const groups = [0, 1, 2].map((g) => ({
     params: Array.from({ length: 50 }, (_, i) => new Parameter(Float32Array.from({ length: 10 + i }, () => g))),
     lr: 1e-3 * (g + 1),
   }));
-  const opt = new Adam(groups);
+  const opt = new Optimizer(groups, options);
   for (const { params } of groups) for (const p of params) p.grad = new Float32Array(p.length).fill(1);
   opt.step(); // first step: creates state
 
   calls.clear();
   opt.step();
-  expect(Object.fromEntries(calls)).toEqual({ rawadam_step: 1 });
+  expect(Object.fromEntries(calls)).toEqual({ rawoptimizer_step: 1 });
 
   calls.clear();
   opt.paramGroups[1].lr = 0.5; // hyperparameters travel through memory, not calls
   opt.step();
-  expect(Object.fromEntries(calls)).toEqual({ rawadam_step: 1 });
+  expect(Object.fromEntries(calls)).toEqual({ rawoptimizer_step: 1 });
   expect(groups[0].params[0].data[0]).not.toBe(0);
 });
 
@@ -95,5 +103,5 @@ test('clipGradNorm() makes exactly one call into WebAssembly for 150 parameters,
   calls.clear();
   clipGradNorm(params, 1, Infinity);
   opt.step();
-  expect(Object.fromEntries(calls)).toEqual({ clipGradNorm: 1, rawadam_step: 1 });
+  expect(Object.fromEntries(calls)).toEqual({ clipGradNorm: 1, rawoptimizer_step: 1 });
 });

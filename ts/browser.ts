@@ -2,7 +2,7 @@
 // new URL('lucid_optim_bg.wasm', import.meta.url), a pattern Vite, webpack and Rollup understand
 // (they emit the file as an asset and rewrite the URL).
 
-import { setDefaultSource } from './wasm.js';
+import { setDefaultSource } from './runtime/wasm.js';
 
 setDefaultSource(async () => {
   const url = new URL('lucid_optim_bg.wasm', import.meta.url);

@@ -1,13 +1,15 @@
-// lucid-optim: PyTorch's Adam for JavaScript, one WebAssembly SIMD call per step.
+// lucid-optim: PyTorch's optimizers for JavaScript, one WebAssembly SIMD call per step.
 
-export { init, type WasmSource } from './wasm.js';
-export { memoryStats, reserve, type MemoryStats } from './memory.js';
-export { Parameter, type ParameterOptions } from './parameter.js';
-export { Adam, type AdamOptions, type NonFiniteEvent } from './adam.js';
-export { AdamW, type AdamWOptions } from './adamw.js';
-export { clipGradNorm, type ClipGradNormOptions } from './clip-grad-norm.js';
-export type { GroupOptions, Hyperparameters, ParamGroup, ParamGroupInput } from './param-group.js';
-export type { ParamState, SavedParamGroup, StateDict } from './state-dict.js';
+export { init, type WasmSource } from './runtime/wasm.js';
+export { memoryStats, reserve, type MemoryStats } from './runtime/memory.js';
+export { Parameter, type ParameterOptions } from './nn/parameter.js';
+export { clipGradNorm, type ClipGradNormOptions } from './nn/clip-grad-norm.js';
+export { Optimizer, type NonFiniteEvent, type OptimizerOptions } from './optim/optimizer.js';
+export type { ParamGroup, ParamGroupInput } from './optim/param-groups.js';
+export type { JsonBuffer, SavedParamGroup, StateDict } from './optim/state-dict.js';
+export { Adam, type AdamGroupOptions, type AdamHyperparameters, type AdamOptions, type AdamParamState, type AdamStateDict } from './optim/adam.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { SGD, type SGDGroupOptions, type SGDHyperparameters, type SGDOptions, type SGDParamState, type SGDStateDict } from './optim/sgd.js';
 export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';
 export { LambdaLR, type LambdaLROptions, type LambdaLRState, type LrLambda } from './schedulers/lambda-lr.js';
 export { StepLR, type StepLROptions, type StepLRState } from './schedulers/step-lr.js';

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { setCrc32 } from './torch/crc32.js';
-import { setDefaultSource } from './wasm.js';
+import { setDefaultSource } from './runtime/wasm.js';
 
 setDefaultSource(async () => readFile(new URL('./lucid_optim_bg.wasm', import.meta.url)));
 

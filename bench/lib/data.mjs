@@ -1,5 +1,5 @@
 // What every contestant steps: the shapes, the option sets, and the data. The generator and the
-// value formulas are those of crates/adam-core/benches/common/mod.rs, so the native contestants
+// value formulas are those of crates/optim-core/benches/common/mod.rs, so the native contestants
 // regenerate exactly the same numbers instead of receiving them.
 
 import { mulberry32Uint32 } from '../../reference/rng.mjs';

@@ -24,23 +24,30 @@ By hand, the other direction: loads each FILE (written by lucid-optim's saveTorc
 torch.load(weights_only=True) and prints its canonical JSON, one line per file, for comparison with
 the JS side's `canonical` (see docs/checkpoints.md).
 
-Resuming an optimizer across the border (torch 2.15's Adam and AdamW), both ways:
+Resuming an optimizer across the border (torch 2.15's Adam, AdamW and SGD), both ways:
 
   adam-resume.pt      torch.save(opt.state_dict()) of torch.optim.Adam(foreach=False) after K = 3
   adamw-resume.pt     steps (AdamW: the same with torch.optim.AdamW), two groups: group 0 holds `a`
                       [3] (no gradient at step 5) and `b` [2, 3] (no gradient before step 6: absent
                       from the saved state), group 1 holds `c` [2, 2] with AMSGrad, lr 1e-2, betas
                       (0.8, 0.99); weight decay 1e-2 (Adam: L2 in group 0 only; AdamW: both groups);
-  adam-resume.json    what a reader needs to continue: the groups, the shapes, the initial values,
-  adamw-resume.json   the gradients of all K + N = 3 + 4 steps (null: no gradient), the parameters
-                      after step K (the saved file's), and torch's parameters and state after each
-                      of the N steps it took after saving (`after[j]`: after step K + 1 + j).
+  sgd-resume.pt       torch.save(opt.state_dict()) of torch.optim.SGD(foreach=False) after K = 3
+                      steps, the same shapes and missing gradients (values of its own): group 0
+                      (`a`, `b`) momentum 0.9, Nesterov, weight decay 1e-2, lr 0.05 (only `a` has a
+                      momentum_buffer in the saved state); group 1 (`c`) momentum 0, lr 0.1: no
+                      state at all;
+  adam-resume.json    what a reader needs to continue: the groups (torch keyword arguments; Adam's
+  adamw-resume.json   with their betas), the shapes, the initial values, the gradients of all
+  sgd-resume.json     K + N = 3 + 4 steps (null: no gradient), the parameters after step K (the saved
+                      file's), and torch's parameters and state after each of the N steps it took
+                      after saving (`after[j]`: after step K + 1 + j; state keys are torch's,
+                      camelCased: step, expAvg, expAvgSq, maxExpAvgSq; momentumBuffer).
 
-These two runs use ATEN_CPU_CAPABILITY=default (set before `import torch`, in a second process the
-script starts with --resume; `--resume` alone rewrites only these four files): ATen's generic kernels, no fused multiply-adds, each operation rounded on its own as in lucid-optim's
+These runs use ATEN_CPU_CAPABILITY=default (set before `import torch`, in a second process the
+script starts with --resume; `--resume` alone rewrites only these six files): ATen's generic kernels, no fused multiply-adds, each operation rounded on its own as in lucid-optim's
 kernel (the no-FMA comparison of scripts/golden/generate.py). torch.sqrt stays MKL's (see
-scripts/golden/README.md), so a parameter may differ from lucid's by what one ulp of the square root
-makes; the moments do not.
+scripts/golden/README.md), so an Adam parameter may differ from lucid's by what one ulp of the square
+root makes; the moments do not. SGD has no square root: everything is expected bit for bit.
 
     node scripts/golden/lucid-resume.mjs OUTDIR
     .venv-golden/bin/python scripts/golden/checkpoints.py --verify-resume OUTDIR
@@ -53,6 +60,8 @@ each .pt with torch.load(weights_only=True) into optimizer.load_state_dict, take
 compares: state bit for bit, each parameter bit for bit or one square-root ulp away (each step
 starts from lucid's parameters, so that one such ulp is not carried on). Prints one line per
 optimizer and exits 1 on any other difference (docs/checkpoints.md records the result).
+OUTDIR/sgd-lucid.{pt,json} (the same layout, state entries null or {momentumBuffer}) are checked the
+same way when present, state and parameters bit for bit; when absent, SGD is reported as not checked.
 """
 import collections
 import json
@@ -159,15 +168,31 @@ K, N = 3, 4
 SHAPES = {'a': [3], 'b': [2, 3], 'c': [2, 2]}
 NAMES_ORDER = ['a', 'b', 'c']  # parameter indices 0, 1, 2 across the groups
 NO_GRAD = {'a': {5}, 'b': {1, 2, 3, 4, 5}}  # 1-based steps without a gradient
+# The optimizers with resume fixtures ({name.lower()}-resume.{pt,json}), in the order they are written.
+RESUME_CLASSES = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
 
 
 def resume_groups(optimizer):
     """The groups as torch keyword arguments (params as indices)."""
+    if optimizer == 'SGD':
+        # Group 0: Nesterov momentum with L2 decay (a's buffer is in the saved state, b's is not yet);
+        # group 1: momentum 0, so torch keeps no state for c at all.
+        return [
+            {'params': [0, 1], 'lr': 0.05, 'momentum': 0.9, 'nesterov': True, 'weight_decay': 1e-2},
+            {'params': [2], 'lr': 0.1, 'momentum': 0.0},
+        ]
     decay = {'Adam': (1e-2, 0.0), 'AdamW': (1e-2, 1e-2)}[optimizer]
     return [
         {'params': [0, 1], 'weight_decay': decay[0]},
         {'params': [2], 'lr': 1e-2, 'betas': (0.8, 0.99), 'amsgrad': True, 'weight_decay': decay[1]},
     ]
+
+
+def resume_groups_json(optimizer):
+    """The groups as the fixture writes them: torch's keyword arguments, Adam's betas always spelled out."""
+    if optimizer == 'SGD':
+        return resume_groups(optimizer)
+    return [dict(g, betas=list(g.get('betas', (0.9, 0.999)))) for g in resume_groups(optimizer)]
 
 
 def f32(x):
@@ -184,7 +209,7 @@ def resume_data(optimizer):
 
 
 def torch_optimizer(optimizer, params):
-    cls = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}[optimizer]
+    cls = RESUME_CLASSES[optimizer]
     groups = [dict(g, params=[params[i] for i in g['params']]) for g in resume_groups(optimizer)]
     return cls(groups, foreach=False)
 
@@ -198,22 +223,27 @@ def flat(t):
     return t.detach().reshape(-1).tolist()
 
 
+def camel(key):
+    head, *rest = key.split('_')
+    return head + ''.join(w[:1].upper() + w[1:] for w in rest)
+
+
 def state_of(opt, params):
+    """optimizer.state per parameter, in torch's key order camelCased (exp_avg -> expAvg,
+    momentum_buffer -> momentumBuffer): a 0-d tensor (Adam's step) as a number, others flattened;
+    None where torch has no state."""
     out = []
     for p in params:
         s = opt.state.get(p)
         if not s:
             out.append(None)
             continue
-        entry = {'step': s['step'].item(), 'expAvg': flat(s['exp_avg']), 'expAvgSq': flat(s['exp_avg_sq'])}
-        if 'max_exp_avg_sq' in s:
-            entry['maxExpAvgSq'] = flat(s['max_exp_avg_sq'])
-        out.append(entry)
+        out.append({camel(k): v.item() if v.dim() == 0 else flat(v) for k, v in s.items()})
     return out
 
 
 def resume_fixtures():
-    for optimizer in ('Adam', 'AdamW'):
+    for optimizer in RESUME_CLASSES:
         initial, grads = resume_data(optimizer)
         params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(SHAPES[n])) for v, n in zip(initial, NAMES_ORDER)]
         opt = torch_optimizer(optimizer, params)
@@ -221,6 +251,10 @@ def resume_fixtures():
             set_grads(params, grads[step])
             opt.step()
         name = optimizer.lower()
+        if optimizer == 'SGD':
+            # What the lucid side must reproduce: only a has a buffer at the save (b had no gradient
+            # yet, c's group has momentum 0).
+            assert list(opt.state_dict()['state']) == [0] and list(opt.state_dict()['state'][0]) == ['momentum_buffer']
         torch.save(opt.state_dict(), OUT / f'{name}-resume.pt')
         saved_params = [flat(p) for p in params]
         after = []
@@ -231,10 +265,14 @@ def resume_fixtures():
         fixture = {
             'generatedBy': 'scripts/golden/checkpoints.py', 'torchVersion': torch.__version__.split('+')[0],
             'cpuCapability': torch.backends.cpu.get_cpu_capability(), 'optimizer': optimizer,
-            'groups': [dict(g, betas=list(g.get('betas', (0.9, 0.999)))) for g in resume_groups(optimizer)],
+            'groups': resume_groups_json(optimizer),
             'shapes': [SHAPES[n] for n in NAMES_ORDER], 'initial': initial, 'grads': grads, 'savedAfterStep': K,
             'savedParams': saved_params, 'after': after,
         }
+        if optimizer == 'SGD':
+            # --verify-resume compares SGD bit for bit with lucid's JSON, where JSON.stringify writes
+            # -0 as 0: with no zero in the data, a sign lost that way cannot show up as a difference.
+            assert all(x != 0 for a in after for v in a['params'] + [s['momentumBuffer'] for s in a['state'] if s] for x in v)
         (OUT / f'{name}-resume.json').write_text(json.dumps(fixture, indent=1) + '\n')
 
 
@@ -256,17 +294,32 @@ def sqrt_ulp_explains(before, after_lucid, after_torch, m, v, lr, beta1, beta2, 
     return update(0) == F(after_lucid) and any(update(off) == F(after_torch) for off in (1, -1))
 
 
+def same_float32_bits(a, b):
+    """Nested lists/dicts/None of numbers: the same structure and the same float32 bits everywhere."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_float32_bits(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same_float32_bits(x, y) for x, y in zip(a, b))
+    if a is None or b is None:
+        return a is b
+    return struct.pack('<f', a) == struct.pack('<f', b)
+
+
 def verify_resume(outdir):
     outdir = pathlib.Path(outdir)
     failures = 0
-    for optimizer in ('Adam', 'AdamW'):
+    for optimizer in RESUME_CLASSES:
         name = optimizer.lower()
+        if optimizer == 'SGD' and not (outdir / f'{name}-lucid.pt').exists():
+            # lucid's SGD side (scripts/golden/lucid-resume.mjs) may not write it yet.
+            print(f'{optimizer}: no {name}-lucid.pt in {outdir}: not checked')
+            continue
         lucid = json.loads((outdir / f'{name}-lucid.json').read_text())
         fx = json.loads((OUT / f'{name}-resume.json').read_text())
         sd = torch.load(outdir / f'{name}-lucid.pt', weights_only=True)
         params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(s)) for v, s in zip(lucid['savedParams'], fx['shapes'])]
         # Built with other hyperparameters: load_state_dict must bring the saved ones.
-        cls = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}[optimizer]
+        cls = RESUME_CLASSES[optimizer]
         opt = cls([{'params': params[:2]}, {'params': params[2:]}], lr=0.5, foreach=False)
         opt.load_state_dict(sd)
         equal = ulp = other = 0
@@ -276,7 +329,9 @@ def verify_resume(outdir):
             set_grads(params, fx['grads'][step - 1])
             opt.step()
             got_state = state_of(opt, params)
-            if got_state != want['state']:
+            # SGD's state bit for bit (JSON.stringify writes every float32 exactly; see resume_fixtures on -0).
+            same_state = same_float32_bits(got_state, want['state']) if optimizer == 'SGD' else got_state == want['state']
+            if not same_state:
                 other += 1
                 print(f'{optimizer} step {step}: state differs: torch {got_state} lucid {want["state"]}')
             for i, p in enumerate(params):
@@ -284,6 +339,11 @@ def verify_resume(outdir):
                 for e, (t, l) in enumerate(zip(flat(p), want['params'][i])):
                     if struct.pack('<f', t) == struct.pack('<f', l):
                         equal += 1
+                        continue
+                    if optimizer == 'SGD':
+                        # No square root in SGD: only the same bits will do.
+                        other += 1
+                        print(f'{optimizer} step {step} param {i}[{e}]: torch {t}, lucid {l}')
                         continue
                     s = got_state[i]
                     v = s['maxExpAvgSq'][e] if 'maxExpAvgSq' in s else s['expAvgSq'][e]
@@ -299,8 +359,9 @@ def verify_resume(outdir):
                 for p, v in zip(params, want['params']):
                     p.copy_(torch.tensor(v, dtype=torch.float32).reshape(p.shape))
         groups = [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
+        sqrt_ulps = '' if optimizer == 'SGD' else f'{ulp} a sqrt ulp apart, '
         print(f'{optimizer}: torch.load(weights_only=True) + load_state_dict OK; {len(lucid["after"])} steps: state bit for bit: '
-              f'{"yes" if other == 0 else "NO"}; parameters: {equal} element steps equal, {ulp} a sqrt ulp apart, {other} other differences; '
+              f'{"yes" if other == 0 else "NO"}; parameters: {equal} element steps equal, {sqrt_ulps}{other} other differences; '
               f'groups after loading: {groups}')
         failures += other
     return failures

@@ -1,31 +1,33 @@
 // lucid-optim's side of `checkpoints.py --verify-resume` (by hand; see that script's docstring and
-// docs/checkpoints.md): on the data of test/fixtures/torch-checkpoints/{adam,adamw}-resume.json,
-// steps lucid-optim's Adam and AdamW K steps from the initial values, writes
-// saveTorch(opt.stateDict({ format: 'torch' })) as OUTDIR/{adam,adamw}-lucid.pt, then takes the N
-// steps after and writes lucid's parameters and state after each as OUTDIR/{adam,adamw}-lucid.json
-// (the layout of the fixtures' `savedParams` and `after`), for real torch to compare against.
+// docs/checkpoints.md): on the data of test/fixtures/torch-checkpoints/{adam,adamw,sgd}-resume.json,
+// steps lucid-optim's Adam, AdamW and SGD K steps from the initial values, writes
+// saveTorch(opt.stateDict({ format: 'torch' })) as OUTDIR/<name>-lucid.pt, then takes the N steps
+// after and writes lucid's parameters and state after each as OUTDIR/<name>-lucid.json (the layout
+// of the fixtures' `savedParams` and `after`), for real torch to compare against.
 //
 //   npm run build && node scripts/golden/lucid-resume.mjs OUTDIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Adam, AdamW, init, Parameter, saveTorch } from '../../dist/node.mjs';
+import * as lucid from '../../dist/node.mjs';
+
+const { init, Parameter, saveTorch } = lucid;
 
 const outdir = process.argv[2];
 if (!outdir) throw new Error('usage: node scripts/golden/lucid-resume.mjs OUTDIR');
 mkdirSync(outdir, { recursive: true });
 await init();
 
-for (const name of ['adam', 'adamw']) {
+/** `weight_decay` -> `weightDecay`: the fixtures' groups are torch keyword arguments. */
+const camel = (key) => key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+for (const name of ['adam', 'adamw', 'sgd']) {
   const fx = JSON.parse(readFileSync(new URL(`../../test/fixtures/torch-checkpoints/${name}-resume.json`, import.meta.url), 'utf8'));
   const params = fx.initial.map((v, i) => new Parameter(v, { shape: fx.shapes[i] }));
-  const Optimizer = fx.optimizer === 'AdamW' ? AdamW : Adam;
+  const Optimizer = lucid[fx.optimizer];
   // The fixture's groups are torch keyword arguments: spelled here in lucid's names.
-  const groups = fx.groups.map((g) => ({
-    params: g.params.map((i) => params[i]),
-    ...(g.lr === undefined ? {} : { lr: g.lr }),
-    betas: g.betas,
-    weightDecay: g.weight_decay,
-    amsgrad: g.amsgrad ?? false,
+  const groups = fx.groups.map(({ params: ids, ...options }) => ({
+    params: ids.map((i) => params[i]),
+    ...Object.fromEntries(Object.entries(options).map(([key, value]) => [camel(key), value])),
   }));
   const opt = new Optimizer(groups);
   const step = (t) => {
@@ -42,12 +44,11 @@ for (const name of ['adam', 'adamw']) {
     after.push({
       afterStep: t,
       params: params.map((p) => Array.from(p.data)),
+      // Each state as the fixtures write torch's: its keys (camelCase), buffers as number lists.
       state: params.map((_, i) => {
         const s = state[i];
         if (s === undefined) return null;
-        const out = { step: s.step, expAvg: Array.from(s.expAvg), expAvgSq: Array.from(s.expAvgSq) };
-        if (s.maxExpAvgSq) out.maxExpAvgSq = Array.from(s.maxExpAvgSq);
-        return out;
+        return Object.fromEntries(Object.entries(s).map(([key, value]) => [key, value instanceof Float32Array ? Array.from(value) : value]));
       }),
     });
   }

@@ -5,7 +5,7 @@
 // changes, and torch's parameters and state at checkpoints.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { expect } from 'vitest';
-import { Parameter, type Adam, type SavedParamGroup } from 'lucid-optim';
+import { Parameter, type Adam, type AdamHyperparameters, type SavedParamGroup } from 'lucid-optim';
 
 export interface FixtureState {
   step: number;
@@ -27,7 +27,7 @@ export interface Fixture {
   /** AdamW's fixtures: the optimizer, and whether torch's Adam(decoupled_weight_decay=True) gave the same bits. */
   optimizer?: string;
   adamDecoupledIdentical?: boolean;
-  groups: SavedParamGroup[];
+  groups: SavedParamGroup<AdamHyperparameters>[];
   lrSchedule: { afterStep: number; group: number; lr: number }[];
   params: { shape: number[]; initial: number[] }[];
   grads: (number[] | null)[][];

@@ -1,7 +1,8 @@
-// Resuming a run torch started: torch.save(optimizer.state_dict()) of real torch.optim.Adam and
-// torch.optim.AdamW, loaded with loadTorch into lucid's loadStateDict, continues as torch continued.
+// Resuming a run torch started: torch.save(optimizer.state_dict()) of real torch.optim.Adam,
+// torch.optim.AdamW and torch.optim.SGD, loaded with loadTorch into lucid's loadStateDict,
+// continues as torch continued.
 //
-// Fixtures (test/fixtures/torch-checkpoints/{adam,adamw}-resume.{pt,json}) written by
+// Fixtures (test/fixtures/torch-checkpoints/{adam,adamw,sgd}-resume.{pt,json}) written by
 //
 //   .venv-golden/bin/python scripts/golden/checkpoints.py     (torch 2.15.0; the resume runs with
 //                                                              ATEN_CPU_CAPABILITY=default: no FMA)
@@ -10,7 +11,9 @@
 // parameters at the save and torch's parameters and state after each later step. Two groups: group 0
 // holds a [3] (no gradient at step 5) and b [2, 3] (no gradient before step 6: absent from the saved
 // state, it starts fresh after the load), group 1 holds c [2, 2] with AMSGrad, lr 1e-2, betas
-// (0.8, 0.99); weight decay 1e-2 (Adam: L2, group 0; AdamW: decoupled, both groups).
+// (0.8, 0.99); weight decay 1e-2 (Adam: L2, group 0; AdamW: decoupled, both groups). SGD: group 0
+// momentum 0.9, Nesterov, weight decay 1e-2, lr 0.05 (a and b have momentum buffers), group 1
+// momentum 0 (c has no state at all), lr 0.1.
 //
 // As in the golden suite (test/fidelity/torch-golden.test.ts, the no-FMA comparison): the state
 // (step, exp_avg, exp_avg_sq, max_exp_avg_sq) is torch's bit for bit; each parameter is torch's bit for
@@ -18,7 +21,8 @@
 // update with the neighbouring float32 square root.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, AdamW, init, loadTorch, Parameter, type TorchStateDict, type TorchTensor } from 'lucid-optim';
+import * as lucid from 'lucid-optim';
+import { Adam, AdamW, init, loadTorch, Parameter, type Optimizer, type TorchStateDict, type TorchTensor } from 'lucid-optim';
 import { nextFloat32 } from '../../reference/float32.mjs';
 import { canonical } from './helpers.js';
 
@@ -56,6 +60,13 @@ function resume(fx: Fixture) {
   opt.loadStateDict(loadTorch(file));
   const saved = loadTorch(file) as TorchStateDict;
   return { params, opt, saved };
+}
+
+/** The SGD fixture: groups with torch's keyword arguments, states holding `momentumBuffer`. */
+interface SgdFixture extends Omit<Fixture, 'optimizer' | 'groups' | 'after'> {
+  optimizer: 'SGD';
+  groups: ({ params: number[] } & Record<string, unknown>)[];
+  after: { afterStep: number; params: number[][]; state: (Record<string, number[]> | null)[] }[];
 }
 
 /** lucid's state of parameter i as the fixture writes torch's (plain numbers). */
@@ -146,3 +157,37 @@ for (const name of ['adam', 'adamw']) {
     });
   });
 }
+
+describe("SGD: torch's state_dict after 3 steps (sgd-resume.pt)", () => {
+  const fx = JSON.parse(readFileSync(new URL('sgd-resume.json', dir), 'utf8')) as SgdFixture;
+  const anyState = (opt: Optimizer, i: number) => {
+    const s = (opt.stateDict().state as Record<number, Record<string, Float32Array>>)[i];
+    return s === undefined ? null : Object.fromEntries(Object.entries(s).map(([key, value]) => [key, Array.from(value)]));
+  };
+
+  test('was written by torch 2.15.0 without FMA', () => {
+    expect([fx.torchVersion, fx.cpuCapability]).toEqual(['2.15.0', 'DEFAULT']);
+  });
+
+  test("loads torch's file and continues as torch did: parameters and state bit for bit after every step (SGD has no square root)", () => {
+    const params = fx.savedParams.map((v, i) => new Parameter(v, { shape: fx.shapes[i] }));
+    const opt = new lucid.SGD([{ params: params.slice(0, 2) }, { params: params.slice(2) }], { lr: 0.5 });
+    const file = readFileSync(new URL('sgd-resume.pt', dir));
+    opt.loadStateDict(loadTorch(file));
+    // torch's groups, in lucid's names; c (momentum 0) has no state, as in torch.
+    expect(opt.paramGroups.map(({ params: _, ...g }) => g)).toEqual([
+      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, maximize: false },
+      { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
+    ]);
+    const state = opt.stateDict({ format: 'torch' }).get('state') as Map<number, Map<string, TorchTensor>>;
+    expect(canonical(state)).toEqual(canonical((loadTorch(file) as TorchStateDict).get('state')));
+    for (const { afterStep: step, params: torchParams, state: torchState } of fx.after) {
+      fx.grads[step - 1].forEach((g, i) => (params[i].grad = g));
+      opt.step();
+      params.forEach((p, i) => {
+        expect(anyState(opt, i), `step ${step}, param ${i}: state`).toEqual(torchState[i]);
+        expect(Array.from(p.data), `step ${step}, param ${i}`).toEqual(torchParams[i]);
+      });
+    }
+  });
+});

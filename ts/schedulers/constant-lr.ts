@@ -1,6 +1,6 @@
 // torch.optim.lr_scheduler.ConstantLR (torch 2.x): get_lr() and _get_closed_form_lr().
 
-import { checkInteger } from '../validate.js';
+import { checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkFinite, given, readOptions } from './options.js';
 

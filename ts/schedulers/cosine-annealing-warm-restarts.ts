@@ -1,6 +1,6 @@
 // torch.optim.lr_scheduler.CosineAnnealingWarmRestarts (torch 2.x): get_lr() and its own step().
 
-import { checkInteger } from '../validate.js';
+import { checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkRate, given, readOptions } from './options.js';
 import { PY, PY_X, cosInPlace } from './python-math.js';

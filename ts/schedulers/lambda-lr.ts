@@ -1,6 +1,6 @@
 // torch.optim.lr_scheduler.LambdaLR (torch 2.x): get_lr(), state_dict() and load_state_dict().
 
-import { rangeError, typeError } from '../errors.js';
+import { rangeError, typeError } from '../runtime/errors.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkArray, checkFunction, readOptions } from './options.js';
 

@@ -1,7 +1,7 @@
 // torch.optim.lr_scheduler.LinearLR (torch 2.x): get_lr() and _get_closed_form_lr().
 
-import { rangeError } from '../errors.js';
-import { checkInteger } from '../validate.js';
+import { rangeError } from '../runtime/errors.js';
+import { checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkFinite, given, readOptions } from './options.js';
 

@@ -1,8 +1,8 @@
 // The base of the learning-rate schedulers: torch.optim.lr_scheduler.LRScheduler (torch 2.x),
 // its __init__ / _initial_step / step / _update_lr / state_dict / load_state_dict.
 
-import { rangeError, typeError } from '../errors.js';
-import { checkInteger } from '../validate.js';
+import { rangeError, typeError } from '../runtime/errors.js';
+import { checkInteger } from '../runtime/validate.js';
 import { checkAnyNumber, checkArray, readState } from './options.js';
 
 /** A parameter group as a scheduler sees it: a learning rate, and whatever else the optimizer keeps. */

@@ -1,7 +1,7 @@
 // torch.optim.lr_scheduler.OneCycleLR (torch 2.x): __init__, _annealing_cos, _annealing_linear, get_lr().
 
-import { rangeError, typeError } from '../errors.js';
-import { checkBoolean, checkInteger } from '../validate.js';
+import { rangeError, typeError } from '../runtime/errors.js';
+import { checkBoolean, checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './lr-scheduler.js';
 import { checkArray, checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
 import { PY, PY_X, cosInPlace } from './python-math.js';

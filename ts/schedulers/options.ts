@@ -2,7 +2,7 @@
 // key) or a RangeError (right type, value outside the rule) naming the field and the value, before
 // anything is written.
 
-import { rangeError, typeError, unknownKeyError } from '../errors.js';
+import { rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
 
 /** An options object (undefined means `{}`) whose keys are all in `known`. */
 export function readOptions(where: string, field: string, options: unknown, known: readonly string[]): Record<string, unknown> {

@@ -1,8 +1,8 @@
 // torch.optim.lr_scheduler.ReduceLROnPlateau (torch 2.x): __init__, step, _reduce_lr, _is_better,
 // _init_is_better, load_state_dict.
 
-import { rangeError, typeError } from '../errors.js';
-import { checkInteger } from '../validate.js';
+import { rangeError, typeError } from '../runtime/errors.js';
+import { checkInteger } from '../runtime/validate.js';
 import { checkOptimizer, type SchedulableOptimizer } from './lr-scheduler.js';
 import {
   checkAnyNumber,

@@ -1,7 +1,7 @@
 // torch.optim.lr_scheduler.SequentialLR (torch 2.x): __init__, recursive_undo, step, state_dict, load_state_dict.
 
-import { rangeError, typeError } from '../errors.js';
-import { checkInteger } from '../validate.js';
+import { rangeError, typeError } from '../runtime/errors.js';
+import { checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, snapshotGroups, type LRSchedulerState, type SchedulableOptimizer } from './lr-scheduler.js';
 import { checkArray, readOptions } from './options.js';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';

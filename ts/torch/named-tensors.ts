@@ -1,5 +1,5 @@
-import { rangeError, typeError } from '../errors.js';
-import { Parameter } from '../parameter.js';
+import { disposedError, rangeError, typeError } from '../runtime/errors.js';
+import { Parameter } from '../nn/parameter.js';
 import type { TorchTensor } from './tensor.js';
 
 /**
@@ -31,7 +31,7 @@ export function namedTensors(params: Iterable<Parameter>): Map<string, TorchTens
   const names = new Set<string>();
   list.forEach((p, i) => {
     if (!(p instanceof Parameter)) throw typeError(where, `params[${i}]`, 'a Parameter', p);
-    if (p.disposed) throw new TypeError(`${where}: params[${i}] (${p.label}) was disposed`);
+    if (p.disposed) throw disposedError(where, `params[${i}] (${p.label})`);
     if (p.name === undefined) throw typeError(where, `params[${i}].name`, "a string (give it one: new Parameter(values, { name: 'fc.weight' }))", p.name);
     if (names.has(p.name)) throw rangeError(where, `params[${i}].name`, 'unique (a state dict has one entry per name)', p.name);
     names.add(p.name);

@@ -1,4 +1,4 @@
-// Native Rust contestants: crates/adam-core/benches/serve.rs, built with cargo's bench profile
+// Native Rust contestants: crates/optim-core/benches/serve.rs, built with cargo's bench profile
 // (LTO, one codegen unit) and driven over stdin/stdout. Each native step is timed inside the Rust
 // process, so no pipe or JSON time is counted. Two builds:
 //   native          the default x86-64 target (SSE2), running step_simd: the WebAssembly kernel's
@@ -27,7 +27,7 @@ function build(rustflags, targetDir) {
   else delete env.RUSTFLAGS;
   if (targetDir) env.CARGO_TARGET_DIR = join(root, targetDir);
   else delete env.CARGO_TARGET_DIR;
-  const args = ['bench', '-p', 'adam-core', '--bench', 'serve', '--no-run', '--message-format=json-render-diagnostics'];
+  const args = ['bench', '-p', 'optim-core', '--bench', 'serve', '--no-run', '--message-format=json-render-diagnostics'];
   const result = spawnSync('cargo', args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`cargo ${args.join(' ')} failed (status ${result.status})`);
   const artifact = result.stdout

@@ -1,0 +1,441 @@
+//! The optimizer over any algorithm, as `torch.optim.Optimizer` is: parameter groups, each with its
+//! row of hyperparameters, lazily created per-parameter state, and a step of every parameter of
+//! every group that either happens whole or changes nothing.
+//!
+//! The engine knows no algorithm. What it needs of one it reads from the algorithm's
+//! [`Spec`]: how long a row is and what each slot may hold, which state buffers a row uses, and
+//! whether the state counts steps. The arithmetic is the algorithm's
+//! [`Algorithm::step`](crate::algorithms::Algorithm::step), called once per parameter.
+//!
+//! A step runs in two phases. Phase 1 does everything that can fail or skip, with no visible
+//! change: it checks every group's row, every parameter, the step limit and (opt-in) the
+//! gradients, then allocates all the state this step creates. Phase 2 installs that state and
+//! updates every parameter, and cannot fail. Loading a state dict works the same way (see
+//! [`staging`](self)): stage everything, then swap it in.
+
+mod staging;
+mod state;
+
+use core::fmt;
+
+pub use state::{zeroed_buffers, Buffers, ParamState};
+
+use crate::algorithms::{Algorithm, AlgorithmId, Target};
+use crate::kernel::finite::all_finite;
+use crate::kernel::Kernel;
+use crate::memory::{reserve_admitted, AllocError, MemoryPolicy, Unbounded};
+use crate::param::SharedParam;
+use crate::schema::{BufferMask, InvalidHyperparameter, Spec};
+
+/// The most steps a parameter's state can count: 2^53 - 1, the largest integer a JavaScript
+/// number (and so a state dict) holds exactly. A step that would go past it is refused.
+pub const MAX_STEP: u64 = (1 << 53) - 1;
+
+/// Why a step, a load or a change of the groups did nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepError {
+    /// A group's row breaks a rule.
+    Hyperparameter {
+        /// The group's index.
+        group: usize,
+        /// The slot and the value, or the rule across fields.
+        error: InvalidHyperparameter,
+    },
+    /// A parameter was disposed.
+    Disposed {
+        /// The parameter's index across groups.
+        param: usize,
+    },
+    /// A parameter's state already counts [`MAX_STEP`] steps (or a loaded state claims more).
+    StepLimit {
+        /// The parameter's index across groups.
+        param: usize,
+        /// Its step count (as a float: a loaded count may not fit `u64`).
+        step: f64,
+    },
+    /// No parameter `param` in the load in progress (or no load in progress).
+    NoSuchParameter {
+        /// The index asked for.
+        param: usize,
+    },
+    /// No group `group` to add a parameter to.
+    NoSuchGroup {
+        /// The index asked for.
+        group: usize,
+    },
+    /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
+    OutOfMemory {
+        /// The parameter's index across groups, if the allocation was its state.
+        param: Option<usize>,
+        /// What failed.
+        error: AllocError,
+    },
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Hyperparameter { group, error } => write!(f, "group {group}: {error}"),
+            Self::Disposed { param } => write!(f, "parameter {param} was disposed"),
+            Self::StepLimit { param, step } => write!(f, "parameter {param}: step {step} is beyond the limit {MAX_STEP}"),
+            Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
+            Self::NoSuchGroup { group } => write!(f, "no group {group}"),
+            Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
+            Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// What a step did when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stepped {
+    /// Every parameter with a gradient stepped.
+    All,
+    /// The non-finite guard found a NaN or an infinity in parameter `param`'s gradient (the first
+    /// in group order) and skipped the whole step, changing nothing.
+    SkippedNonFinite {
+        /// The parameter's index across groups.
+        param: usize,
+    },
+}
+
+struct Slot {
+    param: SharedParam,
+    state: Option<ParamState>,
+}
+
+/// State a step creates, allocated in phase 1 and installed in phase 2: a first step's state
+/// (`new_state`), or buffers a row started using since the state was created (AMSGrad or
+/// momentum switched on).
+struct Pending {
+    slot: usize,
+    new_state: bool,
+    buffers: Buffers,
+}
+
+/// An optimizer over parameter groups, for the algorithm given at construction, as
+/// `torch.optim.<Algorithm>` (single-tensor path) computes it.
+///
+/// Each group's hyperparameters are a row of the hyperparameter table ([`Spec::row_len`] slots
+/// per group), which a host can write in place ([`Optimizer::hyper_table_mut`]) between steps;
+/// every step checks every row. Parameters are numbered by position across groups (group 0's in
+/// order, then group 1's, ...), as torch's `state_dict` numbers them; a group may have no
+/// parameters, as in torch.
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+/// use optim_core::algorithms::{sgd, AlgorithmId};
+/// use optim_core::{Optimizer, ParamBuffers, Stepped};
+///
+/// let w = Rc::new(RefCell::new(ParamBuffers::from_values(vec![1.0, 2.0])));
+/// let mut opt = Optimizer::new(AlgorithmId::Sgd, optim_core::Unbounded);
+/// opt.add_group(1).unwrap();
+/// opt.set_row(0, &sgd::Hyperparameters { lr: 0.5, ..Default::default() }.to_row());
+/// opt.add_param(&w).unwrap();
+/// w.borrow_mut().grad_buffer(&optim_core::Unbounded).unwrap().copy_from_slice(&[0.5, -0.5]);
+/// w.borrow_mut().set_has_grad(true);
+/// assert_eq!(opt.step(false), Ok(Stepped::All));
+/// // p - lr * g
+/// assert_eq!(w.borrow().data(), &[0.75, 2.25]);
+/// assert!(opt.state(0).is_none(), "SGD without momentum keeps no state, as torch's");
+/// ```
+pub struct Optimizer<M: MemoryPolicy = Unbounded> {
+    algorithm: AlgorithmId,
+    spec: &'static Spec,
+    row_len: usize,
+    slots: Vec<Slot>,
+    /// `group_ends[g]` is one past group g's last parameter.
+    group_ends: Vec<usize>,
+    /// `row_len` slots per group.
+    hyper_table: Vec<f64>,
+    /// Allocations of the step in progress; empty and unallocated between steps, so that a step
+    /// that fails leaves even the allocator's counters exactly as they were.
+    pending: Vec<Pending>,
+    /// States being loaded, indexed like `slots`; empty and unallocated outside a load.
+    staged: Vec<Option<ParamState>>,
+    kernel: Kernel,
+    policy: M,
+}
+
+impl<M: MemoryPolicy> Optimizer<M> {
+    /// An optimizer for `algorithm` with no groups, whose allocations `policy` admits.
+    pub fn new(algorithm: AlgorithmId, policy: M) -> Self {
+        let spec = algorithm.spec();
+        Self {
+            algorithm,
+            spec,
+            row_len: spec.row_len(),
+            slots: Vec::new(),
+            group_ends: Vec::new(),
+            hyper_table: Vec::new(),
+            pending: Vec::new(),
+            staged: Vec::new(),
+            kernel: Kernel::Simd,
+            policy,
+        }
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> AlgorithmId {
+        self.algorithm
+    }
+
+    /// The memory policy.
+    pub fn policy(&self) -> &M {
+        &self.policy
+    }
+
+    /// Appends an empty group, its row all zeros (write it before stepping), with room for
+    /// `capacity` parameters, so that the next `capacity` calls of [`Self::add_param`] cannot
+    /// fail. Returns the group's index. Moves the hyperparameter table. Changes nothing on error.
+    pub fn add_group(&mut self, capacity: usize) -> Result<usize, StepError> {
+        let oom = |error| StepError::OutOfMemory { param: None, error };
+        reserve_admitted(&mut self.group_ends, 1, &self.policy).map_err(oom)?;
+        reserve_admitted(&mut self.hyper_table, self.row_len, &self.policy).map_err(oom)?;
+        self.reserve_params(capacity)?;
+        // All within the capacity reserved above: none allocates.
+        self.group_ends.push(self.slots.len());
+        self.hyper_table.resize(self.hyper_table.len() + self.row_len, 0.0);
+        Ok(self.group_ends.len() - 1)
+    }
+
+    /// Appends `param` to the last group, sharing its buffers. Changes nothing on error.
+    ///
+    /// # Panics
+    /// If there is no group.
+    pub fn add_param(&mut self, param: &SharedParam) -> Result<(), StepError> {
+        assert!(!self.group_ends.is_empty(), "add_param before add_group");
+        self.push_param(self.group_ends.len() - 1, param)
+    }
+
+    /// Makes room for `additional` more parameters, so that the next `additional` calls of
+    /// [`Self::push_param`] (or [`Self::add_param`]) cannot fail. Changes nothing on error.
+    #[inline(never)] // one copy for add_group, push_param and the host (the `.wasm` has a size budget)
+    pub fn reserve_params(&mut self, additional: usize) -> Result<(), StepError> {
+        reserve_admitted(&mut self.slots, additional, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })
+    }
+
+    /// Appends `param` to group `group`, after its last parameter, sharing its buffers. It starts
+    /// with no state, as a parameter given at construction does: its first step with a gradient
+    /// creates the state, with the group's hyperparameters. Parameters are numbered by position
+    /// across groups, so every parameter of a later group moves one index up, as torch's
+    /// `state_dict` numbers them after `param_groups[group]['params'].append(p)`. Not during a load
+    /// (between [`Self::begin_staging`] and its commit or discard), whose indices it would shift.
+    /// Changes nothing on error ([`StepError::NoSuchGroup`], or memory refused).
+    ///
+    /// # Panics
+    /// In debug builds, during a load.
+    #[inline(never)] // one copy for the host's calls and extend_group (the `.wasm` has a size budget)
+    pub fn push_param(&mut self, group: usize, param: &SharedParam) -> Result<(), StepError> {
+        debug_assert!(self.staged.is_empty(), "push_param during a load");
+        let Some(&at) = self.group_ends.get(group) else { return Err(StepError::NoSuchGroup { group }) };
+        // A no-op when `add_group` or `reserve_params` made room.
+        self.reserve_params(1)?;
+        // Within the capacity reserved above: does not allocate.
+        // `min`: `at <= len` always holds, and saying so spares the `.wasm` insert's panic.
+        self.slots.insert(at.min(self.slots.len()), Slot { param: SharedParam::clone(param), state: None });
+        let later = self.group_ends.len() - group; // this group and the ones after it
+        self.group_ends.iter_mut().rev().take(later).for_each(|end| *end += 1);
+        Ok(())
+    }
+
+    /// torch's `optimizer.param_groups[group]['params'].extend(params)`: appends `params` to
+    /// group `group` in order, each as [`Self::push_param`] appends one. All or nothing: on error
+    /// ([`StepError::NoSuchGroup`], or memory refused) no parameter was added.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use optim_core::algorithms::{adam, AlgorithmId};
+    /// use optim_core::{Optimizer, ParamBuffers, Unbounded};
+    ///
+    /// let shared = |v: f32| Rc::new(RefCell::new(ParamBuffers::from_values(vec![v])));
+    /// let (a, b, c) = (shared(1.0), shared(2.0), shared(3.0));
+    /// let mut opt = Optimizer::new(AlgorithmId::Adam, Unbounded);
+    /// for (g, p) in [&a, &b].into_iter().enumerate() {
+    ///     opt.add_group(1).unwrap();
+    ///     opt.set_row(g, &adam::Hyperparameters::default().to_row());
+    ///     opt.add_param(p).unwrap();
+    /// }
+    /// opt.extend_group(0, [&c]).unwrap();
+    /// // Group 0 is [a, c], group 1 is [b]: b is now parameter 2.
+    /// assert_eq!(opt.param_count(), 3);
+    /// ```
+    pub fn extend_group<'p, I>(&mut self, group: usize, params: I) -> Result<(), StepError>
+    where
+        I: IntoIterator<Item = &'p SharedParam>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        if group >= self.group_ends.len() {
+            return Err(StepError::NoSuchGroup { group });
+        }
+        let params = params.into_iter();
+        self.reserve_params(params.len())?;
+        for param in params {
+            self.push_param(group, param).expect("room reserved above");
+        }
+        Ok(())
+    }
+
+    /// Number of groups.
+    pub fn group_count(&self) -> usize {
+        self.group_ends.len()
+    }
+
+    /// Number of parameters over all groups.
+    pub fn param_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The hyperparameter table: [`Spec::row_len`] slots per group.
+    pub fn hyper_table(&self) -> &[f64] {
+        &self.hyper_table
+    }
+
+    /// The hyperparameter table, to write rows in place; they are checked at the next step.
+    pub fn hyper_table_mut(&mut self) -> &mut [f64] {
+        &mut self.hyper_table
+    }
+
+    /// Group `group`'s row.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    pub fn row(&self, group: usize) -> &[f64] {
+        &self.hyper_table[group * self.row_len..(group + 1) * self.row_len]
+    }
+
+    /// Writes group `group`'s row.
+    ///
+    /// # Panics
+    /// If there is no such group, or `row` is not [`Spec::row_len`] long.
+    pub fn set_row(&mut self, group: usize, row: &[f64]) {
+        self.hyper_table[group * self.row_len..(group + 1) * self.row_len].copy_from_slice(row);
+    }
+
+    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks).
+    pub fn set_kernel(&mut self, kernel: Kernel) {
+        self.kernel = kernel;
+    }
+
+    /// The state of parameter `index` (across groups), if it has any.
+    pub fn state(&self, index: usize) -> Option<&ParamState> {
+        self.slots.get(index).and_then(|slot| slot.state.as_ref())
+    }
+
+    /// One step of every parameter that has a gradient, in every group.
+    ///
+    /// With `skip_non_finite`, first checks every gradient and, if one holds a NaN or an
+    /// infinity, skips the whole step ([`Stepped::SkippedNonFinite`], changing nothing).
+    /// On error (an invalid row, a disposed parameter, a step count at [`MAX_STEP`], memory
+    /// exhausted while creating state) nothing changes at all.
+    pub fn step(&mut self, skip_non_finite: bool) -> Result<Stepped, StepError> {
+        // Phase 1: the cheap checks, then the gradients, then allocations, so that a refused or
+        // skipped step neither allocates nor grows memory.
+        for group in 0..self.group_ends.len() {
+            self.spec.check_row(self.row(group)).map_err(|error| StepError::Hyperparameter { group, error })?;
+            for param in self.group_range(group) {
+                let slot = &self.slots[param];
+                let buffers = slot.param.borrow();
+                if buffers.is_disposed() {
+                    return Err(StepError::Disposed { param });
+                }
+                if let Some(state) = slot.state.as_ref().filter(|_| buffers.has_grad() && self.spec.counts_steps) {
+                    if state.step_count() >= MAX_STEP {
+                        return Err(StepError::StepLimit { param, step: state.step_count() as f64 });
+                    }
+                }
+            }
+        }
+        if skip_non_finite {
+            for (param, slot) in self.slots.iter().enumerate() {
+                if slot.param.borrow().grad().is_some_and(|grad| !all_finite(grad)) {
+                    return Ok(Stepped::SkippedNonFinite { param });
+                }
+            }
+        }
+        if let Err(error) = self.allocate_pending() {
+            self.pending = Vec::new();
+            return Err(error);
+        }
+        // Phase 2: install what phase 1 allocated, then update; nothing here can fail.
+        for Pending { slot, new_state, buffers } in std::mem::take(&mut self.pending) {
+            let state = &mut self.slots[slot].state;
+            if new_state {
+                *state = Some(ParamState::default());
+            }
+            state.as_mut().expect("created above or earlier").install(buffers);
+        }
+        self.algorithm.update(self);
+        Ok(Stepped::All)
+    }
+
+    /// Fills `pending` with the state this step creates: first steps, and buffers a row started
+    /// using since.
+    fn allocate_pending(&mut self) -> Result<(), StepError> {
+        for group in 0..self.group_ends.len() {
+            let row = self.row(group); // checked by the caller
+            let used = self.spec.buffers_in_use(row);
+            let keeps_state = self.spec.keeps_state(row);
+            for param in self.group_range(group) {
+                let slot = &self.slots[param];
+                let buffers = slot.param.borrow();
+                if !buffers.has_grad() {
+                    continue;
+                }
+                let (new_state, missing): (bool, BufferMask) = match &slot.state {
+                    None if keeps_state => (true, used),
+                    None => continue,
+                    Some(state) => (false, used & !state.present()),
+                };
+                if !new_state && missing == 0 {
+                    continue;
+                }
+                let buffers = zeroed_buffers(buffers.len(), missing, &self.policy)
+                    .map_err(|error| StepError::OutOfMemory { param: Some(param), error })?;
+                reserve_admitted(&mut self.pending, 1, &self.policy)
+                    .map_err(|error| StepError::OutOfMemory { param: None, error })?;
+                self.pending.push(Pending { slot: param, new_state, buffers });
+            }
+        }
+        Ok(())
+    }
+
+    fn group_range(&self, group: usize) -> core::ops::Range<usize> {
+        let start = if group == 0 { 0 } else { self.group_ends[group - 1] };
+        start..self.group_ends[group]
+    }
+}
+
+/// Phase 2 of [`Optimizer::step`] for algorithm `A`: every parameter with a gradient, group by
+/// group, through `A::step`. Rows were checked and state allocated in phase 1.
+pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
+    let mut memo = A::Memo::default();
+    for group in 0..opt.group_ends.len() {
+        let row = &opt.hyper_table[group * opt.row_len..(group + 1) * opt.row_len];
+        let hyper = A::decode(row);
+        let used = opt.spec.buffers_in_use(row);
+        let counts_steps = opt.spec.counts_steps;
+        A::begin_group(&mut memo);
+        let range = opt.group_range(group);
+        for slot in &mut opt.slots[range] {
+            let mut buffers = slot.param.borrow_mut();
+            let (param, Some(grad)) = buffers.data_and_grad() else { continue };
+            let target = match slot.state.as_mut() {
+                Some(state) => {
+                    if counts_steps {
+                        state.advance();
+                    }
+                    let (step, buffers, fresh) = state.for_step(used);
+                    Target { param, grad, step, buffers, fresh }
+                }
+                None => Target { param, grad, step: 0, buffers: Default::default(), fresh: 0 },
+            };
+            A::step(&hyper, &mut memo, target, opt.kernel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! A parameter's data and gradient buffers, shared between the host's handle and the optimizers
+//! that hold the parameter.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::memory::{zeros_admitted, AllocError, MemoryPolicy};
+
+/// One parameter's `data` and (once set) `grad`, as flat f32 buffers.
+#[derive(Debug, Default)]
+pub struct ParamBuffers {
+    data: Vec<f32>,
+    /// Allocated at the first gradient and kept afterwards, so that clearing and setting a
+    /// gradient every step never allocates. Meaningful only while `has_grad`.
+    grad: Vec<f32>,
+    has_grad: bool,
+    disposed: bool,
+}
+
+/// A parameter as optimizers hold it: shared with the host's handle, which writes values and
+/// gradients between steps.
+pub type SharedParam = Rc<RefCell<ParamBuffers>>;
+
+impl ParamBuffers {
+    /// A zero-filled parameter of `len` elements, admitted by `policy`.
+    pub fn zeros(len: usize, policy: &impl MemoryPolicy) -> Result<Self, AllocError> {
+        Ok(Self { data: zeros_admitted(len, policy)?, ..Self::default() })
+    }
+
+    /// A parameter holding `values`, with no gradient.
+    pub fn from_values(values: Vec<f32>) -> Self {
+        Self { data: values, ..Self::default() }
+    }
+
+    /// The values (empty once disposed).
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The values, to write.
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Number of elements (0 once disposed).
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True for an empty (or disposed) parameter.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The gradient, if the parameter has one; optimizers skip a parameter without one.
+    pub fn grad(&self) -> Option<&[f32]> {
+        self.has_grad.then_some(&self.grad[..])
+    }
+
+    /// The gradient buffer, allocated (zero-filled, admitted by `policy`) on first use; it keeps its
+    /// contents while the gradient is absent. Does not mark the gradient present: see
+    /// [`Self::set_has_grad`].
+    pub fn grad_buffer(&mut self, policy: &impl MemoryPolicy) -> Result<&mut [f32], AllocError> {
+        if self.grad.len() != self.data.len() {
+            self.grad = zeros_admitted(self.data.len(), policy)?;
+        }
+        Ok(&mut self.grad)
+    }
+
+    /// Whether the parameter has a gradient.
+    pub fn has_grad(&self) -> bool {
+        self.has_grad
+    }
+
+    /// Marks the gradient present or absent. Present requires [`Self::grad_buffer`] to have
+    /// allocated the buffer; returns false (and changes nothing) otherwise.
+    pub fn set_has_grad(&mut self, has_grad: bool) -> bool {
+        if has_grad && self.grad.len() != self.data.len() {
+            return false;
+        }
+        self.has_grad = has_grad;
+        true
+    }
+
+    /// Frees both buffers now, even while optimizers hold the parameter: they refuse to step it
+    /// afterwards. Calling it again does nothing.
+    pub fn dispose(&mut self) {
+        *self = Self { disposed: true, ..Self::default() };
+    }
+
+    /// Whether [`Self::dispose`] was called.
+    pub fn is_disposed(&self) -> bool {
+        self.disposed
+    }
+
+    /// The gradient, to write in place, if the parameter has one.
+    pub(crate) fn grad_mut(&mut self) -> Option<&mut [f32]> {
+        self.has_grad.then_some(&mut self.grad[..])
+    }
+
+    /// The data and gradient for a step (the gradient only if present).
+    pub(crate) fn data_and_grad(&mut self) -> (&mut [f32], Option<&[f32]>) {
+        (&mut self.data, self.has_grad.then_some(&self.grad[..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::memory::Unbounded;
+
+    #[test]
+    fn a_gradient_is_allocated_once_and_only_marked_present_after() {
+        let mut p = ParamBuffers::zeros(3, &Unbounded).unwrap();
+        assert_eq!(p.grad(), None);
+        assert!(!p.set_has_grad(true), "no buffer yet");
+        p.grad_buffer(&Unbounded).unwrap().copy_from_slice(&[1.0, 2.0, 3.0]);
+        assert!(p.set_has_grad(true));
+        assert_eq!(p.grad(), Some(&[1.0, 2.0, 3.0][..]));
+        p.set_has_grad(false);
+        assert_eq!(p.grad(), None);
+        let ptr = p.grad_buffer(&Unbounded).unwrap().as_ptr();
+        assert!(p.set_has_grad(true));
+        assert_eq!(p.grad().unwrap().as_ptr(), ptr, "kept, not reallocated");
+        p.dispose();
+        assert!(p.is_disposed() && p.is_empty() && p.grad().is_none());
+    }
+}

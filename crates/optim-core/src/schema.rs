@@ -1,0 +1,438 @@
+//! What an algorithm is, as data: its options (torch's names, defaults and the rules that check
+//! them), the flat row of `f64`s a group's options travel in, and its per-parameter state buffers.
+//!
+//! Each algorithm module (`algorithms/*.rs`) declares one [`Spec`]. Everything that is not the
+//! step's arithmetic is derived from it: the engine validates rows and creates state from it, the
+//! WebAssembly crate exports it, and the TypeScript facade builds its validation, messages, both
+//! state-dict shapes and the TensorFlow.js bridge from that export. A field is declared once.
+
+use core::fmt;
+
+/// A range rule of one slot of a row: what torch's constructor accepts, tightened to refuse NaN
+/// and infinities (torch lets `lr=nan` through; it can only poison the weights).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// A finite number `>= 0` (`-0.0` included): `lr`, `eps`, `weight_decay`, `momentum`.
+    NonNegative,
+    /// In `[0, 1)`: each of Adam's betas.
+    UnitInterval,
+    /// Any finite number: torch checks nothing (SGD's `dampening`).
+    Finite,
+    /// Exactly `0.0` (false) or `1.0` (true): a flag.
+    Flag,
+}
+
+impl Rule {
+    /// Whether `value` follows the rule.
+    pub fn allows(self, value: f64) -> bool {
+        match self {
+            Rule::NonNegative => value.is_finite() && value >= 0.0,
+            Rule::UnitInterval => (0.0..1.0).contains(&value),
+            Rule::Finite => value.is_finite(),
+            Rule::Flag => value == 0.0 || value == 1.0,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rule::NonNegative => "must be a finite number >= 0",
+            Rule::UnitInterval => "must be in [0, 1)",
+            Rule::Finite => "must be a finite number",
+            Rule::Flag => "must be 0 or 1",
+        })
+    }
+}
+
+/// A rule across fields of one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossRule {
+    /// SGD: `nesterov` needs `momentum > 0` and `dampening == 0` (torch's ValueError "Nesterov
+    /// momentum requires a momentum and zero dampening").
+    NesterovNeedsMomentum,
+}
+
+/// What kind of option a field is, with torch 2.15's default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldKind {
+    /// A number, in one slot.
+    Number {
+        /// torch's default.
+        default: f64,
+        /// What it may be.
+        rule: Rule,
+    },
+    /// Two numbers (torch's tuples, such as `betas`), in two slots.
+    Pair {
+        /// torch's default.
+        default: [f64; 2],
+        /// What each may be.
+        rules: [Rule; 2],
+    },
+    /// A boolean, `0.0` or `1.0` in its slot.
+    Flag {
+        /// torch's default.
+        default: bool,
+        /// Not an option of this class: always `default` in the groups it is given and the ones
+        /// it loads, as `torch.optim.AdamW`'s `decoupled_weight_decay` (it has no such argument,
+        /// and its `__setstate__` sets it on every loaded group). A step still follows the flag in
+        /// the row, as torch's `AdamW.step` (which is `Adam.step`) follows the group's.
+        fixed: bool,
+    },
+    /// One of torch's execution-strategy flags (`foreach`, `fused`, `capturable`,
+    /// `differentiable`): in torch's param groups, not an option of lucid-optim (which always
+    /// computes the single-tensor path those defaults select on CPU), and in no slot. Hosts write
+    /// `saved` in torch-shaped state dicts and check, then drop, the value of a loaded one.
+    TorchOnly {
+        /// What a default torch optimizer saves: `None` (Python's None, and then a loaded one may
+        /// be None, True or False) or `Some(false)` (True or False).
+        saved: Option<bool>,
+    },
+}
+
+impl FieldKind {
+    /// Slots the field takes in a row.
+    pub const fn width(&self) -> usize {
+        match self {
+            FieldKind::Number { .. } | FieldKind::Flag { .. } => 1,
+            FieldKind::Pair { .. } => 2,
+            FieldKind::TorchOnly { .. } => 0,
+        }
+    }
+}
+
+/// One key of torch's param groups.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FieldSpec {
+    /// torch's name (`weight_decay`); JavaScript spells it in camelCase (`weightDecay`).
+    pub name: &'static str,
+    /// What it is, with torch's default.
+    pub kind: FieldKind,
+}
+
+impl FieldSpec {
+    /// A number with a default and a rule.
+    pub const fn number(name: &'static str, default: f64, rule: Rule) -> Self {
+        Self { name, kind: FieldKind::Number { default, rule } }
+    }
+
+    /// A pair of numbers, one rule for both.
+    pub const fn pair(name: &'static str, default: [f64; 2], rule: Rule) -> Self {
+        Self { name, kind: FieldKind::Pair { default, rules: [rule, rule] } }
+    }
+
+    /// A boolean option.
+    pub const fn flag(name: &'static str, default: bool) -> Self {
+        Self { name, kind: FieldKind::Flag { default, fixed: false } }
+    }
+
+    /// A boolean fixed at `value` (see [`FieldKind::Flag`]'s `fixed`).
+    pub const fn fixed_flag(name: &'static str, value: bool) -> Self {
+        Self { name, kind: FieldKind::Flag { default: value, fixed: true } }
+    }
+
+    /// One of torch's execution-strategy flags.
+    pub const fn torch_only(name: &'static str, saved: Option<bool>) -> Self {
+        Self { name, kind: FieldKind::TorchOnly { saved } }
+    }
+}
+
+/// When a state buffer exists and the step uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferUse {
+    /// Always (Adam's `exp_avg`).
+    Always,
+    /// While the flag in this slot is on (Adam's `max_exp_avg_sq`, with `amsgrad`).
+    WhenFlag(usize),
+    /// While the number in this slot is not 0 (SGD's `momentum_buffer`, with `momentum`).
+    WhenNonZero(usize),
+}
+
+/// One per-parameter state buffer, of the parameter's length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferSpec {
+    /// torch's name in `optimizer.state[p]` (`exp_avg`); JavaScript spells it in camelCase.
+    pub name: &'static str,
+    /// When it exists.
+    pub used: BufferUse,
+    /// Whether a loaded state must have it while it is used (torch raises a `KeyError` for a
+    /// missing `exp_avg`). If not, a missing one is created at the next step as a first step
+    /// creates it (torch's SGD clones the gradient into a `momentum_buffer` it does not find).
+    pub required: bool,
+}
+
+/// The most state buffers an algorithm has.
+pub const MAX_BUFFERS: usize = 3;
+
+/// Which of a spec's buffers: bit `b` is `spec.buffers[b]`.
+pub type BufferMask = u8;
+
+/// An algorithm's options and state, as data.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// torch's class name: `Adam`, `AdamW`, `SGD`.
+    pub name: &'static str,
+    /// Every key of a torch param group but `params`, in the order torch's `__init__` builds its
+    /// `defaults` dict (and so its `state_dict()` writes them).
+    pub fields: &'static [FieldSpec],
+    /// Per-parameter state buffers, in the order torch creates them.
+    pub buffers: &'static [BufferSpec],
+    /// Whether the state counts steps (torch's `state['step']`, a float32 0-d tensor). A parameter
+    /// whose algorithm counts steps has state from its first step on; otherwise only while a
+    /// buffer is in use (torch's SGD keeps none while `momentum` is 0).
+    pub counts_steps: bool,
+    /// The rule across fields a row breaks, if any (checked after every field's own rule).
+    pub cross_check: fn(&[f64]) -> Option<CrossRule>,
+}
+
+/// A row broke a rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InvalidHyperparameter {
+    /// The value in `slot` breaks that slot's rule.
+    Field {
+        /// The slot.
+        slot: usize,
+        /// The rejected value.
+        value: f64,
+        /// The rule it breaks.
+        rule: Rule,
+    },
+    /// The row breaks a rule across fields.
+    Cross(CrossRule),
+}
+
+impl fmt::Display for InvalidHyperparameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Field { slot, value, rule } => write!(f, "slot {slot} {rule}, got {value}"),
+            Self::Cross(rule) => write!(f, "{rule:?}"),
+        }
+    }
+}
+
+impl std::error::Error for InvalidHyperparameter {}
+
+/// No rule across fields (most algorithms).
+pub fn no_cross_rules(_row: &[f64]) -> Option<CrossRule> {
+    None
+}
+
+/// The slot of field `name` among `fields` (the sum of the widths before it). A `const fn`, so
+/// that algorithms name their slots by torch's names at compile time: an unknown name does not
+/// compile.
+pub const fn slot_of(fields: &[FieldSpec], name: &str) -> usize {
+    let mut slot = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(fields[i].name, name) {
+            return slot;
+        }
+        slot += fields[i].kind.width();
+        i += 1;
+    }
+    panic!("no such field");
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl Spec {
+    /// Slots per row: the sum of the fields' widths.
+    pub const fn row_len(&self) -> usize {
+        let mut len = 0;
+        let mut i = 0;
+        while i < self.fields.len() {
+            len += self.fields[i].kind.width();
+            i += 1;
+        }
+        len
+    }
+
+    /// The slot of field `name` (see [`slot_of`]).
+    pub const fn slot(&self, name: &str) -> usize {
+        slot_of(self.fields, name)
+    }
+
+    /// The field a slot belongs to, and the slot's position in it (1 for `betas[1]`).
+    pub fn field_of_slot(&self, slot: usize) -> Option<(&'static FieldSpec, usize)> {
+        let mut start = 0;
+        for field in self.fields {
+            let width = field.kind.width();
+            if slot < start + width {
+                return Some((field, slot - start));
+            }
+            start += width;
+        }
+        None
+    }
+
+    /// The rule of a slot (`None` past the row's end).
+    pub fn slot_rule(&self, slot: usize) -> Option<Rule> {
+        let (field, element) = self.field_of_slot(slot)?;
+        Some(match field.kind {
+            FieldKind::Number { rule, .. } => rule,
+            FieldKind::Pair { rules, .. } => rules[element],
+            FieldKind::Flag { .. } => Rule::Flag,
+            FieldKind::TorchOnly { .. } => unreachable!("torch-only fields take no slot"),
+        })
+    }
+
+    /// torch's defaults, written into `row` (of [`Self::row_len`] slots).
+    ///
+    /// # Panics
+    /// If `row` is not [`Self::row_len`] long.
+    pub fn write_defaults(&self, row: &mut [f64]) {
+        assert!(row.len() == self.row_len(), "row length");
+        let mut slot = 0;
+        for field in self.fields {
+            match field.kind {
+                FieldKind::Number { default, .. } => row[slot] = default,
+                FieldKind::Pair { default, .. } => row[slot..slot + 2].copy_from_slice(&default),
+                FieldKind::Flag { default, .. } => row[slot] = f64::from(u8::from(default)),
+                FieldKind::TorchOnly { .. } => {}
+            }
+            slot += field.kind.width();
+        }
+    }
+
+    /// `Ok` if every slot of `row` follows its rule, slot by slot in order, and then the row
+    /// follows the rules across fields.
+    ///
+    /// # Panics
+    /// If `row` is not [`Self::row_len`] long.
+    pub fn check_row(&self, row: &[f64]) -> Result<(), InvalidHyperparameter> {
+        assert!(row.len() == self.row_len(), "row length");
+        for (slot, &value) in row.iter().enumerate() {
+            let rule = self.slot_rule(slot).expect("slot within the row");
+            if !rule.allows(value) {
+                return Err(InvalidHyperparameter::Field { slot, value, rule });
+            }
+        }
+        (self.cross_check)(row).map_or(Ok(()), |rule| Err(InvalidHyperparameter::Cross(rule)))
+    }
+
+    /// The buffers a step with `row` uses (a valid row).
+    pub fn buffers_in_use(&self, row: &[f64]) -> BufferMask {
+        let mut mask = 0;
+        for (b, buffer) in self.buffers.iter().enumerate() {
+            let used = match buffer.used {
+                BufferUse::Always => true,
+                BufferUse::WhenFlag(slot) => row[slot] == 1.0,
+                BufferUse::WhenNonZero(slot) => row[slot] != 0.0,
+            };
+            if used {
+                mask |= 1 << b;
+            }
+        }
+        mask
+    }
+
+    /// The buffers a loaded state must have when its group's row is `row`.
+    pub fn buffers_required(&self, row: &[f64]) -> BufferMask {
+        let required = self.buffers.iter().enumerate().filter(|(_, b)| b.required).fold(0, |m, (b, _)| m | 1 << b);
+        self.buffers_in_use(row) & required
+    }
+
+    /// Whether a step with `row` keeps state for a parameter it steps.
+    pub fn keeps_state(&self, row: &[f64]) -> bool {
+        self.counts_steps || self.buffers_in_use(row) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    // On wasm32, `#[test]` is wasm-bindgen-test's (see the convention atop tests/adam.rs).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const FIELDS: &[FieldSpec] = &[
+        FieldSpec::number("lr", 1e-3, Rule::NonNegative),
+        FieldSpec::pair("betas", [0.9, 0.999], Rule::UnitInterval),
+        FieldSpec::torch_only("foreach", None),
+        FieldSpec::flag("amsgrad", false),
+    ];
+    const AMSGRAD: usize = slot_of(FIELDS, "amsgrad");
+    fn nesterov_like(row: &[f64]) -> Option<CrossRule> {
+        (row[AMSGRAD] == 1.0 && row[0] == 0.0).then_some(CrossRule::NesterovNeedsMomentum)
+    }
+    static SPEC: Spec = Spec {
+        name: "Test",
+        fields: FIELDS,
+        buffers: &[
+            BufferSpec { name: "m", used: BufferUse::Always, required: true },
+            BufferSpec { name: "max", used: BufferUse::WhenFlag(AMSGRAD), required: true },
+            BufferSpec { name: "buf", used: BufferUse::WhenNonZero(0), required: false },
+        ],
+        counts_steps: true,
+        cross_check: nesterov_like,
+    };
+
+    #[test]
+    fn slots_follow_the_widths_and_torch_only_fields_take_none() {
+        assert_eq!(SPEC.row_len(), 4);
+        assert_eq!((SPEC.slot("lr"), SPEC.slot("betas"), SPEC.slot("amsgrad")), (0, 1, 3));
+        assert_eq!(SPEC.field_of_slot(2).map(|(f, e)| (f.name, e)), Some(("betas", 1)));
+        assert_eq!(SPEC.field_of_slot(3).map(|(f, e)| (f.name, e)), Some(("amsgrad", 0)));
+        assert_eq!(SPEC.field_of_slot(4), None);
+        let mut row = [f64::NAN; 4];
+        SPEC.write_defaults(&mut row);
+        assert_eq!(row, [1e-3, 0.9, 0.999, 0.0]);
+    }
+
+    #[test]
+    fn rows_are_checked_slot_by_slot_then_across_fields() {
+        assert_eq!(SPEC.check_row(&[1e-3, 0.9, 0.999, 0.0]), Ok(()));
+        let field = |slot, value, rule| Err(InvalidHyperparameter::Field { slot, value, rule });
+        assert_eq!(SPEC.check_row(&[-1.0, 1.0, 0.999, 0.5]), field(0, -1.0, Rule::NonNegative));
+        assert_eq!(SPEC.check_row(&[0.0, 0.9, 1.0, 0.5]), field(2, 1.0, Rule::UnitInterval));
+        assert_eq!(SPEC.check_row(&[0.0, 0.9, 0.9, 0.5]), field(3, 0.5, Rule::Flag));
+        assert_eq!(SPEC.check_row(&[0.0, 0.9, 0.9, 1.0]), Err(InvalidHyperparameter::Cross(CrossRule::NesterovNeedsMomentum)));
+    }
+
+    #[test]
+    fn buffers_in_use_follow_their_rules() {
+        assert_eq!(SPEC.buffers_in_use(&[0.0, 0.9, 0.9, 0.0]), 0b001);
+        assert_eq!(SPEC.buffers_in_use(&[0.1, 0.9, 0.9, 1.0]), 0b111);
+        assert_eq!(SPEC.buffers_required(&[0.1, 0.9, 0.9, 1.0]), 0b011);
+        assert!(SPEC.keeps_state(&[0.0, 0.9, 0.9, 0.0]));
+    }
+
+    #[test]
+    fn the_edges_of_each_rule() {
+        // The values the TypeScript suite also sends through every entry point (test/optim/boundary.test.ts).
+        let below_one = 1.0 - f64::EPSILON / 2.0; // the largest f64 below 1
+        for (value, non_negative, unit_interval, finite) in [
+            (0.0, true, true, true),
+            (-0.0, true, true, true),
+            (below_one, true, true, true),
+            (1.0, true, false, true),
+            (f64::MIN_POSITIVE, true, true, true),
+            (-f64::MIN_POSITIVE, false, false, true),
+            (f64::MAX, true, false, true),
+            (-f64::MAX, false, false, true),
+            (f64::INFINITY, false, false, false),
+            (f64::NEG_INFINITY, false, false, false),
+            (f64::NAN, false, false, false),
+        ] {
+            assert_eq!(Rule::NonNegative.allows(value), non_negative, "{value}");
+            assert_eq!(Rule::UnitInterval.allows(value), unit_interval, "{value}");
+            assert_eq!(Rule::Finite.allows(value), finite, "{value}");
+        }
+        assert!(Rule::Flag.allows(0.0) && Rule::Flag.allows(-0.0) && Rule::Flag.allows(1.0));
+        assert!(!Rule::Flag.allows(0.5) && !Rule::Flag.allows(2.0) && !Rule::Flag.allows(f64::NAN));
+    }
+}

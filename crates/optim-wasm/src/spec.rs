@@ -1,0 +1,343 @@
+//! Each algorithm's spec (optim-core's `Spec`), exported for the TypeScript facade, which builds
+//! its validation, messages, state dicts and the TensorFlow.js bridge from it instead of retyping
+//! fields, defaults and rules. Enums cross the boundary as types: each has a test that ties it to
+//! optim-core's, variant for variant.
+
+use optim_core::schema::{self, BufferUse as CoreBufferUse, FieldKind as CoreFieldKind, FieldSpec, Spec};
+use optim_core::AlgorithmId;
+use wasm_bindgen::prelude::*;
+
+use crate::error::RawError;
+
+/// An algorithm of `torch.optim` (optim-core's `AlgorithmId`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// `torch.optim.Adam`.
+    Adam = 0,
+    /// `torch.optim.AdamW`.
+    AdamW = 1,
+    /// `torch.optim.SGD`.
+    Sgd = 2,
+}
+
+impl From<Algorithm> for AlgorithmId {
+    fn from(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Adam => AlgorithmId::Adam,
+            Algorithm::AdamW => AlgorithmId::AdamW,
+            Algorithm::Sgd => AlgorithmId::Sgd,
+        }
+    }
+}
+
+/// What kind of option a field is (optim-core's `FieldKind`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A number, one slot.
+    Number = 0,
+    /// Two numbers (`betas`), two slots.
+    Pair = 1,
+    /// A boolean, one slot holding 0 or 1.
+    Flag = 2,
+    /// One of torch's execution-strategy flags: no slot, not an option.
+    TorchOnly = 3,
+}
+
+/// A rule of one slot (optim-core's `Rule`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// A finite number `>= 0`.
+    NonNegative = 0,
+    /// In `[0, 1)`.
+    UnitInterval = 1,
+    /// Any finite number.
+    Finite = 2,
+    /// 0 or 1.
+    Flag = 3,
+}
+
+impl From<schema::Rule> for Rule {
+    fn from(rule: schema::Rule) -> Self {
+        match rule {
+            schema::Rule::NonNegative => Self::NonNegative,
+            schema::Rule::UnitInterval => Self::UnitInterval,
+            schema::Rule::Finite => Self::Finite,
+            schema::Rule::Flag => Self::Flag,
+        }
+    }
+}
+
+/// A rule across fields (optim-core's `CrossRule`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossRule {
+    /// SGD: `nesterov` needs `momentum > 0` and `dampening == 0`.
+    NesterovNeedsMomentum = 0,
+}
+
+impl From<schema::CrossRule> for CrossRule {
+    fn from(rule: schema::CrossRule) -> Self {
+        match rule {
+            schema::CrossRule::NesterovNeedsMomentum => Self::NesterovNeedsMomentum,
+        }
+    }
+}
+
+/// When a state buffer is in use (optim-core's `BufferUse`, without its slot: see
+/// [`RawSpec::buffer_use_slot`]).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferUse {
+    /// Always.
+    Always = 0,
+    /// While a flag is on.
+    WhenFlag = 1,
+    /// While a number is not 0.
+    WhenNonZero = 2,
+}
+
+/// An algorithm's spec, read field by field (the facade reads each once, at `init()`).
+#[wasm_bindgen]
+pub struct RawSpec(&'static Spec);
+
+#[wasm_bindgen]
+impl RawSpec {
+    /// The spec of `algorithm`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(algorithm: Algorithm) -> RawSpec {
+        RawSpec(AlgorithmId::from(algorithm).spec())
+    }
+
+    /// torch's class name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.0.name.into()
+    }
+
+    /// f64 slots per group in the hyperparameter table.
+    #[wasm_bindgen(getter, js_name = rowLen)]
+    pub fn row_len(&self) -> usize {
+        self.0.row_len()
+    }
+
+    /// Whether the state counts steps (torch's `state['step']`).
+    #[wasm_bindgen(getter, js_name = countsSteps)]
+    pub fn counts_steps(&self) -> bool {
+        self.0.counts_steps
+    }
+
+    /// Number of fields (torch's group keys but `params`, in torch's order).
+    #[wasm_bindgen(getter, js_name = fieldCount)]
+    pub fn field_count(&self) -> usize {
+        self.0.fields.len()
+    }
+
+    /// Field `i`'s torch name (empty past the last).
+    #[wasm_bindgen(js_name = fieldName)]
+    pub fn field_name(&self, i: usize) -> String {
+        self.field(i).map_or("", |f| f.name).into()
+    }
+
+    /// Field `i`'s kind.
+    #[wasm_bindgen(js_name = fieldKind)]
+    pub fn field_kind(&self, i: usize) -> FieldKind {
+        match self.field(i).map(|f| f.kind) {
+            Some(CoreFieldKind::Number { .. }) => FieldKind::Number,
+            Some(CoreFieldKind::Pair { .. }) => FieldKind::Pair,
+            Some(CoreFieldKind::Flag { .. }) => FieldKind::Flag,
+            Some(CoreFieldKind::TorchOnly { .. }) | None => FieldKind::TorchOnly,
+        }
+    }
+
+    /// Field `i`'s first slot in a row (torch-only fields: the slot after the previous field's).
+    #[wasm_bindgen(js_name = fieldSlot)]
+    pub fn field_slot(&self, i: usize) -> usize {
+        self.0.fields.iter().take(i).map(|f| f.kind.width()).sum()
+    }
+
+    /// torch's default of element `element` of field `i`: the number; a flag's 0 or 1; for a
+    /// torch-only field what torch saves, NaN for Python's None.
+    #[wasm_bindgen(js_name = fieldDefault)]
+    pub fn field_default(&self, i: usize, element: usize) -> f64 {
+        let flag = |on: bool| f64::from(u8::from(on));
+        match self.field(i).map(|f| f.kind) {
+            Some(CoreFieldKind::Number { default, .. }) => default,
+            Some(CoreFieldKind::Pair { default, .. }) => default.get(element).copied().unwrap_or(f64::NAN),
+            Some(CoreFieldKind::Flag { default, .. }) => flag(default),
+            Some(CoreFieldKind::TorchOnly { saved }) => saved.map_or(f64::NAN, flag),
+            None => f64::NAN,
+        }
+    }
+
+    /// Whether field `i` is a flag fixed at its default (AdamW's `decoupled_weight_decay`).
+    #[wasm_bindgen(js_name = fieldFixed)]
+    pub fn field_fixed(&self, i: usize) -> bool {
+        matches!(self.field(i).map(|f| f.kind), Some(CoreFieldKind::Flag { fixed: true, .. }))
+    }
+
+    /// The rule of slot `slot` (`Flag` past the row's end, which no row has).
+    #[wasm_bindgen(js_name = slotRule)]
+    pub fn slot_rule(&self, slot: usize) -> Rule {
+        self.0.slot_rule(slot).map_or(Rule::Flag, Rule::from)
+    }
+
+    /// Number of state buffers.
+    #[wasm_bindgen(getter, js_name = bufferCount)]
+    pub fn buffer_count(&self) -> usize {
+        self.0.buffers.len()
+    }
+
+    /// Buffer `b`'s torch name (empty past the last).
+    #[wasm_bindgen(js_name = bufferName)]
+    pub fn buffer_name(&self, b: usize) -> String {
+        self.0.buffers.get(b).map_or("", |buffer| buffer.name).into()
+    }
+
+    /// When buffer `b` is in use.
+    #[wasm_bindgen(js_name = bufferUse)]
+    pub fn buffer_use(&self, b: usize) -> BufferUse {
+        match self.0.buffers.get(b).map(|buffer| buffer.used) {
+            Some(CoreBufferUse::WhenFlag(_)) => BufferUse::WhenFlag,
+            Some(CoreBufferUse::WhenNonZero(_)) => BufferUse::WhenNonZero,
+            Some(CoreBufferUse::Always) | None => BufferUse::Always,
+        }
+    }
+
+    /// The slot buffer `b`'s use depends on (0 for `Always`).
+    #[wasm_bindgen(js_name = bufferUseSlot)]
+    pub fn buffer_use_slot(&self, b: usize) -> usize {
+        match self.0.buffers.get(b).map(|buffer| buffer.used) {
+            Some(CoreBufferUse::WhenFlag(slot) | CoreBufferUse::WhenNonZero(slot)) => slot,
+            Some(CoreBufferUse::Always) | None => 0,
+        }
+    }
+
+    /// Whether a loaded state must have buffer `b` while it is in use.
+    #[wasm_bindgen(js_name = bufferRequired)]
+    pub fn buffer_required(&self, b: usize) -> bool {
+        self.0.buffers.get(b).is_some_and(|buffer| buffer.required)
+    }
+}
+
+impl RawSpec {
+    fn field(&self, i: usize) -> Option<&'static FieldSpec> {
+        self.0.fields.get(i)
+    }
+}
+
+/// `undefined` if `row` follows every rule of `algorithm`'s spec, otherwise why not: the facade
+/// asks this when a group is created or loaded (a step checks every row itself). A row of the
+/// wrong length is an `OutOfRange` error (`value`: its length).
+#[wasm_bindgen(js_name = checkRow)]
+pub fn check_row(algorithm: Algorithm, row: &[f64]) -> Option<RawError> {
+    let spec = AlgorithmId::from(algorithm).spec();
+    if row.len() != spec.row_len() {
+        return Some(RawError::out_of_range(row.len() as f64));
+    }
+    spec.check_row(row).err().map(RawError::from)
+}
+
+/// The state buffers a step with `row` (a checked row of `algorithm`) uses: bit `b` is the spec's
+/// buffer `b`. 0 for a row of the wrong length.
+#[wasm_bindgen(js_name = buffersInUse)]
+pub fn buffers_in_use(algorithm: Algorithm, row: &[f64]) -> u8 {
+    let spec = AlgorithmId::from(algorithm).spec();
+    if row.len() == spec.row_len() {
+        spec.buffers_in_use(row)
+    } else {
+        0
+    }
+}
+
+/// The buffers a loaded state must have when its group's row is `row`. 0 for a row of the wrong
+/// length.
+#[wasm_bindgen(js_name = buffersRequired)]
+pub fn buffers_required(algorithm: Algorithm, row: &[f64]) -> u8 {
+    let spec = AlgorithmId::from(algorithm).spec();
+    if row.len() == spec.row_len() {
+        spec.buffers_required(row)
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn algorithms_are_numbered_as_optim_core_numbers_them() {
+        for (i, id) in AlgorithmId::ALL.into_iter().enumerate() {
+            let algorithm = [Algorithm::Adam, Algorithm::AdamW, Algorithm::Sgd][i];
+            assert_eq!(AlgorithmId::from(algorithm), id);
+            assert_eq!(algorithm as usize, id as usize);
+        }
+    }
+
+    #[test]
+    fn the_export_reads_optim_cores_spec() {
+        let spec = RawSpec::new(Algorithm::AdamW);
+        assert_eq!((spec.name(), spec.row_len(), spec.counts_steps()), ("AdamW".into(), 8, true));
+        let names: Vec<String> = (0..spec.field_count()).map(|i| spec.field_name(i)).collect();
+        assert_eq!(
+            names,
+            [
+                "lr",
+                "betas",
+                "eps",
+                "weight_decay",
+                "amsgrad",
+                "maximize",
+                "foreach",
+                "capturable",
+                "differentiable",
+                "fused",
+                "decoupled_weight_decay"
+            ]
+        );
+        assert_eq!((spec.field_kind(1), spec.field_slot(1), spec.field_default(1, 1)), (FieldKind::Pair, 1, 0.999));
+        assert_eq!((spec.field_default(3, 0), spec.field_fixed(10), spec.field_fixed(4)), (1e-2, true, false));
+        assert!(spec.field_default(6, 0).is_nan(), "foreach saves None");
+        assert_eq!(spec.field_default(7, 0), 0.0, "capturable saves False");
+        assert_eq!((spec.field_slot(10), spec.slot_rule(2), spec.slot_rule(7)), (7, Rule::UnitInterval, Rule::Flag));
+        assert_eq!(
+            (spec.buffer_count(), spec.buffer_name(2), spec.buffer_use(2), spec.buffer_use_slot(2)),
+            (3, "max_exp_avg_sq".into(), BufferUse::WhenFlag, 5)
+        );
+        let sgd = RawSpec::new(Algorithm::Sgd);
+        assert_eq!(
+            (sgd.buffer_use(0), sgd.buffer_use_slot(0), sgd.buffer_required(0), sgd.counts_steps()),
+            (BufferUse::WhenNonZero, 1, false, false)
+        );
+        assert_eq!(
+            (sgd.slot_rule(2), sgd.field_name(99), sgd.field_kind(99)),
+            (Rule::Finite, String::new(), FieldKind::TorchOnly)
+        );
+    }
+
+    #[test]
+    fn check_row_is_optim_cores_check() {
+        assert_eq!(check_row(Algorithm::Sgd, &[0.1, 0.9, 0.0, 0.0, 1.0, 0.0]), None);
+        let error = check_row(Algorithm::Sgd, &[0.1, 0.0, 0.0, 0.0, 1.0, 0.0]).unwrap();
+        assert_eq!((error.kind(), error.cross()), (ErrorKind::CrossRule, Some(CrossRule::NesterovNeedsMomentum)));
+        let error = check_row(Algorithm::Adam, &[0.1, 0.9, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+        assert_eq!(
+            (error.kind(), error.slot(), error.rule(), error.value()),
+            (ErrorKind::Hyperparameter, Some(2), Some(Rule::UnitInterval), 1.0)
+        );
+        assert_eq!(check_row(Algorithm::Adam, &[0.1]).map(|e| (e.kind(), e.value())), Some((ErrorKind::OutOfRange, 1.0)));
+    }
+
+    #[test]
+    fn buffers_in_use_and_required_are_optim_cores() {
+        let amsgrad = [0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.0, 0.0];
+        assert_eq!((buffers_in_use(Algorithm::Adam, &amsgrad), buffers_required(Algorithm::Adam, &amsgrad)), (0b111, 0b111));
+        let momentum = [0.1, 0.9, 0.0, 0.0, 0.0, 0.0];
+        assert_eq!((buffers_in_use(Algorithm::Sgd, &momentum), buffers_required(Algorithm::Sgd, &momentum)), (0b1, 0));
+        assert_eq!(buffers_in_use(Algorithm::Sgd, &[0.1]), 0);
+    }
+}

@@ -1,0 +1,98 @@
+// Every optimizer class against its algorithm's spec (Rust owns it: crates/optim-core/src/algorithms/,
+// exported by crates/optim-wasm/src/spec.rs): the one TypeScript listing of each algorithm's options,
+// its per-step row writer, puts every option where the spec says; the class names itself as the
+// spec does; and the defaults are torch 2.15's, as its own signatures write them:
+//
+//   torch/optim/adam.py:  Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+//                              amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+//                              differentiable=False, fused=None, decoupled_weight_decay=False)
+//   torch/optim/adamw.py: AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+//                               amsgrad=False, *, maximize=False, ...)   (decoupled: always)
+//   torch/optim/sgd.py:   SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+//                             nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None)
+//
+// Every optimizer the package exports is found by walking its exports, so a new algorithm is
+// checked here without an edit, except its row in TORCH_DEFAULTS, which the last test demands.
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as lucid from 'lucid-optim';
+import { init, Optimizer, Parameter } from 'lucid-optim';
+
+beforeAll(() => init());
+
+/** torch 2.15's defaults, from the signatures above (lucid-optim's names). */
+const TORCH_DEFAULTS: Record<string, Record<string, unknown>> = {
+  Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupledWeightDecay: false },
+  AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, decoupledWeightDecay: true },
+  SGD: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
+};
+
+/** What the tests read of a spec and a class (internal: stripped from the package's types). */
+interface Field {
+  name: string;
+  kind: 'number' | 'pair' | 'flag' | 'torch';
+  slot: number;
+}
+interface Spec {
+  name: string;
+  rowLen: number;
+  options: Field[];
+}
+type Row = (group: object, row: Float64Array, at: number, slots: Record<string, number>) => boolean;
+type OptimizerClass = (new (params: Parameter[]) => Optimizer) & { torchName: string; writeRow: Row };
+
+const CLASSES = (Object.entries(lucid) as [string, unknown][]).filter(
+  (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof Optimizer,
+);
+
+test('the package exports the optimizers, and each is checked below', () => {
+  expect(CLASSES.map(([name]) => name).sort()).toEqual(Object.keys(TORCH_DEFAULTS).sort());
+});
+
+describe.each(CLASSES)('%s', (exported, Class) => {
+  const specOf = () => {
+    const opt = new Class([new Parameter(1)]);
+    const spec = (opt as unknown as { _spec: Spec })._spec;
+    const defaults = opt.defaults;
+    opt.dispose();
+    return { spec, defaults };
+  };
+
+  test("its name is torch's, as the spec says", () => {
+    const { spec } = specOf();
+    expect([exported, Class.torchName]).toEqual([spec.name, spec.name]);
+  });
+
+  test("its defaults are torch 2.15's", () => {
+    expect(specOf().defaults).toEqual(TORCH_DEFAULTS[exported]);
+  });
+
+  test('its row writer puts every option at the slot the spec gives it, flags as 0 or 1', () => {
+    const { spec } = specOf();
+    const slots = Object.fromEntries(spec.options.map((f) => [f.name, f.slot]));
+    for (let trial = 0; trial < 8; trial++) {
+      // Distinct values in every slot (an option written to another's slot shows), flags both ways.
+      const group: Record<string, unknown> = {};
+      const expected = new Float64Array(spec.rowLen).fill(NaN);
+      spec.options.forEach((f, i) => {
+        const value = 10 * trial + i + 0.5;
+        if (f.kind === 'pair') {
+          group[f.name] = [value, value + 0.25];
+          expected.set([value, value + 0.25], f.slot);
+        } else if (f.kind === 'flag') {
+          group[f.name] = (trial + i) % 2 === 0;
+          expected[f.slot] = (trial + i) % 2 === 0 ? 1 : 0;
+        } else {
+          group[f.name] = value;
+          expected[f.slot] = value;
+        }
+      });
+      const row = new Float64Array(spec.rowLen + 2).fill(NaN);
+      expect(Class.writeRow(group, row, 1, slots)).toBe(true);
+      expect(Array.from(row)).toEqual([NaN, ...expected, NaN]);
+      // A wrong type anywhere: refused (the step then explains it by name).
+      for (const f of spec.options) {
+        expect(Class.writeRow({ ...group, [f.name]: 'x' }, row, 1, slots), f.name).toBe(false);
+      }
+    }
+  });
+});

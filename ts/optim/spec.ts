@@ -1,0 +1,157 @@
+// An algorithm's spec, as Rust declares it (crates/optim-core/src/algorithms/*.rs, exported by
+// crates/optim-wasm/src/spec.rs) and read once per algorithm: its options with torch's names and
+// defaults, the slots they take in a group's row, the rules of those slots, its state buffers.
+// Validation, messages, both state-dict shapes, the tfjs bridge and the documentation tables are
+// built from it; nothing here retypes a field.
+
+import { Algorithm, BufferUse, FieldKind, RawSpec, Rule, wasmMemory } from '../runtime/wasm.js';
+
+/** One key of torch's param groups (but `params`). */
+export interface FieldSpec {
+  /** torch's name: `weight_decay`. */
+  readonly torchName: string;
+  /** lucid-optim's (camelCase): `weightDecay`. */
+  readonly name: string;
+  /** `number`, `pair` (`betas`), `flag`, or `torch`: one of torch's execution flags, not an option. */
+  readonly kind: 'number' | 'pair' | 'flag' | 'torch';
+  /** Its first slot in a group's row (torch-only fields take none). */
+  readonly slot: number;
+  /** torch 2.15's default (a torch-only field: what torch saves, `null` for None). */
+  readonly default: number | readonly [number, number] | boolean | null;
+  /** A flag that is not an option of this class and always holds its default (AdamW's `decoupledWeightDecay`). */
+  readonly fixed: boolean;
+  /** The rule of each of its slots. */
+  readonly rules: readonly Rule[];
+}
+
+/** One per-parameter state buffer. */
+export interface BufferSpec {
+  /** torch's key in `optimizer.state[p]`: `exp_avg`. */
+  readonly torchName: string;
+  /** lucid-optim's: `expAvg`. */
+  readonly name: string;
+  /** When it is in use: always, while the flag at `useSlot` is on, or while the number there is not 0. */
+  readonly use: BufferUse;
+  readonly useSlot: number;
+  /** Whether a loaded state must have it while it is in use (torch raises a KeyError otherwise). */
+  readonly required: boolean;
+}
+
+/** An algorithm, as its Rust spec declares it. */
+export interface AlgorithmSpec {
+  readonly algorithm: Algorithm;
+  /** torch's class name: `SGD`. */
+  readonly name: string;
+  /** Every key of torch's param groups (but `params`), in torch's order. */
+  readonly fields: readonly FieldSpec[];
+  /** The fields that are lucid-optim options (every field but torch's execution flags). */
+  readonly options: readonly FieldSpec[];
+  /** The options' names, in order. */
+  readonly optionNames: readonly string[];
+  /** f64 slots per group row. */
+  readonly rowLen: number;
+  /** Each slot's path in a group: `lr`, `betas[1]`. */
+  readonly slotPaths: readonly string[];
+  /** Whether the state counts steps (torch's `state['step']`). */
+  readonly countsSteps: boolean;
+  readonly buffers: readonly BufferSpec[];
+  /** torch's defaults of the options (pairs as frozen arrays). */
+  readonly defaults: Readonly<Record<string, unknown>>;
+}
+
+/** `weight_decay` -> `weightDecay`, `t0` -> `t0`: how lucid-optim spells each of torch's names. */
+export function camelCase(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+const cache = new Map<Algorithm, AlgorithmSpec>();
+
+/** The spec of `algorithm` (read from WebAssembly once; throws the `init()` error before `init()`). */
+export function specOf(algorithm: Algorithm, where: string): AlgorithmSpec {
+  wasmMemory(where);
+  let spec = cache.get(algorithm);
+  if (spec === undefined) {
+    spec = readSpec(algorithm);
+    cache.set(algorithm, spec);
+  }
+  return spec;
+}
+
+const KINDS: Readonly<Record<FieldKind, FieldSpec['kind']>> = {
+  [FieldKind.Number]: 'number',
+  [FieldKind.Pair]: 'pair',
+  [FieldKind.Flag]: 'flag',
+  [FieldKind.TorchOnly]: 'torch',
+};
+
+function readSpec(algorithm: Algorithm): AlgorithmSpec {
+  const raw = new RawSpec(algorithm);
+  try {
+    const fields: FieldSpec[] = [];
+    for (let i = 0; i < raw.fieldCount; i++) {
+      const kind = KINDS[raw.fieldKind(i)];
+      const slot = raw.fieldSlot(i);
+      const value = (e: number) => raw.fieldDefault(i, e);
+      const defaults: Record<FieldSpec['kind'], () => FieldSpec['default']> = {
+        number: () => value(0),
+        pair: () => Object.freeze([value(0), value(1)]) as readonly [number, number],
+        flag: () => value(0) === 1,
+        torch: () => (Number.isNaN(value(0)) ? null : value(0) === 1),
+      };
+      const width = kind === 'pair' ? 2 : kind === 'torch' ? 0 : 1;
+      const torchName = raw.fieldName(i);
+      fields.push(
+        Object.freeze({
+          torchName,
+          name: camelCase(torchName),
+          kind,
+          slot,
+          default: defaults[kind](),
+          fixed: raw.fieldFixed(i),
+          rules: Object.freeze(Array.from({ length: width }, (_, e) => raw.slotRule(slot + e))),
+        }),
+      );
+    }
+    const options = fields.filter((f) => f.kind !== 'torch');
+    const slotPaths: string[] = [];
+    for (const f of options) {
+      if (f.kind === 'pair') slotPaths.push(`${f.name}[0]`, `${f.name}[1]`);
+      else slotPaths.push(f.name);
+    }
+    const buffers: BufferSpec[] = [];
+    for (let b = 0; b < raw.bufferCount; b++) {
+      const torchName = raw.bufferName(b);
+      buffers.push(
+        Object.freeze({ torchName, name: camelCase(torchName), use: raw.bufferUse(b), useSlot: raw.bufferUseSlot(b), required: raw.bufferRequired(b) }),
+      );
+    }
+    return Object.freeze({
+      algorithm,
+      name: raw.name,
+      fields: Object.freeze(fields),
+      options: Object.freeze(options),
+      optionNames: Object.freeze(options.map((f) => f.name)),
+      rowLen: raw.rowLen,
+      slotPaths: Object.freeze(slotPaths),
+      countsSteps: raw.countsSteps,
+      buffers: Object.freeze(buffers),
+      defaults: Object.freeze(Object.fromEntries(options.map((f) => [f.name, f.default]))),
+    });
+  } finally {
+    raw.free();
+  }
+}
+
+/** Writes a group's options into `row` (at `offset`), as Rust reads them: numbers as they are, flags as 0 or 1. */
+export function writeRow(spec: AlgorithmSpec, group: Readonly<Record<string, unknown>>, row: Float64Array, offset = 0): void {
+  for (const f of spec.options) {
+    const value = group[f.name];
+    if (f.kind === 'pair') {
+      const pair = value as readonly number[];
+      row[offset + f.slot] = pair[0];
+      row[offset + f.slot + 1] = pair[1];
+    } else {
+      row[offset + f.slot] = f.kind === 'flag' ? (value ? 1 : 0) : (value as number);
+    }
+  }
+}
