@@ -4,7 +4,7 @@
 // peers measured in the same run: fflate's unzipSync and zipSync on the same entries (what the zip
 // container costs by itself: zipSync is how saveTorch wrote files before it took its CRC-32 from
 // zlib) and a plain copy of the file's bytes (Uint8Array.prototype.slice: the memory-bandwidth
-// ceiling of anything that writes or copies the file once). Targets (issue 12): ≥ 500 MB/s each way,
+// ceiling of anything that writes or copies the file once). Targets: ≥ 500 MB/s each way,
 // peak extra memory ≤ 1.3× the file. A benchmark, not a test.
 //
 //   npm run build && node bench/checkpoints.mjs [--mb 100] [--reps 5]

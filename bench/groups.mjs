@@ -2,7 +2,7 @@
 // What a parameter group costs per step. G parameters of 64 elements are stepped once as G groups
 // (each with its own hyperparameters, validated at every step) and once as one group, interleaved
 // in one run (bench/lib/measure.mjs); the per-group overhead is the difference divided by G. The
-// target (issue 9): at most 0.3 µs per group, flat from 10 to 10,000 groups.
+// target: at most 0.3 µs per group, flat from 10 to 10,000 groups.
 //
 //   npm run build && node bench/groups.mjs [--groups 10,100,1000,10000] [--reps 9]
 //

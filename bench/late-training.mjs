@@ -1,5 +1,5 @@
 // Late in training (from step 16,628 with beta2 = 0.999) sqrt(bias_correction2) rounds to 1.0f
-// and the SIMD kernel skips that division (bit-exact; test/late-steps.test.ts). This measures
+// and the SIMD kernel skips that division (bit-exact; test/optim/late-steps.test.ts). This measures
 // what that buys: one 1M-element parameter stepped early (step ~1,000) and late (step ~20,000),
 // interleaved, median of several reps, in one run.
 //

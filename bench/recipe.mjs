@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// What the training recipe of issue 10 costs on top of Adam's step, as ratios measured in one run
+// What the training recipe (AdamW, a schedule, clipping) costs on top of Adam's step, as ratios measured in one run
 // (contestants interleaved, bench/lib/measure.mjs), on the benchmark's data (bench/lib/data.mjs):
 //
 //   1. AdamW's step (torch.optim.AdamW's defaults: weight decay 1e-2, decoupled) against Adam's

@@ -1,6 +1,6 @@
 // lucid-optim next to TensorFlow.js's tf.train.adam on the same gradients, with the float64 model
 // (adam-reference.mjs) and a first-order float32 error bound for each side. Shared by
-// test/fidelity/tfjs.test.ts and scripts/fidelity.mjs. Not shipped.
+// test/e2e/fidelity/tfjs.test.ts and scripts/fidelity.mjs. Not shipped.
 //
 // tfjs computes the same formula as PyTorch (lr * m_hat / (sqrt(v_hat) + eps) equals
 // lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)) in other float32 operations

@@ -1,5 +1,5 @@
 // Seeded Adam problems and their option cases, and a runner that steps lucid-optim and the float64
-// reference side by side. Shared by test/fidelity/trajectory.test.ts and scripts/fidelity.mjs so the
+// reference side by side. Shared by test/e2e/fidelity/trajectory.test.ts and scripts/fidelity.mjs so the
 // suite and the ulp report measure exactly the same runs. Not shipped.
 
 import { ReferenceAdam } from './adam-reference.mjs';

@@ -2,7 +2,7 @@
 // The ulp report: lucid-optim's float32 results against the float64 model of PyTorch's Adam
 // (reference/adam-reference.mjs) after 1,000 steps, per option combination, for the SIMD
 // kernel and the scalar reference kernel separately; then against TensorFlow.js. Runs exactly the
-// cases of test/fidelity/ (reference/trajectory.mjs, tfjs-adam.mjs) and rewrites the part of
+// cases of test/e2e/fidelity/ (reference/trajectory.mjs, tfjs-adam.mjs) and rewrites the part of
 // docs/fidelity.md between the `fidelity:begin` and `fidelity:end` markers (creating the file if
 // needed); the rest of that file is prose kept by hand.
 //
@@ -191,13 +191,13 @@ async function main() {
     '',
     '### Against the float32 error bound',
     '',
-    "The largest |lucid − float64| / bound over all elements after step 1000, where the bound is the first-order float32 error bound the float64 model carries (`propagateBounds` in `reference/adam-reference.mjs`) and the tolerance of `test/fidelity/trajectory.test.ts`. Below 1 means within what float32 rounding alone explains. As in that suite, the model evaluates `weight_decay * p` at lucid's parameters before each step (the weight-decay feedback loop is cut; see \"Reading the tables\"), so these runs differ from the independent ones above only in the weight-decay cases.",
+    "The largest |lucid − float64| / bound over all elements after step 1000, where the bound is the first-order float32 error bound the float64 model carries (`propagateBounds` in `reference/adam-reference.mjs`) and the tolerance of `test/e2e/fidelity/trajectory.test.ts`. Below 1 means within what float32 rounding alone explains. As in that suite, the model evaluates `weight_decay * p` at lucid's parameters before each step (the weight-decay feedback loop is cut; see \"Reading the tables\"), so these runs differ from the independent ones above only in the weight-decay cases.",
     '',
     boundTable,
     '',
     '### TensorFlow.js',
     '',
-    `\`tf.train.adam(lr, beta1, beta2, eps)\` (tfjs-core ${tf.version_core}, CPU backend) and lucid-optim on the same gradients, ${TFJS_STEPS} steps, lengths ${TFJS_SIZES.join(', ')}, compared at steps 1, 2, 10, 50, 100 and 200 (\`test/fidelity/tfjs.test.ts\`). Ulps here count the float32 values between the two results.`,
+    `\`tf.train.adam(lr, beta1, beta2, eps)\` (tfjs-core ${tf.version_core}, CPU backend) and lucid-optim on the same gradients, ${TFJS_STEPS} steps, lengths ${TFJS_SIZES.join(', ')}, compared at steps 1, 2, 10, 50, 100 and 200 (\`test/e2e/fidelity/tfjs.test.ts\`). Ulps here count the float32 values between the two results.`,
     '',
     tfjsTable,
     '',

@@ -16,7 +16,7 @@ bash scripts/build-wasm.sh simd
 npx rollup -c --silent
 echo "== test/tfjs/browser/build.mjs: the page test/tfjs/chromium.test.ts opens (Vite, into target/tfjs-page/)"
 node test/tfjs/browser/build.mjs
-echo "== bench/build.mjs: the scalar .wasm and the native contestants test/bench.test.ts runs"
+echo "== bench/build.mjs: the scalar .wasm and the native contestants test/e2e/bench.test.ts runs"
 node bench/build.mjs
 
 echo "== cargo test (optim-core, optim-wasm; native)"

@@ -37,5 +37,5 @@ export type { JsonNumber } from './schedulers/options.js';
 export type { TorchDtype, TorchTensor } from './torch/tensor.js';
 export { loadTorch, saveTorch } from './torch/torch-file.js';
 export { namedTensors } from './torch/named-tensors.js';
-export type { StateDictOptions, TorchStateDict } from './torch/state-dict.js';
+export type { StateDictOptions, TorchStateDict } from './torch/optimizer-state-dict.js';
 export { loadSafetensors, saveSafetensors, type Safetensors } from './torch/safetensors.js';

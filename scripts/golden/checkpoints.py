@@ -12,7 +12,7 @@ Writes into test/fixtures/torch-checkpoints/ (and nothing else):
   adam.pt             torch.save(opt.state_dict()) of torch.optim.Adam after 2 steps on two
                       parameters (one with no gradient at the second step), AMSGrad on;
   model.safetensors   safetensors.torch.save_file of contiguous tensors of every dtype, with metadata;
-  expected.json       for each file, the value in the canonical JSON form test/torch/helpers.ts
+  expected.json       for each file, the value in the canonical JSON form test/torch/torch-helpers.ts
                       `canonical` produces (ints as decimal strings, floats as the hex of their
                       big-endian float64 bits, tensors as dtype, shape and the hex of their
                       contiguous little-endian bytes);

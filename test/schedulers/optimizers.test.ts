@@ -2,7 +2,7 @@
 // Adam): a plain object, an SGD-like optimizer whose groups have `momentum` instead of `betas`.
 import { beforeAll, expect, test } from 'vitest';
 import { ConstantLR, CosineAnnealingLR, ExponentialLR, OneCycleLR, SequentialLR, init } from 'lucid-optim';
-import { fixtureOptimizer } from './helpers.js';
+import { fixtureOptimizer } from './scheduler-helpers.js';
 
 beforeAll(() => init());
 

@@ -9,7 +9,7 @@
 // GLIBC_COS_ROWS in torch-fixtures.test.ts, whose rows this suite skips.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, Parameter, SGD } from 'lucid-optim';
-import { SCHEDULER_NAMES, buildScheduler, expectExactRow, loadFixture, schedulerStep, type Config } from './helpers.js';
+import { SCHEDULER_NAMES, buildScheduler, expectExactRow, loadFixture, schedulerStep, type Config } from './scheduler-helpers.js';
 
 beforeAll(() => init());
 

@@ -30,7 +30,7 @@ import {
   type Config,
   type Refused,
   ulps,
-} from './helpers.js';
+} from './scheduler-helpers.js';
 
 beforeAll(() => init());
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { serveStatic } from '../../examples/web/static-server.mjs';
-import { launchChromium, uncaughtErrors } from '../browser/chromium';
+import { launchChromium, uncaughtErrors } from '../e2e/browser/chromium';
 
 const page = fileURLToPath(new URL('../../target/tfjs-page/', import.meta.url));
 let browser: Browser;

@@ -82,7 +82,7 @@ export function bridgeSuite(backend: Backend): void {
     test('same gradients, bit for bit: frozen steps, a variable first seen late, a scheduler built before the first step', () => {
       // Four variables; v1 is frozen (null gradient) every third step, v3 gets its first gradient
       // at step 10. The reference is lucid-optim's own optimizer on Parameters holding the same
-      // values and gradients (lucid-optim is itself proven against torch: test/fidelity/).
+      // values and gradients (lucid-optim is itself proven against torch: test/e2e/fidelity/).
       const shapes = [[3, 5], [7], [1], [33]];
       const variables = shapes.map((shape, i) => tf.variable(tf.tensor(seeded(10 + i, shape.reduce((a, b) => a * b, 1)), shape), true, name(`exact${i}`)));
       const params = variables.map((v) => new Parameter(v.dataSync() as Float32Array));

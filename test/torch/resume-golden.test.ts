@@ -15,7 +15,7 @@
 // momentum 0.9, Nesterov, weight decay 1e-2, lr 0.05 (a and b have momentum buffers), group 1
 // momentum 0 (c has no state at all), lr 0.1.
 //
-// As in the golden suite (test/fidelity/torch-golden.test.ts, the no-FMA comparison): the state
+// As in the golden suite (test/e2e/fidelity/torch-adam.test.ts, the no-FMA comparison): the state
 // (step, exp_avg, exp_avg_sq, max_exp_avg_sq) is torch's bit for bit; each parameter is torch's bit for
 // bit or, where torch's square root (MKL's vsSqrt, not correctly rounded) is 1 ulp off, exactly the
 // update with the neighbouring float32 square root.
@@ -24,7 +24,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as lucid from 'lucid-optim';
 import { Adam, AdamW, init, loadTorch, Parameter, type Optimizer, type TorchStateDict, type TorchTensor } from 'lucid-optim';
 import { nextFloat32 } from '../../reference/float32.mjs';
-import { canonical } from './helpers.js';
+import { canonical } from './torch-helpers.js';
 
 beforeAll(() => init());
 

@@ -1,7 +1,7 @@
 // loadSafetensors/saveSafetensors: round trips of every dtype, the layout, and malformed files.
 import { describe, expect, test } from 'vitest';
 import { loadSafetensors, saveSafetensors, type TorchTensor } from 'lucid-optim';
-import { canonical, tensor } from './helpers.js';
+import { canonical, tensor } from './torch-helpers.js';
 
 const sample = (): Map<string, TorchTensor> =>
   new Map([

@@ -4,7 +4,7 @@
 import { zipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import { loadTorch, saveTorch } from 'lucid-optim';
-import { OP, OWN_ERROR, valueOrRefused, binint, bytes, global, long8, storagePid, str, tensor, tensorOf, torchZip } from './helpers.js';
+import { OP, OWN_ERROR, valueOrRefused, binint, bytes, global, long8, storagePid, str, tensor, tensorOf, torchZip } from './torch-helpers.js';
 
 /** loadTorch of a zip holding `pkl` (and `storages`) throws `cls` with a message matching `msg`. */
 function refused(pkl: Uint8Array, cls: typeof TypeError | typeof RangeError, msg: RegExp, storages: Record<string, Uint8Array> = {}) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Adam, AdamW, init, loadTorch, Parameter, saveTorch } from 'lucid-optim';
-import { canonical, tensor } from './helpers.js';
+import { canonical, tensor } from './torch-helpers.js';
 
 beforeAll(() => init());
 

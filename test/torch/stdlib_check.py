@@ -2,7 +2,7 @@
 
 zipfile opens the container; a restricted pickle.Unpickler (find_class allows only the torch names a
 state dict needs and returns stand-ins; persistent_load resolves storages from archive/data/<key>)
-reads data.pkl. Prints the value in the canonical JSON form test/torch/helpers.ts `canonical` also
+reads data.pkl. Prints the value in the canonical JSON form test/torch/torch-helpers.ts `canonical` also
 produces, so the test compares structure and values exactly. Also checks the layout torch.save
 writes: one top-level folder, byteorder 'little', version '3', storages 64-byte aligned.
 
@@ -92,7 +92,7 @@ def main(path):
 
 
 def canonical(v, tensor=None):
-    """The JSON form test/torch/helpers.ts `canonical` gives (ints as decimal strings, floats as the
+    """The JSON form test/torch/torch-helpers.ts `canonical` gives (ints as decimal strings, floats as the
     hex of their IEEE double). `tensor` encodes other tensor types in the same form: the generator
     (scripts/golden/checkpoints.py) passes one for torch.Tensor."""
     if v is None:

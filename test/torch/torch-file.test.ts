@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import { loadTorch, saveTorch, type TorchTensor } from 'lucid-optim';
-import { OP, bytes, canonical, global, storagePid, str, tensor, tensorOf, torchZip, binint } from './helpers.js';
+import { OP, bytes, canonical, global, storagePid, str, tensor, tensorOf, torchZip, binint } from './torch-helpers.js';
 
 /** One tensor of each dtype, with values at the edges of its range. */
 const everyDtype = (): Map<string, TorchTensor> =>

@@ -1,11 +1,11 @@
 // Files written by real torch.save and safetensors.torch.save_file (scripts/golden/checkpoints.py,
 // torch 2.15.0, safetensors 0.7.0: test/fixtures/torch-checkpoints/versions.json) load exactly:
 // expected.json holds what torch.load(weights_only=True) read back from the same files, in the
-// canonical form of test/torch/helpers.ts.
+// canonical form of test/torch/torch-helpers.ts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { loadSafetensors, loadTorch, saveSafetensors, saveTorch, type TorchTensor } from 'lucid-optim';
-import { canonical } from './helpers.js';
+import { canonical } from './torch-helpers.js';
 
 const dir = new URL('../fixtures/torch-checkpoints/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));

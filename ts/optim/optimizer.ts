@@ -20,7 +20,7 @@ import {
   type RustError,
 } from '../runtime/wasm.js';
 import { Parameter } from '../nn/parameter.js';
-import { checkTorchStateDict, toTorchStateDict, type StateDictOptions, type TorchStateDict } from '../torch/state-dict.js';
+import { checkTorchStateDict, toTorchStateDict, type StateDictOptions, type TorchStateDict } from '../torch/optimizer-state-dict.js';
 import { collectParams, resolveGroup, rowError, type GroupRules, type ParamGroup, type ParamGroupInput } from './param-groups.js';
 import { specOf, writeRow, type AlgorithmSpec } from './spec.js';
 import { checkStateDict, checkStateDictOptions, savedBuffer, type StateDict } from './state-dict.js';

@@ -1,0 +1,113 @@
+// The benchmark keeps working: `node bench/run.mjs --quick` (tiny shapes, one rep) runs every
+// contestant on every option set, its cross-check passes (the lucid builds and the native kernel
+// bit for bit, the JavaScript and TensorFlow.js loops within f32 rounding), and it writes a
+// complete JSON report, from which the Markdown sections and the SVG chart render. No timing is
+// asserted: this machine's speed is not the test's business.
+//
+// Nothing is built here: the benchmark runs with --no-build on what scripts/test.sh's build phase
+// built (`node bench/build.mjs`: the scalar .wasm and the native contestants, minutes from cold),
+// and stops with the command to run if something is missing.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, expect, test } from 'vitest';
+import { QUICK_CASES, VARIANTS } from '../../bench/lib/data.mjs';
+import { updateDocs } from '../../bench/lib/report.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CONTESTANTS = ['lucid', 'lucid-scalar', 'native', 'native-ceiling', 'js-textbook', 'js-torch-order', 'tfjs-wasm', 'tfjs-cpu'];
+
+interface Row {
+  case: string;
+  variant: string;
+  impl: string;
+  msPerStep: number;
+  melemPerSecond: number;
+  lucidSpeedup: number;
+  samplesMs: number[];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'lucid-bench-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('node bench/run.mjs --quick --no-build measures every contestant and writes a complete report', async () => {
+  const out = join(dir, 'quick.json');
+  // Asynchronous, so that vitest's timeout can interrupt it; stderr is shown if it fails.
+  await promisify(execFile)(process.execPath, ['bench/run.mjs', '--quick', '--no-build', '--out', out], { cwd: root, maxBuffer: 64 << 20 }).catch((error) => {
+    throw new Error(`bench/run.mjs failed:\n${error.stderr}`);
+  });
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+
+  expect(report.meta.quick).toBe(true);
+  expect(report.contestants.map((c: { id: string }) => c.id)).toEqual(CONTESTANTS);
+  // tf.train.adam has no AMSGrad: the only combinations left out.
+  const skipped = report.skipped.map((s: { impl: string; variant: string }) => `${s.impl} ${s.variant}`);
+  expect(skipped).toEqual(['tfjs-wasm amsgrad', 'tfjs-wasm amsgrad+wd', 'tfjs-cpu amsgrad', 'tfjs-cpu amsgrad+wd']);
+
+  for (const benchCase of QUICK_CASES) {
+    for (const variant of VARIANTS) {
+      const rows: Row[] = report.results.filter((r: Row) => r.case === benchCase.id && r.variant === variant.id);
+      const expected = CONTESTANTS.filter((id) => !(variant.amsgrad && id.startsWith('tfjs')));
+      expect(rows.map((r) => r.impl), `${benchCase.id} ${variant.id}`).toEqual(expected);
+      for (const r of rows) {
+        expect(r.samplesMs).toHaveLength(1);
+        expect(r.msPerStep).toBeGreaterThan(0);
+        expect(Number.isFinite(r.melemPerSecond) && Number.isFinite(r.lucidSpeedup)).toBe(true);
+      }
+    }
+  }
+
+  // The cross-check ran for every variant; run.mjs exits non-zero when it fails, so this holds.
+  const bitwise = report.checks.filter((c: { impl: string }) => ['lucid-scalar', 'native', 'native-ceiling'].includes(c.impl));
+  expect(bitwise).toHaveLength(3 * VARIANTS.length);
+  expect(bitwise.every((c: { bitwise: boolean }) => c.bitwise)).toBe(true);
+
+  // The publishing step renders from this report (into a scratch folder, not docs/).
+  mkdirSync(join(dir, 'docs'));
+  const written: string[] = updateDocs(report, dir);
+  const markdown = readFileSync(join(dir, 'docs/benchmarks.md'), 'utf8');
+  const svg = readFileSync(join(dir, 'docs/benchmarks.svg'), 'utf8');
+  expect(written).toHaveLength(2);
+  expect(markdown).toContain('<!-- BEGIN wasm-results');
+  expect(markdown).toContain(`| ${QUICK_CASES[0].label} |`);
+  expect(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>')).toBe(true);
+  expect(svg.match(/<rect /g)!.length).toBeGreaterThan(QUICK_CASES.length * CONTESTANTS.length);
+});
+
+test('node bench/checkpoints.mjs --mb 1 --reps 1 prints a row (MB/s and peak extra memory) for every call and peer', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/checkpoints.mjs', '--mb', '1', '--reps', '1'], { cwd: root, maxBuffer: 1 << 20 });
+  // The table's rows: not its header ('| call | ...') nor its separator ('|---|...').
+  const rows = stdout.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| call |'));
+  const names = rows.map((line) => line.split('|')[1].trim());
+  expect(names).toEqual(['loadTorch', 'fflate unzipSync (peer)', 'saveTorch', 'fflate zipSync (peer)', 'loadSafetensors', 'saveSafetensors', 'copy of the file (ceiling)']);
+  for (const line of rows) {
+    const [, , mbps, range, memory] = line.split('|').map((cell) => cell.trim());
+    expect(Number(mbps), line).toBeGreaterThan(0);
+    expect(range, line).toMatch(/^\d+–\d+$/);
+    // A number, of either sign: at 1 MB the RSS-based figure is noise. A call's megabyte can land
+    // in pages already resident (freed earlier, kept by the allocator), and the kernel's per-CPU RSS
+    // counters are approximate, so fresh-clone runs read loadSafetensors as -0.07 and saveTorch as
+    // -0.02. At the bench's 100 MB default, allocations are fresh mappings and that noise negligible.
+    expect(Number.isFinite(Number(memory)) && memory !== '', line).toBe(true);
+  }
+});
+
+test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant agreeing with lucid-optim first', async () => {
+  // The script throws (and fails here) if a contestant's 5 steps disagree with lucid-optim's.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/algorithms.mjs', '--quick'], { cwd: root, maxBuffer: 16 << 20 }).catch((error) => {
+    throw new Error(`bench/algorithms.mjs failed:\n${error.stderr}`);
+  });
+  const rows = stdout.split('\n').filter((line) => /^(Adam|AdamW|SGD)\b/.test(line)).map((line) => line.trimEnd());
+  expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual([
+    'Adam (lr 1e-3, defaults)',
+    'AdamW (lr 1e-3, weight decay 1e-2)',
+    'SGD (lr 1e-2)',
+    'SGD, momentum 0.9',
+    'SGD, Nesterov momentum 0.9',
+  ]);
+  // Every cell a number (or n/a where tf.train has no such optimizer), every ratio a ratio.
+  for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +(\d+|n\/a) +[\d.]+x( +[\d.]+x)?$/);
+});

@@ -1,0 +1,108 @@
+// lucid-optim against real torch 2.15, bit for bit, for every algorithm with golden fixtures from
+// scripts/golden/optimizers.py (schema in scripts/golden/README.md): each fixture is one case run
+// by torch.optim.<Class>(foreach=False) with ATEN_CPU_CAPABILITY=default (no fused multiply-adds,
+// each float32 operation rounded on its own, as lucid-optim's kernels), and records torch's
+// parameters and `optimizer.state[p]` after every step. Every expected number below is torch's.
+//
+// Regenerate: .venv-golden/bin/python scripts/golden/optimizers.py
+import { readdirSync, readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as lucid from 'lucid-optim';
+import { init, Parameter, type Optimizer } from 'lucid-optim';
+
+beforeAll(() => init());
+
+/**
+ * Every fixture directory and how many cases it must hold. A renamed or emptied directory fails
+ * here, outside any skip: a golden suite cannot vanish silently.
+ */
+const DIRECTORIES: Record<string, number> = {
+  'torch-sgd': 19,
+};
+
+/** A JSON number, or torch's non-finite values as the strings the generator writes. */
+type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+interface Fixture {
+  generatedBy: string;
+  torchVersion: string;
+  cpuCapability: string;
+  optimizer: string;
+  case: string;
+  note: string;
+  groups: ({ params: number[] } & Record<string, unknown>)[];
+  changes: { afterStep: number; group: number; key: string; value: unknown }[];
+  params: { shape: number[]; initial: JsonNumber[] }[];
+  grads: (JsonNumber[] | null)[][];
+  checkpoints: { afterStep: number; params: JsonNumber[][]; state: (Record<string, JsonNumber | JsonNumber[]> | null)[] }[];
+}
+
+const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const f32 = (values: JsonNumber[]) => Float32Array.from(values, (v) => (typeof v === 'number' ? v : SPECIAL[v]));
+
+function load(dir: string): Fixture[] {
+  const url = new URL(`../../fixtures/${dir}/`, import.meta.url);
+  let files: string[] = [];
+  try {
+    files = readdirSync(url).filter((f) => f.endsWith('.json'));
+  } catch {
+    // Counted below: a missing directory holds no case.
+  }
+  return files.sort().map((f) => JSON.parse(readFileSync(new URL(f, url), 'utf8')) as Fixture);
+}
+
+/** `exp_avg_sq` -> `expAvgSq`: lucid's name of a torch state key. */
+const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Float32 bits, with every NaN as one NaN (torch's x86 NaNs and WebAssembly's differ in payload). */
+function bits(values: Float32Array): string[] {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  return Array.from(values, (v, i) => (Number.isNaN(v) ? 'NaN' : `0x${u[i].toString(16).padStart(8, '0')}`));
+}
+
+const FIXTURES = Object.entries(DIRECTORIES).map(([dir, count]) => ({ dir, count, fixtures: load(dir) }));
+
+test.each(FIXTURES.map(({ dir, count, fixtures }) => [dir, count, fixtures.length]))('test/fixtures/%s holds its %i cases', (_dir, count, found) => {
+  expect(found).toBe(count);
+});
+
+describe.each(FIXTURES.flatMap(({ fixtures }) => fixtures.map((fx) => [fx.optimizer, fx.case, fx] as const)))('torch.optim.%s, %s', (_name, _case, fx) => {
+  test('was written by real torch 2.15 without fused multiply-adds', () => {
+    expect([fx.torchVersion, fx.cpuCapability]).toEqual(['2.15.0', 'DEFAULT']);
+  });
+
+  test.each([['simd'], ['reference']] as const)('%s kernel: every parameter and state buffer, after every step, bit for bit', (kernel) => {
+    const Class = (lucid as unknown as Record<string, new (groups: unknown[]) => Optimizer>)[fx.optimizer];
+    expect(Class, `lucid-optim exports ${fx.optimizer}`).toBeTypeOf('function');
+    const params = fx.params.map(({ shape, initial }) => new Parameter(f32(initial), { shape }));
+    const opt = new Class(fx.groups.map(({ params: ids, ...options }) => ({ ...options, params: ids.map((i) => params[i]) })));
+    (opt as unknown as { _useReferenceKernel(on: boolean): void })._useReferenceKernel(kernel === 'reference');
+    const checkpoints = new Map(fx.checkpoints.map((c) => [c.afterStep, c]));
+    fx.grads.forEach((grads, s) => {
+      const step = s + 1;
+      grads.forEach((g, i) => (params[i].grad = g === null ? null : f32(g)));
+      opt.step();
+      for (const change of fx.changes) if (change.afterStep === step) opt.paramGroups[change.group][change.key] = change.value;
+      const expected = checkpoints.get(step);
+      if (expected === undefined) return;
+      const state = opt.stateDict().state as Record<number, Record<string, unknown>>;
+      expected.params.forEach((p, i) => expect(bits(params[i].data), `parameter ${i} after step ${step}`).toEqual(bits(f32(p))));
+      expected.state.forEach((torchState, i) => {
+        if (torchState === null) {
+          expect(state[i], `parameter ${i} has no state after step ${step}, as in torch`).toBeUndefined();
+          return;
+        }
+        const mine = state[i];
+        expect(mine, `parameter ${i} has state after step ${step}`).toBeDefined();
+        expect(Object.keys(mine).sort(), `state keys of parameter ${i}`).toEqual(Object.keys(torchState).map(camel).sort());
+        for (const [key, value] of Object.entries(torchState)) {
+          const got = mine[camel(key)];
+          if (Array.isArray(value)) expect(bits(got as Float32Array), `${key} of parameter ${i} after step ${step}`).toEqual(bits(f32(value)));
+          else expect(got, `${key} of parameter ${i} after step ${step}`).toBe(value);
+        }
+      });
+    });
+    opt.dispose();
+    for (const p of params) p.dispose();
+  });
+});
