@@ -14,6 +14,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // A committed `.only` would run one test and pass; vitest allows it unless CI is set, and
+    // .ci/run does not set CI. Refuse it everywhere (test/e2e/reliability/test-gate.test.ts).
+    allowOnly: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,
   },

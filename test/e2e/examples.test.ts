@@ -13,7 +13,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'lucid-optim-examples-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('examples/my-model.mjs learns param = [0.5, -1, 2] and its loss falls', () => {
-  const out = execFileSync('node', [example('my-model.mjs')], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [example('my-model.mjs')], { encoding: 'utf8' });
   const losses = [...out.matchAll(/loss (\S+)/g)].map((m) => Number(m[1]));
   expect(losses.length).toBeGreaterThan(3);
   expect(losses.at(-1)!).toBeLessThan(losses[0] * 1e-6);
@@ -24,7 +24,7 @@ describe('examples/train.mjs (npm run demo)', () => {
   /** Runs the demo; its progress lines (piped, so no progress bar) and the SVG it wrote. */
   function train(name: string, ...args: string[]) {
     const svgPath = join(scratch, `${name}.svg`);
-    const out = execFileSync('node', [example('train.mjs'), ...args, '--out', svgPath], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [example('train.mjs'), ...args, '--out', svgPath], { encoding: 'utf8' });
     const lines = [...out.matchAll(/^step +(\d+) +loss (\S+) +accuracy \S+%(.*)$/gm)].map((m) => ({ step: Number(m[1]), loss: Number(m[2]), rest: m[3] }));
     return { out, lines, svg: readFileSync(svgPath, 'utf8') };
   }
@@ -155,7 +155,7 @@ describe('examples/train.mjs (npm run demo)', () => {
       [['--weight-decay=-0.1'], '--weight-decay must be a number >= 0, got "-0.1"'],
     ];
     for (const [args, message] of cases) {
-      const run = spawnSync('node', [example('train.mjs'), ...args, '--out', join(scratch, 'never.svg')], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [example('train.mjs'), ...args, '--out', join(scratch, 'never.svg')], { encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr.split('\n')[0], args.join(' ')).toBe(message);
       expect(run.stderr).toContain('Usage: node examples/train.mjs');
@@ -164,7 +164,7 @@ describe('examples/train.mjs (npm run demo)', () => {
   });
 
   test('--help documents every flag', () => {
-    const help = execFileSync('node', [example('train.mjs'), '--help'], { encoding: 'utf8' });
+    const help = execFileSync(process.execPath, [example('train.mjs'), '--help'], { encoding: 'utf8' });
     for (const flag of ['--steps', '--lr', '--optimizer', '--weight-decay', '--amsgrad', '--momentum', '--dampening', '--nesterov', '--schedule', '--warmup', '--clip', '--seed', '--out', '--help']) {
       expect(help).toMatch(new RegExp(`^ +(-h, )?${flag} `, 'm'));
     }

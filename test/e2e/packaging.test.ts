@@ -31,7 +31,14 @@ beforeAll(() => {
   packedFiles = packed.files.map((f: { path: string }) => f.path);
   tarball = join(project, packed.filename);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball]);
+  // Offline, from an empty cache: the tarball and the repository's own copy of its one dependency
+  // (fflate, packed from node_modules as npm would fetch it), so that nothing comes from the
+  // registry or a warm cache, and a dependency the package forgot to declare or bundle fails here.
+  const [dependency] = JSON.parse(
+    run('npm', ['pack', join(root, 'node_modules/fflate'), '--json', '--ignore-scripts', '--pack-destination', project, '--loglevel=error'], root),
+  );
+  const cache = join(project, '.npm-cache');
+  run('npm', ['install', '--offline', '--cache', cache, '--no-audit', '--no-fund', '--loglevel=error', tarball, join(project, dependency.filename)]);
   // The application's TensorFlow.js, as `npm install @tensorflow/tfjs-core …` would give it (offline:
   // the repository's copies; Node resolves the link to where their own dependencies are).
   mkdirSync(join(project, 'node_modules/@tensorflow'), { recursive: true });
@@ -51,6 +58,17 @@ const program = (imports: string) => `${imports}
   console.log(JSON.stringify({ w: Array.from(w.data), step: opt.stateDict().state[0].step }));
 })();
 `;
+
+test('the install was offline: the package and its dependency came from the local tarballs, not the registry', () => {
+  const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
+  const resolved = Object.fromEntries(
+    Object.entries(lock.packages as Record<string, { resolved?: string }>)
+      .filter(([path]) => path === 'node_modules/lucid-optim' || path === 'node_modules/fflate')
+      .map(([path, entry]) => [path, entry.resolved ?? '']),
+  );
+  expect(Object.keys(resolved).sort()).toEqual(['node_modules/fflate', 'node_modules/lucid-optim']);
+  for (const [path, url] of Object.entries(resolved)) expect(url, path).toMatch(/^file:/);
+});
 
 test('the tarball holds the ESM, CJS and browser builds, the types (ESM and CJS) and the .wasm, and nothing else', () => {
   expect(packedFiles.sort()).toEqual(
@@ -77,7 +95,7 @@ test.each([
   ['a CommonJS module (.cjs)', 'main.cjs', "const { init, Adam, Parameter } = require('lucid-optim');"],
 ])('imports from %s and runs three steps', (_kind, file, imports) => {
   writeFileSync(join(project, file), program(imports));
-  const { w, step } = JSON.parse(run('node', [file]));
+  const { w, step } = JSON.parse(run(process.execPath, [file]));
   expect(step).toBe(3);
   // Adam's first steps move each weight by ~lr toward the minimum: 1 -> ~0.7, -2 -> ~-1.7.
   expect(w[0]).toBeCloseTo(0.7, 1);
@@ -99,7 +117,7 @@ const st = loadSafetensors(saveSafetensors({ w }, { format: 'pt' }));
 console.log(JSON.stringify({ w: Array.from(pt.get('w').data), step: pt.get('step'), st: Array.from(st.tensors.get('w').data), md: st.metadata }));
 `,
   );
-  expect(JSON.parse(run('node', [file]))).toEqual({ w: [1, -2], step: 3, st: [1, -2], md: { format: 'pt' } });
+  expect(JSON.parse(run(process.execPath, [file]))).toEqual({ w: [1, -2], step: 3, st: [1, -2], md: { format: 'pt' } });
 });
 
 // lucid-optim/tfjs from both module systems: three steps of AdamW through tf.Optimizer.minimize on
@@ -133,7 +151,7 @@ test.each([
 })();
 `,
   );
-  const { w, step, isOptimizer, registered, tfjsAdam } = JSON.parse(run('node', [file]));
+  const { w, step, isOptimizer, registered, tfjsAdam } = JSON.parse(run(process.execPath, [file]));
   expect({ step, isOptimizer, registered, tfjsAdam }).toEqual({ step: 3, isOptimizer: true, registered: true, tfjsAdam: true });
   // As the three Adam steps above: each moves each weight by ~lr toward the minimum.
   expect(w[0]).toBeCloseTo(0.7, 1);
@@ -175,7 +193,7 @@ ${postlude}
 // dependencies), which a project sees when it lists no `types`; this check lists them.
 const typeCheck = (file: string, mode = 'nodenext') => {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  run('node', [tsc, '--noEmit', '--strict', '--module', mode, '--moduleResolution', mode, '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node,long', '--typeRoots', join(root, 'node_modules/@types'), file]);
+  run(process.execPath, [tsc, '--noEmit', '--strict', '--module', mode, '--moduleResolution', mode, '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node,long', '--typeRoots', join(root, 'node_modules/@types'), file]);
 };
 
 test('its types check in a strict TypeScript consumer (NodeNext resolution)', () => {

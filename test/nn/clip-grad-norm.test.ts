@@ -180,11 +180,20 @@ describe('bad input: a TypeError or RangeError naming the argument and the value
   });
 
   test("a freed parameter's id, reused by a new parameter, names the new one only", () => {
-    const old = withGrad([100]);
+    const old = withGrad([100], 'old');
+    // The registry id is internal (not in the published types); read it to prove the reuse happened.
+    const idOf = (p: Parameter) => (p as unknown as { id: number }).id;
+    const oldId = idOf(old);
     old.dispose(); // frees its id...
-    const fresh = withGrad([3, 4]); // ...which a new parameter may take
-    const other = withGrad([12]);
-    expect(clipGradNorm([fresh, other], 1e9)).toBe(13);
-    expect(() => clipGradNorm([old], 1)).toThrow(TypeError);
+    const fresh = withGrad([3, 4], 'fresh'); // ...which the next parameter takes
+    expect(idOf(fresh)).toBe(oldId);
+    const other = withGrad([12], 'other');
+    // The id clips the new parameter's gradient: norm sqrt(3² + 4² + 12²) = 13, clipped to 6.5.
+    expect(clipGradNorm([fresh, other], 6.5)).toBe(13);
+    const clipped = [Array.from(fresh.grad!), Array.from(other.grad!)];
+    expect(clipped[0][0]).toBeCloseTo(1.5, 5);
+    // The old handle names itself, disposed, and reaches nothing through the reused id.
+    expect(() => clipGradNorm([old], 1)).toThrow(new TypeError('clipGradNorm: params[0] (Parameter "old") was disposed'));
+    expect([Array.from(fresh.grad!), Array.from(other.grad!)]).toEqual(clipped);
   });
 });

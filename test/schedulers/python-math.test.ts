@@ -6,7 +6,7 @@
 //   python3 -c "import math; print(repr(math.cos(3.7699111843077517)))"
 // and are the correctly rounded values (checked with 80-digit decimal arithmetic); "V8" values are
 // what Node 20's Math.cos / ** return instead.
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { cosExact, powExact, pyCos, pyPow } from '../../ts/schedulers/python-math.js';
 
 /** A seeded linear congruential generator in [0, 1): deterministic arguments without an RNG dependency. */
@@ -34,15 +34,21 @@ function roundedIntegerPower(b: bigint, n: number): number {
   return Number(v) * 2 ** scale;
 }
 
+/** What this runtime's Math.cos and ** give on the arguments above, printed once. */
+const runtime: string[] = [];
+afterAll(() => console.log(`this runtime's own Math.cos and ** (informational): ${runtime.join('; ')}`));
+
 describe('pyCos', () => {
   test.each([
     // [x, CPython's math.cos(x), V8's Math.cos(x)]
     [3.7699111843077517, -0.8090169943749476, -0.8090169943749475], // 1.2 pi
     [0.2991993003418851, 0.9555728057861407, 0.9555728057861408], // math.pi * 2 / 21
     [1.0995574287564276, 0.4539904997395468, 0.45399049973954686], // math.pi * 7 / 20
-  ])('cos(%s) is CPython\'s %s, where Math.cos gives %s', (x, python, v8) => {
+  ])('cos(%s) is CPython\'s %s (Node 20\'s Math.cos gave %s)', (x, python, v8) => {
     expect(pyCos(x)).toBe(python);
-    expect(Math.cos(x)).toBe(v8);
+    // What the runtime's own Math.cos returns is the runtime's business, not lucid-optim's:
+    // reported, not asserted (another engine or version may round these differently).
+    runtime.push(`Math.cos(${x}) = ${Math.cos(x)} (Node 20: ${v8}, CPython: ${python})`);
   });
 
   test.each([
@@ -94,9 +100,9 @@ describe('pyPow', () => {
     // [x, y, CPython's x ** y, V8's x ** y]
     [0.7, 2.5, 0.409963413001697, 0.4099634130016969],
     [208065, 3, 9007351116674624, 9007351116674626], // a tie: 208065^3 = 9007351116674625 (54 bits), to even
-  ])('%s ** %s is CPython\'s %s, where ** gives %s', (x, y, python, v8) => {
+  ])('%s ** %s is CPython\'s %s (Node 20\'s ** gave %s)', (x, y, python, v8) => {
     expect(pyPow(x, y)).toBe(python);
-    expect(x ** y).toBe(v8);
+    runtime.push(`${x} ** ${y} = ${x ** y} (Node 20: ${v8}, CPython: ${python})`);
   });
 
   test('exact results and ties are rounded to even (the cases no precision decides)', () => {

@@ -6,7 +6,9 @@
 // What makes it hold: the rates are computed into Float64Arrays, Python's cos and ** run on a
 // Float64Array register file (ts/schedulers/python-math.ts), OneCycleLR updates the betas array it
 // gave each group in place, and getLastLr() (which returns a new array, like torch's list) is not
-// part of a step.
+// part of a step. It cannot flake for the reasons step-allocation.test.ts gives: nothing is timed,
+// compilation is synchronous and done in the warm-up, no scavenge fits in a window, and the
+// smallest of three windows counts.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';

@@ -14,7 +14,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function train(name: string, ...args: string[]) {
   const svgPath = join(scratch, `${name}.svg`);
-  const out = execFileSync('node', [demo, ...args, '--out', svgPath], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [demo, ...args, '--out', svgPath], { encoding: 'utf8' });
   const lines = (who: string) =>
     [...out.matchAll(new RegExp(`^${who} +epoch +(\\d+) +loss (\\S+) +accuracy (\\S+)%(.*)$`, 'gm'))].map((m) => ({ epoch: Number(m[1]), loss: Number(m[2]), rest: m[4] }));
   return { out, ours: lines('lucid-optim/tfjs AdamW'), theirs: lines('tf\\.train\\.adam'), svg: readFileSync(svgPath, 'utf8') };
@@ -64,13 +64,13 @@ test('bad flags: exit 2 with the rule and the usage; --help documents every flag
     [['--backend', 'webgl'], '--backend must be cpu or wasm, got "webgl"'],
     [['--warmup', '100', '--epochs', '1'], '--warmup must be an integer in [0, 10) (the run\'s 10 batches), got "100"'],
   ] as const) {
-    const run = spawnSync('node', [demo, ...args, '--out', join(scratch, 'never.svg')], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [demo, ...args, '--out', join(scratch, 'never.svg')], { encoding: 'utf8' });
     expect(run.status, args.join(' ')).toBe(2);
     expect(run.stderr.split('\n')[0]).toBe(message);
     expect(run.stderr).toContain('Usage: node examples/tfjs/train.mjs');
     expect(run.stdout).toBe('');
   }
-  const help = execFileSync('node', [demo, '--help'], { encoding: 'utf8' });
+  const help = execFileSync(process.execPath, [demo, '--help'], { encoding: 'utf8' });
   for (const flag of ['--epochs', '--batch', '--lr', '--warmup', '--backend', '--seed', '--out', '--help']) {
     expect(help).toMatch(new RegExp(`^ +(-h, )?${flag} `, 'm'));
   }

@@ -15,7 +15,7 @@ import { makeData, makeModel, useBackend } from './setup';
 
 const fixture = (file: string) => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'lucid-optim-tfjs-'));
-const node = (file: string, ...args: string[]) => JSON.parse(execFileSync('node', [fixture(file), ...args], { encoding: 'utf8' }));
+const node = (file: string, ...args: string[]) => JSON.parse(execFileSync(process.execPath, [fixture(file), ...args], { encoding: 'utf8' }));
 
 beforeAll(async () => {
   await init();

@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 test('node bench/tfjs.mjs --quick prints a row per case and backend, with a ratio', () => {
-  const out = execFileSync('node', ['bench/tfjs.mjs', '--quick'], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['bench/tfjs.mjs', '--quick'], { cwd: root, encoding: 'utf8' });
   expect(out).toMatch(/^lucid-optim\/tfjs vs tf\.train\.adam, tfjs-core 4\.\d+\.\d+, Node v\d+.*\(--quick: not a measurement\)\n/);
   const rows = [...out.matchAll(/^\| (applyGradients|model\.fit epoch)[^|]* \| (cpu|wasm|wasm, dataSync\(\) reads) \| ([\d.]+) ms\/\w+ \| ([\d.]+) ms\/\w+ \| ([\d.]+)× \|$/gm)];
   expect(rows.map((r) => `${r[1]} ${r[2]}`)).toEqual([

@@ -194,8 +194,9 @@ const sites: Record<string, { start: () => Promise<Site>; wasmPath: RegExp; miss
     // Pre-bundling would move the glue to .vite/deps/, away from the .wasm beside it.
     start: () => viteDevServer(viteProject('vite-dev'), { exclude: ['lucid-optim'] }),
     wasmPath: /^\/node_modules\/lucid-optim\/dist\/lucid_optim_bg\.wasm$/,
-    // The dev server answers unknown paths with index.html, which then fails to compile.
-    missingWasm: /./,
+    // The dev server answers unknown paths with index.html, which then fails to compile: its
+    // first bytes, `<!do`, are not WebAssembly's magic number.
+    missingWasm: /expected magic word 00 61 73 6d, found 3c 21 64 6f/,
   },
 };
 

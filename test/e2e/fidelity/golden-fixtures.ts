@@ -3,8 +3,8 @@
 // torch-adamw.test.ts (AdamW) share. Each fixture is one case: groups saved as
 // `stateDict().paramGroups`, initial parameters, 25 steps of gradients (null: no gradient), lr
 // changes, and torch's parameters and state at checkpoints.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { expect } from 'vitest';
+import { goldenFiles } from './golden.js';
 import { Parameter, type Adam, type AdamHyperparameters, type SavedParamGroup } from 'lucid-optim';
 
 export interface FixtureState {
@@ -46,14 +46,9 @@ export type OptimizerClass = new (...args: ConstructorParameters<typeof Adam>) =
 
 export const MOMENTS = ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
 
-/** The fixtures under test/fixtures/`dir`/, by case name; none if the folder is absent. */
+/** The fixtures under test/fixtures/`dir`/, by case name; throws if the directory is missing or short (golden.ts). */
 export function loadFixtures(dir: string): Fixture[] {
-  const url = new URL(`../../fixtures/${dir}/`, import.meta.url);
-  if (!existsSync(url)) return [];
-  return readdirSync(url)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(new URL(f, url), 'utf8')) as Fixture);
+  return goldenFiles<Fixture>(dir);
 }
 
 /** The lr of group `g` at step `step` (1-based), after the schedule's changes. */

@@ -32,7 +32,7 @@ function bitsEqual(a: number, b: number): boolean {
   return Object.is(a, b);
 }
 
-describe.skipIf(NOFMA.length === 0 || NATIVE.length === 0)('AdamW against torch.optim.AdamW (test/fixtures/torch-adamw{,-nofma})', () => {
+describe('AdamW against torch.optim.AdamW (test/fixtures/torch-adamw{,-nofma})', () => {
   it("hold the 9 cases in both sets, from torch 2.15.0, each identical to torch's Adam(decoupled_weight_decay=True)", () => {
     expect(NOFMA.map((f) => f.case)).toHaveLength(9);
     expect(NATIVE.map((f) => f.case)).toEqual(NOFMA.map((f) => f.case));
@@ -80,6 +80,9 @@ describe.skipIf(NOFMA.length === 0 || NATIVE.length === 0)('AdamW against torch.
           });
         }
         sqrtOffs.push(`${fx.case} ${sqrtOff}`);
+        // Measured: 0 or 1 element per case (of 92 element steps), 2 over the 9 cases (these files
+        // were written where MKL's sqrt is 1 ulp off for 0.67% of inputs). As Adam's suite: at most 2.
+        expect(sqrtOff).toBeLessThanOrEqual(2);
       });
     });
   }

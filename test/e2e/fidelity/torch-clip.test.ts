@@ -17,7 +17,7 @@
 // * errorIfNonfinite: a RangeError, changing nothing, exactly where torch raises.
 //
 //   npx vitest run test/e2e/fidelity/torch-clip.test.ts      (after `npm run build`)
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { goldenFiles } from './golden.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clipGradNorm, init, Parameter } from 'lucid-optim';
 import { ulpError, ulpsBetween } from '../../../reference/float32.mjs';
@@ -46,13 +46,8 @@ interface Fixture {
   foreachDefault: Run;
 }
 
-const DIR = new URL('../../fixtures/torch-clip/', import.meta.url);
-const FIXTURES: Fixture[] = existsSync(DIR)
-  ? readdirSync(DIR)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as Fixture)
-  : [];
+// Throws, failing this suite, if the directory is missing or short (golden.ts).
+const FIXTURES: Fixture[] = goldenFiles<Fixture>('torch-clip');
 
 const f32 = Math.fround;
 const num = (v: Value): number => (typeof v === 'number' ? v : Number(v));
@@ -79,7 +74,7 @@ afterAll(() => {
   if (distances.length > 0) console.log(`clipGradNorm total norm vs torch 2.15.0, float32 ulps (and each one's distance from the exact norm): ${distances.join(', ')}`);
 });
 
-describe.skipIf(FIXTURES.length === 0)('clipGradNorm against torch.nn.utils.clip_grad_norm_ (test/fixtures/torch-clip)', () => {
+describe('clipGradNorm against torch.nn.utils.clip_grad_norm_ (test/fixtures/torch-clip)', () => {
   it('has the 17 cases, and torch gave the same bits with foreach=False and with its default', () => {
     expect(FIXTURES).toHaveLength(17);
     for (const fx of FIXTURES) {

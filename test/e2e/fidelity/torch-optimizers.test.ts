@@ -5,20 +5,15 @@
 // parameters and `optimizer.state[p]` after every step. Every expected number below is torch's.
 //
 // Regenerate: .venv-golden/bin/python scripts/golden/optimizers.py
-import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lucid from 'lucid-optim';
 import { init, Parameter, type Optimizer } from 'lucid-optim';
+import { GOLDEN, goldenFiles } from './golden.js';
 
 beforeAll(() => init());
 
-/**
- * Every fixture directory and how many cases it must hold. A renamed or emptied directory fails
- * here, outside any skip: a golden suite cannot vanish silently.
- */
-const DIRECTORIES: Record<string, number> = {
-  'torch-sgd': 19,
-};
+/** Every algorithm's fixture directory (golden.ts holds their counts: a missing one fails the suite). */
+const DIRECTORIES = ['torch-sgd'];
 
 /** A JSON number, or torch's non-finite values as the strings the generator writes. */
 type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
@@ -40,16 +35,6 @@ interface Fixture {
 const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 const f32 = (values: JsonNumber[]) => Float32Array.from(values, (v) => (typeof v === 'number' ? v : SPECIAL[v]));
 
-function load(dir: string): Fixture[] {
-  const url = new URL(`../../fixtures/${dir}/`, import.meta.url);
-  let files: string[] = [];
-  try {
-    files = readdirSync(url).filter((f) => f.endsWith('.json'));
-  } catch {
-    // Counted below: a missing directory holds no case.
-  }
-  return files.sort().map((f) => JSON.parse(readFileSync(new URL(f, url), 'utf8')) as Fixture);
-}
 
 /** `exp_avg_sq` -> `expAvgSq`: lucid's name of a torch state key. */
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -60,10 +45,11 @@ function bits(values: Float32Array): string[] {
   return Array.from(values, (v, i) => (Number.isNaN(v) ? 'NaN' : `0x${u[i].toString(16).padStart(8, '0')}`));
 }
 
-const FIXTURES = Object.entries(DIRECTORIES).map(([dir, count]) => ({ dir, count, fixtures: load(dir) }));
+const FIXTURES = DIRECTORIES.map((dir) => ({ dir, fixtures: goldenFiles<Fixture>(dir) }));
 
-test.each(FIXTURES.map(({ dir, count, fixtures }) => [dir, count, fixtures.length]))('test/fixtures/%s holds its %i cases', (_dir, count, found) => {
-  expect(found).toBe(count);
+test('every golden directory of the optimizers is read here', () => {
+  // A new algorithm's directory (torch-rmsprop, ...) must be added to DIRECTORIES to be tested.
+  expect(Object.keys(GOLDEN).filter((d) => !/^torch-(adam|adamw)(-nofma)?$|^torch-(checkpoints|clip|schedulers)$/.test(d))).toEqual(DIRECTORIES);
 });
 
 describe.each(FIXTURES.flatMap(({ fixtures }) => fixtures.map((fx) => [fx.optimizer, fx.case, fx] as const)))('torch.optim.%s, %s', (_name, _case, fx) => {

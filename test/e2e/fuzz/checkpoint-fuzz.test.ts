@@ -1,6 +1,7 @@
 // Random mutations of files lucid-optim wrote (fast-check, bounded runs): every outcome is a value
 // or lucid-optim's own TypeError/RangeError, never another class, a hang or an engine error.
-// FUZZ_RUNS sets the runs per property (default 300); FUZZ_SEED reproduces a run.
+// FUZZ_RUNS sets the runs per property (default 300, over the fixed seeds of seeds.ts); a failure
+// prints the command that replays it (FUZZ_SEED, FUZZ_PATH).
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { unzipSync } from 'fflate';
@@ -8,10 +9,12 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, loadSafetensors, loadTorch, Parameter, saveSafetensors, saveTorch, type TorchStateDict } from 'lucid-optim';
 import { observe } from '../../observe.js';
 import { tensor, torchZip, valueOrRefused } from '../../torch/torch-helpers.js';
+import { checkSeeds, fuzzSeeds } from './seeds.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const params = { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) };
+const FILE = 'test/e2e/fuzz/checkpoint-fuzz.test.ts';
+/** Each property over the fixed seeds (seeds.ts), RUNS runs in all. */
+const check = <T>(property: fc.IProperty<T>) => checkSeeds(FILE, property, Math.ceil(RUNS / fuzzSeeds().length));
 
 // A state dict shaped like PyTorch's Adam state: nested dicts, int keys, lists, floats, tensors.
 const value = new Map<string, unknown>([
@@ -54,20 +57,20 @@ function mutate(bytes: Uint8Array, m: { writes: [number, number][]; cut?: number
 
 describe('fuzz', () => {
   test('mutations of a whole saveTorch file', () => {
-    fc.assert(fc.property(mutation(pt.length), (m) => void valueOrRefused(() => loadTorch(mutate(pt, m)))), params);
+    check(fc.property(mutation(pt.length), (m) => void valueOrRefused(() => loadTorch(mutate(pt, m)))));
   });
 
   test('mutations of the data.pkl inside an intact zip (reach the unpickler)', () => {
-    fc.assert(fc.property(mutation(pkl.length), (m) => void valueOrRefused(() => loadTorch(torchZip(mutate(pkl, m), storages)))), params);
+    check(fc.property(mutation(pkl.length), (m) => void valueOrRefused(() => loadTorch(torchZip(mutate(pkl, m), storages)))));
   });
 
   test('mutations of files written by real torch.save and safetensors', () => {
-    fc.assert(fc.property(mutation(real.length), (m) => void valueOrRefused(() => loadTorch(mutate(real, m)))), params);
-    fc.assert(fc.property(mutation(realSt.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(realSt, m)))), params);
+    check(fc.property(mutation(real.length), (m) => void valueOrRefused(() => loadTorch(mutate(real, m)))));
+    check(fc.property(mutation(realSt.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(realSt, m)))));
   });
 
   test("mutations of real torch's Adam state dict, through loadStateDict: loaded, or refused with nothing changed", () => {
-    fc.assert(
+    check(
       fc.property(mutation(realAdam.length), (m) => {
         const ps = [new Parameter([1, 2, 3]), new Parameter(6, { shape: [2, 3] }), new Parameter([1, 2, 3, 4], { shape: [2, 2] })];
         const opt = new Adam([{ params: ps.slice(0, 2) }, { params: ps.slice(2), amsgrad: true }]);
@@ -84,12 +87,11 @@ describe('fuzz', () => {
           ps.forEach((p) => p.dispose());
         }
       }),
-      params,
     );
   });
 
   test('mutations of a safetensors file', () => {
-    fc.assert(fc.property(mutation(st.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(st, m)))), params);
+    check(fc.property(mutation(st.length), (m) => void valueOrRefused(() => loadSafetensors(mutate(st, m)))));
   });
 
   test('the unmutated files load', () => {

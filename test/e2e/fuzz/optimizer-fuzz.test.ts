@@ -14,18 +14,19 @@
 // within bound), its hyperparameters and guard counters exactly; and every view handed out
 // earlier is either detached or still shows the parameter's current values.
 //
-// `npm test` runs FUZZ_RUNS sequences (default 400, about 2 s); `npm run fuzz` runs 20,000.
-// FUZZ_SEED reproduces a run; failures print the seed and the shrunk command list.
+// `npm test` runs FUZZ_RUNS sequences (default 400, about 2 s) over fixed, printed seeds
+// (seeds.ts); `npm run fuzz` runs 20,000 from a fresh seed. A failure prints the seed, the path,
+// the shrunk command list and the command that replays it.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, init, memoryStats, Parameter, type AdamHyperparameters, type AdamStateDict } from 'lucid-optim';
 import { ReferenceAdam } from '../../../reference/adam-reference.mjs';
 import { observe } from '../../observe.js';
+import { checkSeeds, fuzzSeeds } from './seeds.js';
 
 beforeAll(() => init());
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 type Hyper = AdamHyperparameters;
 
@@ -485,14 +486,16 @@ function runCommands(cmds: Iterable<Cmd>): void {
 describe('random operation sequences against the float64 reference model', () => {
   test(`${RUNS} sequences of up to 40 operations`, () => {
     let operations = 0;
-    fc.assert(
+    const perSeed = Math.ceil(RUNS / fuzzSeeds().length);
+    checkSeeds(
+      'test/e2e/fuzz/optimizer-fuzz.test.ts',
       fc.property(fc.commands(commands, { maxCommands: 40, size: 'max' }), (cmds) => {
         runCommands(cmds);
         operations += counted;
       }),
-      { numRuns: RUNS, seed: SEED, verbose: 1 },
+      perSeed,
     );
-    console.log(`fuzz: ${RUNS} sequences, ${operations} operations, each checked against the model`);
+    console.log(`fuzz: ${perSeed * fuzzSeeds().length} sequences, ${operations} operations, each checked against the model`);
   });
 });
 
