@@ -44,8 +44,10 @@ export function makeScheduler(optimizer, { schedule, warmup, steps }) {
   const problem = warmupProblem({ schedule, warmup, steps });
   if (problem !== undefined) throw new RangeError(`warm-up must be ${problem}, got ${warmup}`);
   if (schedule === 'onecycle') {
-    // torch: OneCycleLR(opt, max_lr=lr, total_steps=steps); it cycles Adam's beta1 (SGD's momentum) too (0.95 ↔ 0.85).
-    return new OneCycleLR(optimizer, { maxLr: optimizer.paramGroups.map((group) => group.lr), totalSteps: steps });
+    // torch: OneCycleLR(opt, max_lr=lr, total_steps=steps); it cycles Adam's beta1 (SGD's momentum) too
+    // (0.95 ↔ 0.85). An optimizer with neither (Adagrad, Adadelta, ASGD, Rprop) needs cycle_momentum=False.
+    const cycleMomentum = 'betas' in optimizer.defaults || 'momentum' in optimizer.defaults;
+    return new OneCycleLR(optimizer, { maxLr: optimizer.paramGroups.map((group) => group.lr), totalSteps: steps, cycleMomentum });
   }
   // The warm-up is created first, as in a torch script: it records each group's initialLr.
   const warmupScheduler = warmup > 0 ? new LinearLR(optimizer, { startFactor: WARMUP_START_FACTOR, endFactor: 1, totalIters: warmup }) : null;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Trains a small neural network with lucid-optim's Adam, AdamW or SGD: a 2-layer perceptron
+// Trains a small neural network with any of lucid-optim's optimizers: a 2-layer perceptron
 // (examples/model.mjs) learns to tell apart the three arms of a seeded 2-D spiral. Prints the loss
 // as it falls, the speed at the end, and writes the loss curve to an SVG file. Optionally with the
 // usual training recipe: a learning-rate schedule with warm-up (examples/schedule.mjs) and
@@ -9,6 +9,7 @@
 //   node examples/train.mjs --steps 5000 --lr 0.003 --amsgrad --seed 7
 //   node examples/train.mjs --optimizer adamw --schedule cosine --warmup 100 --clip 1
 //   node examples/train.mjs --optimizer sgd --momentum 0.9 --nesterov
+//   node examples/train.mjs --optimizer rmsprop --centered
 //   node examples/train.mjs --help
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,40 +17,44 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { Adam, AdamW, SGD, clipGradNorm, init } from 'lucid-optim';
+import { clipGradNorm, init } from 'lucid-optim';
 import { mulberry32 } from '../reference/rng.mjs';
 import { flagReaders } from './flags.mjs';
 import { MLP, makeSpiral } from './model.mjs';
+import { OPTIMIZERS, optionsOf } from './optimizers.mjs';
 import { LINEAR_END_FACTOR, SCHEDULES, WARMUP_START_FACTOR, describeSchedule, makeScheduler, scheduleRecipe, warmupProblem } from './schedule.mjs';
 import { lossCurveSvg } from './svg-chart.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const usage = `Usage: node examples/train.mjs [options]
 
-Trains a 2-layer perceptron (2 → 64 tanh → 3) on a seeded 3-arm spiral with lucid-optim's Adam
-(or AdamW, or SGD), full batch, and writes the loss curve to an SVG file (with the learning rate
-under it when a schedule is on).
+Trains a 2-layer perceptron (2 → 64 tanh → 3) on a seeded 3-arm spiral with one of lucid-optim's
+optimizers (Adam by default), full batch, and writes the loss curve to an SVG file (with the
+learning rate under it when a schedule is on).
 
 Options:
   --steps <n>          optimizer steps (default 3000)
-  --lr <x>             learning rate; the peak of the schedule if there is one (default 0.01;
-                       0.1 for sgd)
-  --optimizer <name>   adam (default), adamw (torch.optim.AdamW: decoupled weight decay) or
-                       sgd (torch.optim.SGD)
-  --weight-decay <x>   weight decay >= 0 (default: 0 for adam and sgd, where it is L2 added to the
-                       gradient; 0.01 for adamw, where it shrinks the weights by lr × x each step)
+  --lr <x>             learning rate; the peak of the schedule if there is one (default: the
+                       optimizer's line below)
+  --optimizer <name>   adam (default; lr 0.01), adamw (decoupled weight decay; lr 0.01), sgd (lr
+                       0.1), rmsprop (lr 0.002), adagrad (lr 0.1), adadelta (lr 1), adamax (lr 0.02),
+                       nadam (lr 0.01), radam (lr 0.01), asgd (lr 0.2) or rprop (lr 0.01): the
+                       torch.optim class of that name, its other options at torch's defaults
+  --weight-decay <x>   weight decay >= 0 (default: torch's, 0.01 for adamw and 0 for the others; L2
+                       added to the gradient, or for adamw a shrink of the weights by lr × x; not rprop)
   --amsgrad            use the AMSGrad variant (adam, adamw)
-  --momentum <x>       momentum factor >= 0 (sgd; default 0, torch's)
+  --momentum <x>       momentum factor >= 0 (sgd, rmsprop; default 0, torch's)
   --dampening <x>      dampening of the momentum (sgd; default 0)
   --nesterov           Nesterov momentum (sgd; needs --momentum > 0 and no dampening)
+  --centered           normalize by the gradient's variance (rmsprop)
   --schedule <name>    the learning-rate schedule, stepped once after every optimizer step:
                          none      constant lr (default)
                          cosine    CosineAnnealingLR from lr to 0, tMax = steps - warmup
                          linear    LinearLR from lr to ${LINEAR_END_FACTOR} × lr over steps - warmup
                          onecycle  OneCycleLR(maxLr = lr, totalSteps = steps): up from lr/25 over
                                    the first 30% of steps, then down to lr/25e4; it also cycles
-                                   beta1 (sgd: the momentum) between 0.95 and 0.85. Has its own
-                                   warm-up (no --warmup)
+                                   beta1 (sgd, rmsprop: the momentum) between 0.95 and 0.85, where
+                                   the optimizer has one. Has its own warm-up (no --warmup)
   --warmup <n>         steps of linear warm-up before the schedule, from ${WARMUP_START_FACTOR} × lr to lr
                        (LinearLR, then the schedule via SequentialLR with milestones [n]);
                        with --schedule none, warm-up then constant (default 0, less than --steps)
@@ -75,6 +80,7 @@ function parseOptions(argv) {
       momentum: { type: 'string' },
       dampening: { type: 'string' },
       nesterov: { type: 'boolean', default: false },
+      centered: { type: 'boolean', default: false },
       schedule: { type: 'string', default: 'none' },
       warmup: { type: 'string', default: '0' },
       clip: { type: 'string' },
@@ -85,16 +91,18 @@ function parseOptions(argv) {
   });
   const { refuse, number, choice } = flagReaders(values);
   const steps = number('steps', (x) => Number.isSafeInteger(x) && x >= 1, 'an integer >= 1');
-  const optimizer = choice('optimizer', ['adam', 'adamw', 'sgd']);
-  const sgd = optimizer === 'sgd';
-  // Each flag of one optimizer refused with another, rather than ignored.
-  for (const [flag, given, ok] of [
-    ['amsgrad', values.amsgrad, !sgd],
-    ['momentum', values.momentum !== undefined, sgd],
-    ['dampening', values.dampening !== undefined, sgd],
-    ['nesterov', values.nesterov, sgd],
+  const optimizer = choice('optimizer', Object.keys(OPTIMIZERS));
+  // The options the class has (torch's defaults): each flag of another optimizer is refused, not ignored.
+  const defaults = optionsOf(OPTIMIZERS[optimizer].Class);
+  for (const [flag, given, option] of [
+    ['amsgrad', values.amsgrad, 'amsgrad'],
+    ['momentum', values.momentum !== undefined, 'momentum'],
+    ['dampening', values.dampening !== undefined, 'dampening'],
+    ['nesterov', values.nesterov, 'nesterov'],
+    ['centered', values.centered, 'centered'],
+    ['weight-decay', values['weight-decay'] !== undefined, 'weightDecay'],
   ]) {
-    if (given && !ok) throw new Error(`--${flag} is not an option of --optimizer ${optimizer}`);
+    if (given && !(option in defaults)) throw new Error(`--${flag} is not an option of --optimizer ${optimizer}`);
   }
   const momentum = values.momentum === undefined ? 0 : number('momentum', (x) => Number.isFinite(x) && x >= 0, 'a number >= 0');
   const dampening = values.dampening === undefined ? 0 : number('dampening', (x) => Number.isFinite(x), 'a finite number');
@@ -108,13 +116,13 @@ function parseOptions(argv) {
   return {
     help: values.help,
     steps,
-    lr: values.lr === undefined ? (sgd ? 0.1 : 0.01) : number('lr', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
+    lr: values.lr === undefined ? OPTIMIZERS[optimizer].lr : number('lr', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
     optimizer,
-    weightDecay: values['weight-decay'] === undefined ? (optimizer === 'adamw' ? 0.01 : 0) : number('weight-decay', (x) => Number.isFinite(x) && x >= 0, 'a number >= 0'),
-    amsgrad: values.amsgrad,
-    momentum,
-    dampening,
-    nesterov: values.nesterov,
+    weightDecay: values['weight-decay'] === undefined ? (defaults.weightDecay ?? 0) : number('weight-decay', (x) => Number.isFinite(x) && x >= 0, 'a number >= 0'),
+    // The class's own options, as given (the rest at torch's defaults).
+    classOptions: Object.fromEntries(
+      Object.entries({ amsgrad: values.amsgrad, momentum, dampening, nesterov: values.nesterov, centered: values.centered }).filter(([key]) => key in defaults),
+    ),
     schedule,
     warmup,
     clip: values.clip === undefined ? undefined : number('clip', (x) => Number.isFinite(x) && x > 0, 'a number > 0'),
@@ -145,6 +153,7 @@ function progress(total) {
 }
 
 async function main() {
+  await init(); // first: the options an optimizer has come from its spec, in WebAssembly
   let options;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -157,21 +166,18 @@ async function main() {
     console.log(usage);
     return;
   }
-  const { steps, lr, optimizer: optimizerName, weightDecay, amsgrad, momentum, dampening, nesterov, schedule, warmup, clip, seed, out } = options;
+  const { steps, lr, optimizer: optimizerName, weightDecay, classOptions, schedule, warmup, clip, seed, out } = options;
+  const { amsgrad, momentum = 0, dampening = 0, nesterov, centered } = classOptions;
 
-  await init();
   const random = mulberry32(seed);
   const data = makeSpiral(random);
   const model = new MLP({ hidden: 64, random });
-  const optimizer =
-    optimizerName === 'sgd'
-      ? new SGD(model.params, { lr, momentum, dampening, nesterov, weightDecay })
-      : new (optimizerName === 'adamw' ? AdamW : Adam)(model.params, { lr, weightDecay, amsgrad });
+  const { Class, name } = OPTIMIZERS[optimizerName];
+  const optimizer = new Class(model.params, { lr, ...classOptions, ...(weightDecay > 0 ? { weightDecay } : {}) });
   const scheduler = makeScheduler(optimizer, { schedule, warmup, steps });
-  const name = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' }[optimizerName];
   // The optimizer's own settings first; then the recipe's, if any.
-  const sgdSettings = `${momentum > 0 ? `, momentum ${momentum}` : ''}${dampening !== 0 ? `, dampening ${dampening}` : ''}${nesterov ? ', nesterov' : ''}`;
-  const basics = `lr ${lr}${amsgrad ? ', amsgrad' : ''}${sgdSettings}`;
+  const momentumSettings = `${momentum > 0 ? `, momentum ${momentum}` : ''}${dampening !== 0 ? `, dampening ${dampening}` : ''}${nesterov ? ', nesterov' : ''}`;
+  const basics = `lr ${lr}${amsgrad ? ', amsgrad' : ''}${momentumSettings}${centered ? ', centered' : ''}`;
   const recipe = [
     ...(weightDecay > 0 ? [`weight decay ${weightDecay}`] : []),
     ...(scheduler ? [describeSchedule({ schedule, warmup, steps })] : []),

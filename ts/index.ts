@@ -10,6 +10,14 @@ export type { JsonBuffer, SavedParamGroup, StateDict } from './optim/state-dict.
 export { Adam, type AdamGroupOptions, type AdamHyperparameters, type AdamOptions, type AdamParamState, type AdamStateDict } from './optim/adam.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { SGD, type SGDGroupOptions, type SGDHyperparameters, type SGDOptions, type SGDParamState, type SGDStateDict } from './optim/sgd.js';
+export { RMSprop, type RMSpropGroupOptions, type RMSpropHyperparameters, type RMSpropOptions, type RMSpropParamState, type RMSpropStateDict } from './optim/rmsprop.js';
+export { Adagrad, type AdagradGroupOptions, type AdagradHyperparameters, type AdagradOptions, type AdagradParamState, type AdagradStateDict } from './optim/adagrad.js';
+export { Adadelta, type AdadeltaGroupOptions, type AdadeltaHyperparameters, type AdadeltaOptions, type AdadeltaParamState, type AdadeltaStateDict } from './optim/adadelta.js';
+export { Adamax, type AdamaxGroupOptions, type AdamaxHyperparameters, type AdamaxOptions, type AdamaxParamState, type AdamaxStateDict } from './optim/adamax.js';
+export { NAdam, type NAdamGroupOptions, type NAdamHyperparameters, type NAdamOptions, type NAdamParamState, type NAdamStateDict } from './optim/nadam.js';
+export { RAdam, type RAdamGroupOptions, type RAdamHyperparameters, type RAdamOptions, type RAdamParamState, type RAdamStateDict } from './optim/radam.js';
+export { ASGD, type ASGDGroupOptions, type ASGDHyperparameters, type ASGDOptions, type ASGDParamState, type ASGDStateDict } from './optim/asgd.js';
+export { Rprop, type RpropGroupOptions, type RpropHyperparameters, type RpropOptions, type RpropParamState, type RpropStateDict } from './optim/rprop.js';
 export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';
 export { LambdaLR, type LambdaLROptions, type LambdaLRState, type LrLambda } from './schedulers/lambda-lr.js';
 export { StepLR, type StepLROptions, type StepLRState } from './schedulers/step-lr.js';

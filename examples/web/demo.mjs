@@ -1,4 +1,4 @@
-// The demo page: trains the MLP of examples/model.mjs with lucid-optim's Adam or AdamW, live,
+// The demo page: trains the MLP of examples/model.mjs with any of lucid-optim's optimizers, live,
 // drawing the decision regions, the loss curve and the learning rate as it learns. Change the
 // optimizer's options while it runs, pick a learning-rate schedule with warm-up
 // (examples/schedule.mjs) and clip the gradient norm; save the optimizer state (with the weights
@@ -9,10 +9,11 @@
 // Query parameters: ?seed=<n> picks the spiral and the initial weights (default 1);
 // ?pauseAt=<step> pauses training whenever it reaches that step (0: start paused; the tests use it).
 
-import { Adam, AdamW, clipGradNorm, init, loadTorch, namedTensors, saveTorch } from 'lucid-optim';
+import { clipGradNorm, init, loadTorch, namedTensors, saveTorch } from 'lucid-optim';
 import uPlot from 'uplot';
 import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
 import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
+import { OPTIMIZERS as ALL_OPTIMIZERS, optionsOf } from '../optimizers.mjs'; // served at /optimizers.mjs
 import { SCHEDULES, describeSchedule, makeScheduler, warmupProblem } from '../schedule.mjs'; // served at /schedule.mjs
 
 const $ = (id) => document.getElementById(id);
@@ -25,9 +26,10 @@ const GRID = 88; // decision regions are evaluated on GRID × GRID points, then 
 const EXTENT = 1.15; // the canvas shows [-EXTENT, EXTENT]²
 const MAX_CHART_POINTS = 3000;
 const CLIP_WINDOW = 100; // the clipped share shown is over this many latest steps
-const OPTIMIZERS = { Adam, AdamW };
-/** Each optimizer's default weight decay (torch's): what switching to it sets. */
-const DEFAULT_WEIGHT_DECAY = { Adam: 0, AdamW: 0.01 };
+/** The menu's optimizers by torch's name: `{ name, Class, lr }` (lr: the demos' starting lr). */
+const OPTIMIZERS = Object.fromEntries(Object.values(ALL_OPTIMIZERS).map((o) => [o.name, o]));
+/** Each optimizer's options and torch's defaults (read once init() has run). */
+const DEFAULTS = {};
 /** Keys schedulers write into a param group (torch's initial_lr, OneCycleLR's max_lr, ...). */
 const SCHEDULER_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
 const query = new URLSearchParams(location.search);
@@ -70,28 +72,50 @@ const controls = {
   clip: { toValue: (v) => (v >= 1 ? Infinity : sig(10 ** v, 2)), toSlider: (x) => (Number.isFinite(x) ? Math.log10(x) : 1) },
 };
 
-/** The optimizer's options as the controls set them. */
-function readOptions() {
+/**
+ * The options of optimizer `name` as the controls set them: only the ones it has. The β₁ slider is
+ * Adam's `betas[0]`, or the momentum of an optimizer that has one (SGD, RMSprop).
+ */
+function readOptions(name = optimizerName) {
   const value = (id) => controls[id].toValue(Number($(id).value));
-  return {
-    lr: value('lr'),
-    betas: [value('beta1'), value('beta2')],
-    weightDecay: value('wd'),
-    amsgrad: $('amsgrad').checked,
-  };
+  const has = DEFAULTS[name];
+  const options = { lr: value('lr') };
+  if ('betas' in has) options.betas = [value('beta1'), value('beta2')];
+  if ('momentum' in has) options.momentum = value('beta1');
+  if ('weightDecay' in has) options.weightDecay = value('wd');
+  if ('amsgrad' in has) options.amsgrad = $('amsgrad').checked;
+  return options;
 }
 
-/** Shows a group's options in the controls (sliders snap; the readouts show the exact values). */
-function showOptions({ lr, betas, weightDecay, amsgrad }) {
+/** A group's β₁, or its momentum. */
+const beta1Of = (group) => (Array.isArray(group.betas) ? group.betas[0] : group.momentum);
+
+/**
+ * Shows a group's options in the controls (sliders snap; the readouts show the exact values), and
+ * disables the controls of options the optimizer does not have.
+ */
+function showOptions(options, name = optimizerName) {
+  const { lr, betas, momentum, weightDecay, amsgrad } = options;
   const set = (id, x, text) => {
+    $(id).disabled = x === undefined;
+    $(id).closest('label').classList.toggle('unused', x === undefined);
+    if (x === undefined) {
+      $(`${id}-value`).textContent = 'n/a';
+      return;
+    }
     $(id).value = String(controls[id].toSlider(x));
     $(`${id}-value`).textContent = text;
   };
   set('lr', lr, String(lr));
-  set('beta1', betas[0], String(betas[0]));
-  set('beta2', betas[1], String(betas[1]));
+  const beta1 = betas?.[0] ?? momentum;
+  set('beta1', beta1, String(beta1));
+  set('beta2', betas?.[1], String(betas?.[1]));
   set('wd', weightDecay, weightDecay === 0 ? 'off' : String(weightDecay));
-  $('amsgrad').checked = amsgrad;
+  $('beta1-name').textContent = momentum !== undefined ? 'momentum' : 'β₁';
+  $('amsgrad').disabled = amsgrad === undefined;
+  $('amsgrad').closest('label').classList.toggle('unused', amsgrad === undefined);
+  $('amsgrad').checked = amsgrad === true;
+  $('optimizer').value = name;
 }
 
 function showClip(maxNorm) {
@@ -114,8 +138,10 @@ function showRecipe({ name, warmup, length }) {
   $('warmup').disabled = name === 'onecycle';
   $('warmup').title = name === 'onecycle' ? 'OneCycleLR warms up on its own, over its first 30% of steps' : '';
   $('length').disabled = name === 'none';
-  // OneCycleLR writes β₁ at every step: the slider shows it, and is not yours to move meanwhile.
-  $('beta1').disabled = isOneCycle();
+  // OneCycleLR writes β₁ (or the momentum) at every step: the slider shows it, and is not yours to
+  // move meanwhile.
+  const beta1 = beta1Of(optimizer.paramGroups[0]);
+  $('beta1').disabled = beta1 === undefined || isOneCycle();
   $('step-time-label').textContent = `${optimizerName} step`;
 }
 
@@ -138,7 +164,8 @@ $('options').addEventListener('input', () => {
   const group = optimizer.paramGroups[0];
   if (schedule.scheduler !== null) {
     delete options.lr;
-    if (isOneCycle()) options.betas = [group.betas[0], options.betas[1]];
+    if (isOneCycle() && options.betas !== undefined) options.betas = [group.betas[0], options.betas[1]];
+    if (isOneCycle() && options.momentum !== undefined) options.momentum = group.momentum;
   }
   Object.assign(group, options);
 });
@@ -155,18 +182,26 @@ $('clip').addEventListener('input', () => {
 $('optimizer').addEventListener('change', () => {
   const name = $('optimizer').value;
   if (name === optimizerName) return;
-  // Torch's defaults differ: Adam's weight decay is 0 (L2 when set), AdamW's 0.01 (decoupled).
-  showOptions({ ...readOptions(), weightDecay: DEFAULT_WEIGHT_DECAY[name] });
-  // A new optimizer over the same weights, with Adam's moments and step counts carried over (the
-  // state dicts of Adam and AdamW load into each other, as in torch) and the options of the controls.
-  const next = new OPTIMIZERS[name](model.params, readOptions());
-  try {
-    next.loadStateDict({ state: optimizer.stateDict().state, paramGroups: next.stateDict().paramGroups });
-  } catch (error) {
-    next.dispose();
-    showRecipe(schedule);
-    status(`Could not switch to ${name}: ${error.message}`, true);
-    return;
+  // Torch's defaults differ (Adam's weight decay is 0, L2 when set; AdamW's 0.01, decoupled; Adadelta's
+  // lr is 1): the controls take the new optimizer's defaults, at the demos' lr for it.
+  const defaults = { ...DEFAULTS[name], lr: OPTIMIZERS[name].lr };
+  if ('momentum' in defaults) defaults.momentum = 0.9;
+  showOptions(defaults, name);
+  // A new optimizer over the same weights, with the options of the controls. Adam's and AdamW's
+  // moments and step counts carry over (their state dicts load into each other, as in torch); any
+  // other switch starts with no state, as a new torch optimizer does.
+  const next = new OPTIMIZERS[name].Class(model.params, readOptions(name));
+  const family = (n) => (n === 'Adam' || n === 'AdamW' ? 'Adam' : n);
+  if (family(name) === family(optimizerName)) {
+    try {
+      next.loadStateDict({ state: optimizer.stateDict().state, paramGroups: next.stateDict().paramGroups });
+    } catch (error) {
+      next.dispose();
+      showOptions(optimizer.paramGroups[0]);
+      showRecipe(schedule);
+      status(`Could not switch to ${name}: ${error.message}`, true);
+      return;
+    }
   }
   optimizer.dispose();
   optimizer = next;
@@ -194,7 +229,8 @@ function restartSchedule(what) {
   for (const key of SCHEDULER_KEYS) delete group[key];
   const options = readOptions();
   group.lr = options.lr;
-  group.betas = options.betas;
+  if (options.betas !== undefined) group.betas = options.betas;
+  if (options.momentum !== undefined) group.momentum = options.momentum;
   showOptions(options); // β₁'s readout may still show what OneCycleLR had made of it
   schedule = { ...recipe, scheduler: makeScheduler(optimizer, { schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length }), start: step };
   showRecipe(schedule);
@@ -232,7 +268,7 @@ function start() {
   data = makeSpiral(random);
   model = new MLP({ hidden: 64, random });
   optimizerName = $('optimizer').value;
-  optimizer = new OPTIMIZERS[optimizerName](model.params, readOptions());
+  optimizer = new OPTIMIZERS[optimizerName].Class(model.params, readOptions());
   step = 0;
   firstLoss = undefined;
   clearHistory();
@@ -536,7 +572,7 @@ function render() {
   $('clipped').title = `of the last ${recent} steps; ${clipped.total} of ${clipped.steps} since the start or the last load`;
   $('clipped').dataset.total = String(clipped.total);
   $('schedule-progress').textContent = scheduleProgress();
-  if (isOneCycle()) $('beta1-value').textContent = String(sig(group.betas[0], 4));
+  if (isOneCycle() && beta1Of(group) !== undefined) $('beta1-value').textContent = String(sig(beta1Of(group), 4));
   if (rate.value !== undefined) $('rate').textContent = Math.round(rate.value).toLocaleString('en-US');
   // Only cross-origin isolated pages (serve.mjs sends the headers) have a fine enough clock.
   if (crossOriginIsolated && adamTime.steps > 0) $('adam-time').textContent = `${((1000 * adamTime.total) / adamTime.steps).toFixed(1)} µs`;
@@ -644,7 +680,9 @@ function readCheckpointRecipe(checkpoint) {
   const recipe = checkpoint?.recipe;
   if (recipe === undefined) return { optimizer: optimizerName, name: 'none', warmup: 0, length: schedule.length, clip };
   if (recipe === null || typeof recipe !== 'object') throw new TypeError(`recipe must be an object, got ${JSON.stringify(recipe)}`);
-  if (!Object.hasOwn(OPTIMIZERS, recipe.optimizer)) throw new TypeError(`recipe.optimizer must be "Adam" or "AdamW", got ${JSON.stringify(recipe.optimizer)}`);
+  if (!Object.hasOwn(OPTIMIZERS, recipe.optimizer)) {
+    throw new TypeError(`recipe.optimizer must be one of ${Object.keys(OPTIMIZERS).join(', ')}, got ${JSON.stringify(recipe.optimizer)}`);
+  }
   const problem = recipeProblem({ name: recipe.schedule, warmup: recipe.warmup, length: recipe.length });
   if (problem !== undefined) throw new TypeError(`recipe: ${problem}`);
   if (recipe.clip !== null && !(typeof recipe.clip === 'number' && recipe.clip > 0)) {
@@ -679,7 +717,7 @@ $('load').addEventListener('change', async (event) => {
     // (its groups carry lr, initialLr, ...), then the scheduler's. All into new objects, so that a
     // refused file changes nothing.
     const recipe = readCheckpointRecipe(checkpoint instanceof Map ? undefined : checkpoint);
-    next = new OPTIMIZERS[recipe.optimizer](model.params, readOptions());
+    next = new OPTIMIZERS[recipe.optimizer].Class(model.params, readOptions(recipe.optimizer));
     const scheduler = makeScheduler(next, { schedule: recipe.name, warmup: recipe.warmup, steps: recipe.length });
     next.loadStateDict(state); // checks everything first; on error nothing changes
     if (scheduler !== null) {
@@ -697,14 +735,15 @@ $('load').addEventListener('change', async (event) => {
       seed = checkpoint.seed;
       data = makeSpiral(mulberry32(seed));
     }
-    step = Math.max(0, ...Object.values(optimizer.stateDict().state).map((s) => s.step));
+    // The step of the saved state (SGD's state counts none: then the step starts again from 0).
+    step = Math.max(0, ...Object.values(optimizer.stateDict().state).map((s) => s.step ?? 0));
     // The scheduler has stepped once per optimizer step since it started.
     schedule = { name: recipe.name, warmup: recipe.warmup, length: recipe.length, scheduler, start: step - (scheduler?.lastEpoch ?? 0) };
     clip = recipe.clip;
     showClip(clip);
     const group = optimizer.paramGroups[0];
     // The lr slider shows the schedule's peak (OneCycleLR's maxLr, the others' initialLr).
-    showOptions({ ...group, lr: scheduler === null ? group.lr : (group.maxLr ?? group.initialLr) });
+    showOptions({ ...group, lr: scheduler === null ? group.lr : (group.maxLr ?? group.initialLr) }, recipe.optimizer);
     showRecipe(schedule);
     clearHistory();
     firstLoss = typeof checkpoint?.firstLoss === 'number' ? checkpoint.firstLoss : undefined;
@@ -721,6 +760,7 @@ $('load').addEventListener('change', async (event) => {
 
 try {
   await init(); // fetches lucid_optim_bg.wasm from beside /lucid-optim/browser.mjs
+  for (const [name, { Class }] of Object.entries(OPTIMIZERS)) DEFAULTS[name] = optionsOf(Class);
   showOptions(readOptions());
   clip = controls.clip.toValue(Number($('clip').value));
   showClip(clip);

@@ -5,7 +5,8 @@
 //   node examples/web/serve.mjs --port 8080
 //
 // Everything comes from this machine: the page (examples/web/), the shared model
-// (examples/model.mjs), schedules (examples/schedule.mjs) and seeded generator (reference/rng.mjs),
+// (examples/model.mjs), schedules (examples/schedule.mjs), the optimizers' table (examples/optimizers.mjs)
+// and seeded generator (reference/rng.mjs),
 // lucid-optim's browser build (dist/) and uPlot's ESM build. The page's
 // import map turns `import … from 'lucid-optim'` into /lucid-optim/browser.mjs, which fetches
 // lucid_optim_bg.wasm from beside itself.
@@ -33,6 +34,7 @@ export function startDemoServer({ host = '127.0.0.1', port = 0 } = {}) {
       '/': path('./'),
       '/model.mjs': path('../model.mjs'),
       '/schedule.mjs': path('../schedule.mjs'),
+      '/optimizers.mjs': path('../optimizers.mjs'),
       '/reference/rng.mjs': path('../../reference/rng.mjs'),
       '/lucid-optim/': dist,
       '/uplot/': path('../../node_modules/uplot/dist/'),

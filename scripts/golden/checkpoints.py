@@ -24,7 +24,8 @@ By hand, the other direction: loads each FILE (written by lucid-optim's saveTorc
 torch.load(weights_only=True) and prints its canonical JSON, one line per file, for comparison with
 the JS side's `canonical` (see docs/checkpoints.md).
 
-Resuming an optimizer across the border (torch 2.15's Adam, AdamW and SGD), both ways:
+Resuming an optimizer across the border (torch 2.15's Adam, AdamW, SGD, RMSprop, Adagrad, Adadelta,
+Adamax, NAdam, RAdam, ASGD and Rprop), both ways:
 
   adam-resume.pt      torch.save(opt.state_dict()) of torch.optim.Adam(foreach=False) after K = 3
   adamw-resume.pt     steps (AdamW: the same with torch.optim.AdamW), two groups: group 0 holds `a`
@@ -36,18 +37,52 @@ Resuming an optimizer across the border (torch 2.15's Adam, AdamW and SGD), both
                       (`a`, `b`) momentum 0.9, Nesterov, weight decay 1e-2, lr 0.05 (only `a` has a
                       momentum_buffer in the saved state); group 1 (`c`) momentum 0, lr 0.1: no
                       state at all;
-  adam-resume.json    what a reader needs to continue: the groups (torch keyword arguments; Adam's
-  adamw-resume.json   with their betas), the shapes, the initial values, the gradients of all
-  sgd-resume.json     K + N = 3 + 4 steps (null: no gradient), the parameters after step K (the saved
-                      file's), and torch's parameters and state after each of the N steps it took
-                      after saving (`after[j]`: after step K + 1 + j; state keys are torch's,
-                      camelCased: step, expAvg, expAvgSq, maxExpAvgSq; momentumBuffer).
+  <name>-resume.pt    the same for rmsprop, adagrad, adadelta, adamax, nadam, radam, asgd, rprop
+                      (torch.optim.RMSprop, ...; foreach=False), K = 3, the same shapes and missing
+                      gradients, values of their own, groups from RESUME_GROUPS (group 0: `a`, `b`;
+                      group 1: `c`), chosen so that the saved state is not trivial:
+                        RMSprop  0: lr 1e-2, momentum 0.9, centered, weight decay 1e-2 (a: step,
+                                 square_avg, momentum_buffer, grad_avg); 1: lr 5e-3, alpha 0.9
+                                 (c: step, square_avg);
+                        Adagrad  0: lr 5e-2, lr_decay 1e-2, weight decay 1e-2; 1: lr 0.1, eps 1e-8;
+                                 the constructor creates every parameter's state, so `b` is in the
+                                 saved state too, {step: 0, sum: 0};
+                        Adadelta 0: rho 0.95, weight decay 1e-2; 1: lr 0.5, eps 1e-5, maximize;
+                        Adamax   0: weight decay 1e-2; 1: lr 1e-2, betas (0.8, 0.99), maximize;
+                        NAdam    0: L2 weight decay 1e-2; 1: lr 1e-2, betas (0.8, 0.99), decoupled
+                                 weight decay 1e-2, momentum_decay 0.1 (mu_product about 0.091 and
+                                 0.066 at the save);
+                        RAdam    0: L2 weight decay 1e-2; 1: lr 1e-2, betas (0.8, 0.99), decoupled
+                                 weight decay 1e-2 (rho_t > 5 from a parameter's 6th step: after the
+                                 save, at step 7 for `a`, 6 for `c`; never for `b`);
+                        ASGD     0: lr 1e-2, lambd 1e-2, t0 1, weight decay 1e-2 (eta below lr and
+                                 mu 0.5 at the save, ax averaging from step 4); 1: lr 5e-2 (mu 1);
+                        Rprop    0: defaults; 1: lr 5e-2, etas (0.3, 1.5), step_sizes (1e-3, 0.1),
+                                 maximize;
+                      the script asserts which parameters have state at the save and with which
+                      keys (SAVED_KEYS);
+  adam-resume.json    what a reader needs to continue: the groups (torch keyword arguments, pairs
+  adamw-resume.json   as lists; Adam's with their betas), the shapes, the initial values, the
+  sgd-resume.json     gradients of all K + N = 3 + 4 steps (null: no gradient), the parameters
+  <name>-resume.json  after step K (the saved file's), and torch's parameters and state after each
+                      of the N steps it took after saving (`after[j]`: after step K + 1 + j; state
+                      keys are torch's, camelCased: step, expAvg, expAvgSq, maxExpAvgSq;
+                      momentumBuffer; squareAvg, gradAvg, sum, accDelta, expInf, muProduct, eta, mu,
+                      ax, prev, stepSize; 0-d tensors as numbers). For the classes with a square
+                      root (CORRECT_SQRT) a top-level "sqrt" says whose ran (below).
 
 These runs use ATEN_CPU_CAPABILITY=default (set before `import torch`, in a second process the
-script starts with --resume; `--resume` alone rewrites only these six files): ATen's generic kernels, no fused multiply-adds, each operation rounded on its own as in lucid-optim's
-kernel (the no-FMA comparison of scripts/golden/generate.py). torch.sqrt stays MKL's (see
+script starts with --resume; `--resume` alone rewrites only these 22 files): ATen's generic kernels,
+no fused multiply-adds, each operation rounded on its own as in lucid-optim's kernel (the no-FMA
+comparison of scripts/golden/generate.py). For Adam and AdamW torch.sqrt stays MKL's (see
 scripts/golden/README.md), so an Adam parameter may differ from lucid's by what one ulp of the square
-root makes; the moments do not. SGD has no square root: everything is expected bit for bit.
+root makes; the moments do not. RMSprop, Adagrad, Adadelta, NAdam and RAdam run with the correctly
+rounded sqrt of scripts/golden/optimizers.py (its Sqrt: torch.Tensor.sqrt/sqrt_ replaced for the run
+when torch's is not correctly rounded on this CPU, as their fixtures' "sqrt" says), so, like SGD,
+Adamax, ASGD and Rprop (no square root), everything is expected bit for bit. For those 8 the script
+also replays all K + N steps with optimizers.py's float32 model of the class and asserts torch's
+parameters and state are its bits; and for every class it loads the saved file (weights_only) into
+an optimizer built with other hyperparameters and asserts the N steps after are the same bits.
 
     node scripts/golden/lucid-resume.mjs OUTDIR
     .venv-golden/bin/python scripts/golden/checkpoints.py --verify-resume OUTDIR
@@ -60,8 +95,10 @@ each .pt with torch.load(weights_only=True) into optimizer.load_state_dict, take
 compares: state bit for bit, each parameter bit for bit or one square-root ulp away (each step
 starts from lucid's parameters, so that one such ulp is not carried on). Prints one line per
 optimizer and exits 1 on any other difference (docs/checkpoints.md records the result).
-OUTDIR/sgd-lucid.{pt,json} (the same layout, state entries null or {momentumBuffer}) are checked the
-same way when present, state and parameters bit for bit; when absent, SGD is reported as not checked.
+OUTDIR/<name>-lucid.{pt,json} for the other classes (sgd, rmsprop, adagrad, adadelta, adamax, nadam,
+radam, asgd, rprop; the same layout, state entries null or {<camelCased torch keys>}) are checked the
+same way when present, state and parameters bit for bit (with the same square root as the fixtures);
+when absent, that class is reported as not checked (lucid-resume.mjs lists the classes it writes).
 """
 import collections
 import json
@@ -169,18 +206,53 @@ SHAPES = {'a': [3], 'b': [2, 3], 'c': [2, 2]}
 NAMES_ORDER = ['a', 'b', 'c']  # parameter indices 0, 1, 2 across the groups
 NO_GRAD = {'a': {5}, 'b': {1, 2, 3, 4, 5}}  # 1-based steps without a gradient
 # The optimizers with resume fixtures ({name.lower()}-resume.{pt,json}), in the order they are written.
-RESUME_CLASSES = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD}
+RESUME_CLASSES = {'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'SGD': torch.optim.SGD,
+                  'RMSprop': torch.optim.RMSprop, 'Adagrad': torch.optim.Adagrad, 'Adadelta': torch.optim.Adadelta,
+                  'Adamax': torch.optim.Adamax, 'NAdam': torch.optim.NAdam, 'RAdam': torch.optim.RAdam,
+                  'ASGD': torch.optim.ASGD, 'Rprop': torch.optim.Rprop}
+# Adam and AdamW run with torch's own sqrt (MKL's; --verify-resume allows lucid a square-root ulp);
+# these, whose single-tensor paths take a square root too, with optimizers.py's correctly rounded
+# one when torch's is not (optimizers.Sqrt), so that everything is compared bit for bit.
+CORRECT_SQRT = ('RMSprop', 'Adagrad', 'Adadelta', 'NAdam', 'RAdam')
+# Group 0 holds a and b, group 1 holds c; each class's groups exercise its state (see the docstring).
+RESUME_GROUPS = {
+    # Group 0: Nesterov momentum with L2 decay (a's buffer is in the saved state, b's is not yet);
+    # group 1: momentum 0, so torch keeps no state for c at all.
+    'SGD': ({'lr': 0.05, 'momentum': 0.9, 'nesterov': True, 'weight_decay': 1e-2}, {'lr': 0.1, 'momentum': 0.0}),
+    # a: {step, square_avg, momentum_buffer, grad_avg}; c: {step, square_avg}.
+    'RMSprop': ({'lr': 1e-2, 'momentum': 0.9, 'centered': True, 'weight_decay': 1e-2}, {'lr': 5e-3, 'alpha': 0.9}),
+    # The constructor gives every parameter {step 0, sum 0}: b's is in the saved state with step 0.
+    'Adagrad': ({'lr': 5e-2, 'lr_decay': 1e-2, 'weight_decay': 1e-2}, {'lr': 0.1, 'eps': 1e-8}),
+    'Adadelta': ({'lr': 1.0, 'rho': 0.95, 'weight_decay': 1e-2}, {'lr': 0.5, 'eps': 1e-5, 'maximize': True}),
+    'Adamax': ({'lr': 2e-3, 'weight_decay': 1e-2}, {'lr': 1e-2, 'betas': (0.8, 0.99), 'maximize': True}),
+    # mu_product after 3 steps: 0.0912 (group 0), 0.0656 (group 1).
+    'NAdam': ({'weight_decay': 1e-2}, {'lr': 1e-2, 'betas': (0.8, 0.99), 'weight_decay': 1e-2,
+                                        'decoupled_weight_decay': True, 'momentum_decay': 0.1}),
+    # rho_t > 5 from a parameter's 6th step: after the save for a (its 6th step is step 7) and c (step 6).
+    'RAdam': ({'weight_decay': 1e-2}, {'lr': 1e-2, 'betas': (0.8, 0.99), 'weight_decay': 1e-2, 'decoupled_weight_decay': True}),
+    # t0 1: mu is 1 / (step - 1) from step 3 on (0.5 at the save), ax averages from step 4; eta decays.
+    'ASGD': ({'lr': 1e-2, 'lambd': 1e-2, 't0': 1.0, 'weight_decay': 1e-2}, {'lr': 5e-2}),
+    'Rprop': ({'lr': 1e-2}, {'lr': 5e-2, 'etas': (0.3, 1.5), 'step_sizes': (1e-3, 0.1), 'maximize': True}),
+}
+# The state entries torch has saved after K steps, per parameter (None: none), which the lucid side must match.
+SAVED_KEYS = {
+    'SGD': (['momentum_buffer'], None, None),
+    'RMSprop': (['step', 'square_avg', 'momentum_buffer', 'grad_avg'], None, ['step', 'square_avg']),
+    'Adagrad': (['step', 'sum'],) * 3,
+    'Adadelta': (['step', 'square_avg', 'acc_delta'], None, ['step', 'square_avg', 'acc_delta']),
+    'Adamax': (['step', 'exp_avg', 'exp_inf'], None, ['step', 'exp_avg', 'exp_inf']),
+    'NAdam': (['step', 'mu_product', 'exp_avg', 'exp_avg_sq'], None, ['step', 'mu_product', 'exp_avg', 'exp_avg_sq']),
+    'RAdam': (['step', 'exp_avg', 'exp_avg_sq'], None, ['step', 'exp_avg', 'exp_avg_sq']),
+    'ASGD': (['step', 'eta', 'mu', 'ax'], None, ['step', 'eta', 'mu', 'ax']),
+    'Rprop': (['step', 'prev', 'step_size'], None, ['step', 'prev', 'step_size']),
+}
 
 
 def resume_groups(optimizer):
     """The groups as torch keyword arguments (params as indices)."""
-    if optimizer == 'SGD':
-        # Group 0: Nesterov momentum with L2 decay (a's buffer is in the saved state, b's is not yet);
-        # group 1: momentum 0, so torch keeps no state for c at all.
-        return [
-            {'params': [0, 1], 'lr': 0.05, 'momentum': 0.9, 'nesterov': True, 'weight_decay': 1e-2},
-            {'params': [2], 'lr': 0.1, 'momentum': 0.0},
-        ]
+    if optimizer in RESUME_GROUPS:
+        first, second = RESUME_GROUPS[optimizer]
+        return [{'params': [0, 1], **first}, {'params': [2], **second}]
     decay = {'Adam': (1e-2, 0.0), 'AdamW': (1e-2, 1e-2)}[optimizer]
     return [
         {'params': [0, 1], 'weight_decay': decay[0]},
@@ -189,10 +261,27 @@ def resume_groups(optimizer):
 
 
 def resume_groups_json(optimizer):
-    """The groups as the fixture writes them: torch's keyword arguments, Adam's betas always spelled out."""
-    if optimizer == 'SGD':
-        return resume_groups(optimizer)
+    """The groups as the fixture writes them: torch's keyword arguments (pairs as lists), Adam's betas always spelled out."""
+    if optimizer in RESUME_GROUPS:
+        return [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in resume_groups(optimizer)]
     return [dict(g, betas=list(g.get('betas', (0.9, 0.999)))) for g in resume_groups(optimizer)]
+
+
+def golden_optimizers():
+    """scripts/golden/optimizers.py, for its Sqrt and its float32 models (imported on demand: it
+    imports numpy, and torch with ATEN_CPU_CAPABILITY=default, which the --resume runs have set)."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    import optimizers
+    return optimizers
+
+
+def use_sqrt(optimizer):
+    """Sets the square root the next runs use: the correctly rounded one for CORRECT_SQRT when
+    torch's is not (measured once), torch's own otherwise. Returns the fixture's "sqrt" note or None."""
+    sqrt = golden_optimizers().Sqrt
+    sqrt.setup()
+    sqrt.patched = optimizer in CORRECT_SQRT and sqrt.incorrect > 0
+    return sqrt.note if optimizer in CORRECT_SQRT else None
 
 
 def f32(x):
@@ -242,19 +331,56 @@ def state_of(opt, params):
     return out
 
 
+def all_values(entries):
+    """Every number in a list of params / state lists (None entries skipped)."""
+    for entry in entries:
+        if isinstance(entry, dict):
+            yield from all_values(entry.values())
+        elif isinstance(entry, list):
+            yield from all_values(entry)
+        elif entry is not None:
+            yield entry
+
+
+def check_with_model(optimizer, opt, initial, grads, trace):
+    """The 8 classes of optimizers.py: torch's parameters and state after every one of the K + N
+    steps (trace[t - 1]) are its float32 model's bits, groups and data as here."""
+    golden = golden_optimizers()
+    import numpy as np
+    name = optimizer.lower()
+    model = getattr(golden, f'{name}_model')
+    group_of = [0, 0, 1]
+    options = [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
+    p = [np.array(v, dtype=np.float32) for v in initial]
+    state = [golden.adagrad_init(opt.defaults, x) if optimizer == 'Adagrad' else None for x in p]
+    with np.errstate(all='ignore'):
+        for t, (row, (want_params, want_state)) in enumerate(zip(grads, trace), start=1):
+            for i, g in enumerate(row):
+                if g is not None:
+                    p[i], state[i] = model(options[group_of[i]], p[i], np.array(g, dtype=np.float32), state[i], opt.defaults)
+            got_state = [None if s is None else {camel(k): v if isinstance(v, float) else v.tolist() for k, v in s.items()} for s in state]
+            assert same_float32_bits([x.tolist() for x in p], want_params), f'{optimizer} step {t}: parameters are not the model\'s'
+            assert same_float32_bits(got_state, want_state), f'{optimizer} step {t}: state is not the model\'s'
+
+
 def resume_fixtures():
     for optimizer in RESUME_CLASSES:
+        sqrt_note = use_sqrt(optimizer)
         initial, grads = resume_data(optimizer)
         params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(SHAPES[n])) for v, n in zip(initial, NAMES_ORDER)]
         opt = torch_optimizer(optimizer, params)
+        trace = []  # torch's parameters and state after each of the K + N steps
         for step in range(K):
             set_grads(params, grads[step])
             opt.step()
+            trace.append(([flat(p) for p in params], state_of(opt, params)))
         name = optimizer.lower()
-        if optimizer == 'SGD':
-            # What the lucid side must reproduce: only a has a buffer at the save (b had no gradient
-            # yet, c's group has momentum 0).
-            assert list(opt.state_dict()['state']) == [0] and list(opt.state_dict()['state'][0]) == ['momentum_buffer']
+        if optimizer in SAVED_KEYS:
+            # What the lucid side must reproduce: which parameters have state at the save, with which
+            # keys (SGD: only a has a buffer, b had no gradient yet, c's group has momentum 0;
+            # Adagrad: b too, the constructor's step 0 and zero sum).
+            saved = opt.state_dict()['state']
+            assert [list(saved[i]) if i in saved else None for i in range(3)] == list(SAVED_KEYS[optimizer]), saved
         torch.save(opt.state_dict(), OUT / f'{name}-resume.pt')
         saved_params = [flat(p) for p in params]
         after = []
@@ -262,10 +388,11 @@ def resume_fixtures():
             set_grads(params, grads[step])
             opt.step()
             after.append({'afterStep': step + 1, 'params': [flat(p) for p in params], 'state': state_of(opt, params)})
+            trace.append((after[-1]['params'], after[-1]['state']))
         fixture = {
             'generatedBy': 'scripts/golden/checkpoints.py', 'torchVersion': torch.__version__.split('+')[0],
-            'cpuCapability': torch.backends.cpu.get_cpu_capability(), 'optimizer': optimizer,
-            'groups': resume_groups_json(optimizer),
+            'cpuCapability': torch.backends.cpu.get_cpu_capability(), **({'sqrt': sqrt_note} if sqrt_note else {}),
+            'optimizer': optimizer, 'groups': resume_groups_json(optimizer),
             'shapes': [SHAPES[n] for n in NAMES_ORDER], 'initial': initial, 'grads': grads, 'savedAfterStep': K,
             'savedParams': saved_params, 'after': after,
         }
@@ -273,6 +400,22 @@ def resume_fixtures():
             # --verify-resume compares SGD bit for bit with lucid's JSON, where JSON.stringify writes
             # -0 as 0: with no zero in the data, a sign lost that way cannot show up as a difference.
             assert all(x != 0 for a in after for v in a['params'] + [s['momentumBuffer'] for s in a['state'] if s] for x in v)
+        if optimizer in RESUME_GROUPS:
+            # The same for every class compared bit for bit: no -0.0 after the save (zeros are +0.0:
+            # Rprop's prev where the sign changed).
+            assert not any(x == 0 and math.copysign(1, x) < 0 for a in after for x in all_values(a['params'] + a['state']))
+        if optimizer in SAVED_KEYS and optimizer != 'SGD':
+            check_with_model(optimizer, opt, initial, grads, trace)
+        # The saved file alone continues the run: loaded (weights_only) into an optimizer built with
+        # other hyperparameters, it takes the same N steps to the same bits.
+        params2 = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float32).reshape(SHAPES[n])) for v, n in zip(saved_params, NAMES_ORDER)]
+        opt2 = RESUME_CLASSES[optimizer]([{'params': params2[:2]}, {'params': params2[2:]}], lr=0.5, foreach=False)
+        opt2.load_state_dict(torch.load(OUT / f'{name}-resume.pt', weights_only=True))
+        for j, step in enumerate(range(K, K + N)):
+            set_grads(params2, grads[step])
+            opt2.step()
+            assert same_float32_bits([flat(p) for p in params2], after[j]['params']), (optimizer, step + 1)
+            assert same_float32_bits(state_of(opt2, params2), after[j]['state']), (optimizer, step + 1)
         (OUT / f'{name}-resume.json').write_text(json.dumps(fixture, indent=1) + '\n')
 
 
@@ -310,10 +453,14 @@ def verify_resume(outdir):
     failures = 0
     for optimizer in RESUME_CLASSES:
         name = optimizer.lower()
-        if optimizer == 'SGD' and not (outdir / f'{name}-lucid.pt').exists():
-            # lucid's SGD side (scripts/golden/lucid-resume.mjs) may not write it yet.
+        # Adam and AdamW with torch's own (MKL's) sqrt and a square-root ulp allowed on parameters;
+        # every other class bit for bit (the CORRECT_SQRT ones with the same sqrt as their fixtures).
+        exact = optimizer not in ('Adam', 'AdamW')
+        if exact and not (outdir / f'{name}-lucid.pt').exists():
+            # lucid's side (scripts/golden/lucid-resume.mjs) may not write this class yet.
             print(f'{optimizer}: no {name}-lucid.pt in {outdir}: not checked')
             continue
+        use_sqrt(optimizer)
         lucid = json.loads((outdir / f'{name}-lucid.json').read_text())
         fx = json.loads((OUT / f'{name}-resume.json').read_text())
         sd = torch.load(outdir / f'{name}-lucid.pt', weights_only=True)
@@ -329,8 +476,8 @@ def verify_resume(outdir):
             set_grads(params, fx['grads'][step - 1])
             opt.step()
             got_state = state_of(opt, params)
-            # SGD's state bit for bit (JSON.stringify writes every float32 exactly; see resume_fixtures on -0).
-            same_state = same_float32_bits(got_state, want['state']) if optimizer == 'SGD' else got_state == want['state']
+            # Bit for bit (JSON.stringify writes every float32 exactly; see resume_fixtures on -0).
+            same_state = same_float32_bits(got_state, want['state']) if exact else got_state == want['state']
             if not same_state:
                 other += 1
                 print(f'{optimizer} step {step}: state differs: torch {got_state} lucid {want["state"]}')
@@ -340,8 +487,8 @@ def verify_resume(outdir):
                     if struct.pack('<f', t) == struct.pack('<f', l):
                         equal += 1
                         continue
-                    if optimizer == 'SGD':
-                        # No square root in SGD: only the same bits will do.
+                    if exact:
+                        # No square root, or the same correctly rounded one: only the same bits will do.
                         other += 1
                         print(f'{optimizer} step {step} param {i}[{e}]: torch {t}, lucid {l}')
                         continue
@@ -359,7 +506,7 @@ def verify_resume(outdir):
                 for p, v in zip(params, want['params']):
                     p.copy_(torch.tensor(v, dtype=torch.float32).reshape(p.shape))
         groups = [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
-        sqrt_ulps = '' if optimizer == 'SGD' else f'{ulp} a sqrt ulp apart, '
+        sqrt_ulps = '' if exact else f'{ulp} a sqrt ulp apart, '
         print(f'{optimizer}: torch.load(weights_only=True) + load_state_dict OK; {len(lucid["after"])} steps: state bit for bit: '
               f'{"yes" if other == 0 else "NO"}; parameters: {equal} element steps equal, {sqrt_ulps}{other} other differences; '
               f'groups after loading: {groups}')

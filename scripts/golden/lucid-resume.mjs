@@ -1,6 +1,6 @@
 // lucid-optim's side of `checkpoints.py --verify-resume` (by hand; see that script's docstring and
-// docs/checkpoints.md): on the data of test/fixtures/torch-checkpoints/{adam,adamw,sgd}-resume.json,
-// steps lucid-optim's Adam, AdamW and SGD K steps from the initial values, writes
+// docs/checkpoints.md): on the data of test/fixtures/torch-checkpoints/<name>-resume.json (one per
+// algorithm, NAMES below), steps lucid-optim's optimizer of that name K steps from the initial values, writes
 // saveTorch(opt.stateDict({ format: 'torch' })) as OUTDIR/<name>-lucid.pt, then takes the N steps
 // after and writes lucid's parameters and state after each as OUTDIR/<name>-lucid.json (the layout
 // of the fixtures' `savedParams` and `after`), for real torch to compare against.
@@ -20,7 +20,10 @@ await init();
 /** `weight_decay` -> `weightDecay`: the fixtures' groups are torch keyword arguments. */
 const camel = (key) => key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
-for (const name of ['adam', 'adamw', 'sgd']) {
+/** Every algorithm with a resume fixture, as checkpoints.py names them. */
+const NAMES = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'asgd', 'rprop'];
+
+for (const name of NAMES) {
   const fx = JSON.parse(readFileSync(new URL(`../../test/fixtures/torch-checkpoints/${name}-resume.json`, import.meta.url), 'utf8'));
   const params = fx.initial.map((v, i) => new Parameter(v, { shape: fx.shapes[i] }));
   const Optimizer = lucid[fx.optimizer];

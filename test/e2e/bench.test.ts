@@ -100,13 +100,24 @@ test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant ag
   const { stdout } = await promisify(execFile)(process.execPath, ['bench/algorithms.mjs', '--quick'], { cwd: root, maxBuffer: 16 << 20 }).catch((error) => {
     throw new Error(`bench/algorithms.mjs failed:\n${error.stderr}`);
   });
-  const rows = stdout.split('\n').filter((line) => /^(Adam|AdamW|SGD)\b/.test(line)).map((line) => line.trimEnd());
+  const rows = stdout
+    .split('\n')
+    .filter((line) => /^(Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|ASGD|Rprop)\b/.test(line))
+    .map((line) => line.trimEnd());
   expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual([
     'Adam (lr 1e-3, defaults)',
     'AdamW (lr 1e-3, weight decay 1e-2)',
     'SGD (lr 1e-2)',
     'SGD, momentum 0.9',
     'SGD, Nesterov momentum 0.9',
+    'RMSprop (lr 1e-2, defaults)',
+    'Adagrad (lr 1e-2, initial 0.1)',
+    'Adadelta (defaults)',
+    'Adamax (defaults)',
+    'NAdam (defaults)',
+    'RAdam (defaults)',
+    'ASGD (defaults)',
+    'Rprop (defaults)',
   ]);
   // Every cell a number (or n/a where tf.train has no such optimizer), every ratio a ratio.
   for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +(\d+|n\/a) +[\d.]+x( +[\d.]+x)?$/);

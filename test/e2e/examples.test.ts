@@ -137,9 +137,31 @@ describe('examples/train.mjs (npm run demo)', () => {
     expect(onecycle.lines.at(-1)!.loss).toBeLessThan(onecycle.lines[0].loss);
   });
 
+  test.each([
+    ['rmsprop', 'RMSprop', 0.002],
+    ['adagrad', 'Adagrad', 0.1],
+    ['adadelta', 'Adadelta', 1],
+    ['adamax', 'Adamax', 0.02],
+    ['nadam', 'NAdam', 0.01],
+    ['radam', 'RAdam', 0.01],
+    ['asgd', 'ASGD', 0.2],
+    ['rprop', 'Rprop', 0.01],
+  ])('--optimizer %s: %s trains the model at its demo lr (the loss falls), under --schedule onecycle too', (flag, name, lr) => {
+    const { out, lines } = train(flag, '--steps', '150', '--optimizer', flag);
+    expect(out).toMatch(new RegExp(`^lucid-optim ${name} \\(lr ${lr}\\): 387 weights, `));
+    // Chance level is ln 3 ≈ 1.10; each falls well below its first loss (1.048) within 150 steps.
+    expect(lines[0].loss).toBeGreaterThan(1);
+    expect(lines.at(-1)!.loss).toBeLessThan(0.8 * lines[0].loss);
+    // OneCycleLR cycles beta1 or momentum where the optimizer has one, and only the lr otherwise.
+    const onecycle = train(`${flag}-onecycle`, '--steps', '30', '--optimizer', flag, '--schedule', 'onecycle');
+    expect(onecycle.out).toContain(`stepped after each ${name}.step()`);
+  });
+
   test('a bad flag value exits with status 2 and a message naming the flag and the value', () => {
     const cases: [string[], string][] = [
-      [['--optimizer', 'rmsprop'], '--optimizer must be one of adam, adamw, sgd, got "rmsprop"'],
+      [['--optimizer', 'lbfgs'], '--optimizer must be one of adam, adamw, sgd, rmsprop, adagrad, adadelta, adamax, nadam, radam, asgd, rprop, got "lbfgs"'],
+      [['--centered'], '--centered is not an option of --optimizer adam'],
+      [['--optimizer', 'rprop', '--weight-decay', '0.1'], '--weight-decay is not an option of --optimizer rprop'],
       [['--momentum', '0.9'], '--momentum is not an option of --optimizer adam'],
       [['--optimizer', 'sgd', '--amsgrad'], '--amsgrad is not an option of --optimizer sgd'],
       [['--optimizer', 'sgd', '--momentum=-1'], '--momentum must be a number >= 0, got "-1"'],
@@ -165,7 +187,7 @@ describe('examples/train.mjs (npm run demo)', () => {
 
   test('--help documents every flag', () => {
     const help = execFileSync(process.execPath, [example('train.mjs'), '--help'], { encoding: 'utf8' });
-    for (const flag of ['--steps', '--lr', '--optimizer', '--weight-decay', '--amsgrad', '--momentum', '--dampening', '--nesterov', '--schedule', '--warmup', '--clip', '--seed', '--out', '--help']) {
+    for (const flag of ['--steps', '--lr', '--optimizer', '--weight-decay', '--amsgrad', '--momentum', '--dampening', '--nesterov', '--centered', '--schedule', '--warmup', '--clip', '--seed', '--out', '--help']) {
       expect(help).toMatch(new RegExp(`^ +(-h, )?${flag} `, 'm'));
     }
     for (const schedule of ['none', 'cosine', 'linear', 'onecycle']) expect(help).toMatch(new RegExp(`^ +${schedule} +`, 'm'));

@@ -10,6 +10,24 @@
 //                               amsgrad=False, *, maximize=False, ...)   (decoupled: always)
 //   torch/optim/sgd.py:   SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
 //                             nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None)
+//   torch/optim/rmsprop.py:  RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+//                                    centered=False, capturable=False, foreach=None, maximize=False, differentiable=False)
+//   torch/optim/adagrad.py:  Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+//                                    eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None)
+//   torch/optim/adadelta.py: Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+//                                     capturable=False, maximize=False, differentiable=False)
+//   torch/optim/adamax.py:   Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+//                                   maximize=False, differentiable=False, capturable=False)
+//   torch/optim/nadam.py:    NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+//                                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+//                                  differentiable=False)
+//   torch/optim/radam.py:    RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+//                                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+//                                  differentiable=False)
+//   torch/optim/asgd.py:     ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
+//                                 maximize=False, differentiable=False, capturable=False)
+//   torch/optim/rprop.py:    Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
+//                                  foreach=None, maximize=False, differentiable=False)
 //
 // Every optimizer the package exports is found by walking its exports, so a new algorithm is
 // checked here without an edit, except its row in TORCH_DEFAULTS, which the last test demands.
@@ -24,6 +42,14 @@ const TORCH_DEFAULTS: Record<string, Record<string, unknown>> = {
   Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupledWeightDecay: false },
   AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, decoupledWeightDecay: true },
   SGD: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
+  RMSprop: { lr: 1e-2, momentum: 0, alpha: 0.99, eps: 1e-8, centered: false, weightDecay: 0, maximize: false },
+  Adagrad: { lr: 1e-2, lrDecay: 0, eps: 1e-10, weightDecay: 0, initialAccumulatorValue: 0, maximize: false },
+  Adadelta: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
+  Adamax: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
+  NAdam: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false },
+  RAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, decoupledWeightDecay: false },
+  ASGD: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false },
+  Rprop: { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false },
 };
 
 /** What the tests read of a spec and a class (internal: stripped from the package's types). */

@@ -35,7 +35,8 @@ const WARMUP = 3_000;
  * monomorphic and no JIT recompilation falls inside a measurement.
  */
 const child = `
-const { Adam, AdamW, SGD, clipGradNorm, init, memoryStats, Parameter } = await import(${JSON.stringify(dist)});
+const lucid = await import(${JSON.stringify(dist)});
+const { Adam, AdamW, SGD, clipGradNorm, init, memoryStats, Parameter } = lucid;
 await init();
 const STEPS = ${STEPS};
 const WARMUP = ${WARMUP};
@@ -62,6 +63,15 @@ const configs = [
   ['AdamW', 'adamw'],
   ['clipGradNorm + step', 'clip'],
   ['SGD, Nesterov momentum', 'sgd'],
+  // Every other algorithm, by its class name: each has its own row writer.
+  ['RMSprop, momentum, centered', ['RMSprop', { momentum: 0.9, centered: true, weightDecay: 1e-4 }]],
+  ['Adagrad', ['Adagrad', { lrDecay: 1e-3 }]],
+  ['Adadelta', ['Adadelta', {}]],
+  ['Adamax', ['Adamax', {}]],
+  ['NAdam, decoupled weight decay', ['NAdam', { weightDecay: 1e-2, decoupledWeightDecay: true }]],
+  ['RAdam', ['RAdam', {}]],
+  ['ASGD, averaging', ['ASGD', { t0: 10 }]],
+  ['Rprop', ['Rprop', {}]],
 ];
 const which = Number(process.argv[1]);
 if (which < configs.length) {
@@ -75,7 +85,9 @@ if (which < configs.length) {
       ? new AdamW(params)
       : options === 'sgd'
         ? new SGD(params, { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })
-        : new Adam(params, options);
+        : Array.isArray(options)
+          ? new lucid[options[0]](params, options[1])
+          : new Adam(params, options);
   if (options === 'clip') clipped = params;
   steps(opt, 1); // creates the state (and, clipping, the id buffer): the only step allowed to allocate
   const buffer = params[0].data.buffer;
@@ -126,7 +138,7 @@ if (which < configs.length) {
   console.log(JSON.stringify({ name: 'control', retained: min('retained'), allocated: min('allocated'), windows }));
 }
 `;
-const CONFIGS = 9;
+const CONFIGS = 17;
 /** Bytes of the boxed float64 (HeapNumber) a call that returns a non-integer number allocates. */
 const RETURNED_NUMBER = 16;
 

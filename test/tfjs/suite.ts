@@ -5,8 +5,42 @@
 // schedulers, and the errors.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdamW, Adam, LinearLR, Parameter, SGD, StepLR, init, memoryStats, type Optimizer } from 'lucid-optim';
-import { LucidAdam, LucidAdamW, LucidSGD, adam, adamW, sgd, type LucidOptimizer } from 'lucid-optim/tfjs';
+import {
+  ASGD,
+  Adadelta,
+  Adagrad,
+  AdamW,
+  Adam,
+  Adamax,
+  LinearLR,
+  NAdam,
+  Parameter,
+  RAdam,
+  RMSprop,
+  Rprop,
+  SGD,
+  StepLR,
+  init,
+  memoryStats,
+  type Optimizer,
+} from 'lucid-optim';
+import {
+  LucidAdam,
+  LucidAdamW,
+  LucidSGD,
+  adadelta,
+  adagrad,
+  adam,
+  adamW,
+  adamax,
+  asgd,
+  nadam,
+  radam,
+  rmsprop,
+  rprop,
+  sgd,
+  type LucidOptimizer,
+} from 'lucid-optim/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectCloseF32, thrownBy } from '../helpers';
 import { observe } from '../observe';
@@ -66,6 +100,14 @@ export function bridgeSuite(backend: Backend): void {
     adam: [adam, Adam],
     adamW: [adamW, AdamW],
     sgd: [sgd, SGD],
+    rmsprop: [rmsprop, RMSprop],
+    adagrad: [adagrad, Adagrad],
+    adadelta: [adadelta, Adadelta],
+    adamax: [adamax, Adamax],
+    nadam: [nadam, NAdam],
+    radam: [radam, RAdam],
+    asgd: [asgd, ASGD],
+    rprop: [rprop, Rprop],
   } as const;
   type Factory = keyof typeof FACTORIES;
   const bridge = (factory: Factory, options: object) => (FACTORIES[factory][0] as (o: object) => LucidOptimizer)(options);
@@ -77,8 +119,16 @@ export function bridgeSuite(backend: Backend): void {
     ['adam', { lr: 0.02, eps: 1e-7, weightDecay: 0.05, maximize: true }, true],
     ['sgd', { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }, true],
     ['sgd', { lr: 0.05, momentum: 0.8, dampening: 0.1, maximize: true }, false],
+    ['rmsprop', { lr: 0.01, momentum: 0.9, centered: true, weightDecay: 1e-3 }, true],
+    ['adagrad', { lr: 0.05, lrDecay: 1e-3, initialAccumulatorValue: 0.1, weightDecay: 1e-3 }, true],
+    ['adadelta', { rho: 0.95, weightDecay: 1e-3, maximize: true }, true],
+    ['adamax', { lr: 0.01, betas: [0.8, 0.99], weightDecay: 1e-3 }, true],
+    ['nadam', { lr: 0.01, weightDecay: 1e-2, decoupledWeightDecay: true }, true],
+    ['radam', { lr: 0.01, betas: [0.9, 0.9], weightDecay: 1e-2 }, true],
+    ['asgd', { lr: 0.01, t0: 10, weightDecay: 1e-3 }, true],
+    ['rprop', { lr: 0.01, etas: [0.4, 1.3], stepSizes: [1e-5, 1] }, true],
     ['adamW', { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }, false],
-  ] as const)('%s gives exactly the numbers of lucid-optim itself (reading wasm backend memory: %s)', (factory, options, fromBackend) => {
+  ] as const)('%s %j gives exactly the numbers of lucid-optim itself (reading wasm backend memory: %s)', (factory, options, fromBackend) => {
     test('same gradients, bit for bit: frozen steps, a variable first seen late, a scheduler built before the first step', () => {
       // Four variables; v1 is frozen (null gradient) every third step, v3 gets its first gradient
       // at step 10. The reference is lucid-optim's own optimizer on Parameters holding the same
@@ -505,6 +555,27 @@ export function bridgeSuite(backend: Backend): void {
     expect(m2.getConfig()).toEqual(m.getConfig());
     expect([a.getClassName(), w.getClassName(), m.getClassName()]).toEqual(['LucidAdam', 'LucidAdamW', 'LucidSGD']);
     for (const o of [a, b, w, w2, m, m2]) o.dispose();
+  });
+
+  test.each(Object.keys(FACTORIES) as Factory[])('%s(): a registered class of its own, whose config rebuilds it, refusing tf.train\'s names', (factory) => {
+    const opt = bridge(factory, {});
+    const cls = opt.constructor as typeof LucidOptimizer & { className: string; tfjsNames: Record<string, string> };
+    // tf.serialization finds the class under its name (tf.loadLayersModel rebuilds saved models with it).
+    expect(tf.serialization.SerializationMap.getMap().classNameMap[cls.className]?.[0]).toBe(cls);
+    expect(cls.className).toBe(`Lucid${opt.optimizer.constructor.name}`);
+    // The config is the lucid options, torch's defaults included (not AdamW's fixed
+    // decoupledWeightDecay); fromConfig gives the same optimizer.
+    const config = opt.getConfig();
+    const { decoupledWeightDecay, ...rest } = opt.optimizer.defaults as Record<string, unknown>;
+    expect(config).toEqual(factory === 'adamW' ? rest : { ...rest, ...(decoupledWeightDecay === undefined ? {} : { decoupledWeightDecay }) });
+    const again = cls.fromConfig(cls, { ...config, customObjects: {} }) as LucidOptimizer;
+    expect(again.getConfig()).toEqual(config);
+    for (const [name, instead] of Object.entries(cls.tfjsNames)) {
+      expect(() => bridge(factory, { [name]: 1 }), name).toThrow(`${name} is not an option`);
+      expect(() => bridge(factory, { [name]: 1 }), name).toThrow(instead);
+    }
+    opt.dispose();
+    again.dispose();
   });
 
   describe('bad input names the field and changes nothing', () => {

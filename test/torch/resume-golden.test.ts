@@ -1,8 +1,8 @@
 // Resuming a run torch started: torch.save(optimizer.state_dict()) of real torch.optim.Adam,
-// torch.optim.AdamW and torch.optim.SGD, loaded with loadTorch into lucid's loadStateDict,
-// continues as torch continued.
+// AdamW, SGD, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD and Rprop, loaded with
+// loadTorch into lucid's loadStateDict, continues as torch continued.
 //
-// Fixtures (test/fixtures/torch-checkpoints/{adam,adamw,sgd}-resume.{pt,json}) written by
+// Fixtures (test/fixtures/torch-checkpoints/<name>-resume.{pt,json}) written by
 //
 //   .venv-golden/bin/python scripts/golden/checkpoints.py     (torch 2.15.0; the resume runs with
 //                                                              ATEN_CPU_CAPABILITY=default: no FMA)
@@ -13,7 +13,8 @@
 // state, it starts fresh after the load), group 1 holds c [2, 2] with AMSGrad, lr 1e-2, betas
 // (0.8, 0.99); weight decay 1e-2 (Adam: L2, group 0; AdamW: decoupled, both groups). SGD: group 0
 // momentum 0.9, Nesterov, weight decay 1e-2, lr 0.05 (a and b have momentum buffers), group 1
-// momentum 0 (c has no state at all), lr 0.1.
+// momentum 0 (c has no state at all), lr 0.1. The other eight: the groups in each JSON (`groups`,
+// torch's keyword arguments), chosen so that every state key is in the saved file (scripts/golden/README.md).
 //
 // As in the golden suite (test/e2e/fidelity/torch-adam.test.ts, the no-FMA comparison): the state
 // (step, exp_avg, exp_avg_sq, max_exp_avg_sq) is torch's bit for bit; each parameter is torch's bit for
@@ -62,11 +63,11 @@ function resume(fx: Fixture) {
   return { params, opt, saved };
 }
 
-/** The SGD fixture: groups with torch's keyword arguments, states holding `momentumBuffer`. */
+/** The other algorithms' fixtures: groups with torch's keyword arguments, states keyed as lucid names them. */
 interface SgdFixture extends Omit<Fixture, 'optimizer' | 'groups' | 'after'> {
-  optimizer: 'SGD';
+  optimizer: string;
   groups: ({ params: number[] } & Record<string, unknown>)[];
-  after: { afterStep: number; params: number[][]; state: (Record<string, number[]> | null)[] }[];
+  after: { afterStep: number; params: number[][]; state: (Record<string, number[] | number> | null)[] }[];
 }
 
 /** lucid's state of parameter i as the fixture writes torch's (plain numbers). */
@@ -158,36 +159,50 @@ for (const name of ['adam', 'adamw']) {
   });
 }
 
-describe("SGD: torch's state_dict after 3 steps (sgd-resume.pt)", () => {
-  const fx = JSON.parse(readFileSync(new URL('sgd-resume.json', dir), 'utf8')) as SgdFixture;
-  const anyState = (opt: Optimizer, i: number) => {
-    const s = (opt.stateDict().state as Record<number, Record<string, Float32Array>>)[i];
-    return s === undefined ? null : Object.fromEntries(Object.entries(s).map(([key, value]) => [key, Array.from(value)]));
-  };
+/** `weight_decay` -> `weightDecay`: the fixtures' groups are torch keyword arguments. */
+const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-  test('was written by torch 2.15.0 without FMA', () => {
-    expect([fx.torchVersion, fx.cpuCapability]).toEqual(['2.15.0', 'DEFAULT']);
-  });
+// The algorithms without a square root in their step (SGD, Adamax, ASGD, Rprop) and those whose
+// fixtures were written with torch's sqrt patched to be correctly rounded (RMSprop, Adagrad,
+// Adadelta, NAdam, RAdam: the JSON's `sqrt` says so): all continue bit for bit.
+for (const name of ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'asgd', 'rprop']) {
+  const fx = JSON.parse(readFileSync(new URL(`${name}-resume.json`, dir), 'utf8')) as SgdFixture;
 
-  test("loads torch's file and continues as torch did: parameters and state bit for bit after every step (SGD has no square root)", () => {
-    const params = fx.savedParams.map((v, i) => new Parameter(v, { shape: fx.shapes[i] }));
-    const opt = new lucid.SGD([{ params: params.slice(0, 2) }, { params: params.slice(2) }], { lr: 0.5 });
-    const file = readFileSync(new URL('sgd-resume.pt', dir));
-    opt.loadStateDict(loadTorch(file));
-    // torch's groups, in lucid's names; c (momentum 0) has no state, as in torch.
-    expect(opt.paramGroups.map(({ params: _, ...g }) => g)).toEqual([
-      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, maximize: false },
-      { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
-    ]);
-    const state = opt.stateDict({ format: 'torch' }).get('state') as Map<number, Map<string, TorchTensor>>;
-    expect(canonical(state)).toEqual(canonical((loadTorch(file) as TorchStateDict).get('state')));
-    for (const { afterStep: step, params: torchParams, state: torchState } of fx.after) {
-      fx.grads[step - 1].forEach((g, i) => (params[i].grad = g));
-      opt.step();
-      params.forEach((p, i) => {
-        expect(anyState(opt, i), `step ${step}, param ${i}: state`).toEqual(torchState[i]);
-        expect(Array.from(p.data), `step ${step}, param ${i}`).toEqual(torchParams[i]);
-      });
-    }
+  describe(`${fx.optimizer}: torch's state_dict after ${fx.savedAfterStep} steps (${name}-resume.pt)`, () => {
+    /** lucid's state of parameter i as the fixture writes torch's: buffers as number lists, numbers as they are. */
+    const anyState = (opt: Optimizer, i: number) => {
+      const s = (opt.stateDict().state as Record<number, Record<string, Float32Array | number>>)[i];
+      return s === undefined ? null : Object.fromEntries(Object.entries(s).map(([key, value]) => [key, typeof value === 'number' ? value : Array.from(value)]));
+    };
+
+    test('was written by torch 2.15.0 without FMA', () => {
+      expect([fx.torchVersion, fx.cpuCapability]).toEqual(['2.15.0', 'DEFAULT']);
+    });
+
+    test("loads torch's file and continues as torch did: parameters and state bit for bit after every step", () => {
+      const Class = (lucid as unknown as Record<string, new (groups: object[], options?: object) => Optimizer>)[fx.optimizer];
+      const params = fx.savedParams.map((v, i) => new Parameter(v, { shape: fx.shapes[i] }));
+      // lr 0.5 everywhere: loadStateDict must replace it with torch's.
+      const opt = new Class([{ params: params.slice(0, 2) }, { params: params.slice(2) }], { lr: 0.5 });
+      const file = readFileSync(new URL(`${name}-resume.pt`, dir));
+      opt.loadStateDict(loadTorch(file));
+      // torch's groups, in lucid's names: each keyword argument given, torch's defaults for the rest.
+      const probe = new Class([{ params: [] }]);
+      const defaults = probe.defaults;
+      probe.dispose();
+      expect(opt.paramGroups.map(({ params: _, ...g }) => g)).toEqual(
+        fx.groups.map(({ params: _, ...kwargs }) => ({ ...defaults, ...Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [camel(k), v])) })),
+      );
+      const state = opt.stateDict({ format: 'torch' }).get('state') as Map<number, Map<string, TorchTensor>>;
+      expect(canonical(state)).toEqual(canonical((loadTorch(file) as TorchStateDict).get('state')));
+      for (const { afterStep: step, params: torchParams, state: torchState } of fx.after) {
+        fx.grads[step - 1].forEach((g, i) => (params[i].grad = g));
+        opt.step();
+        params.forEach((p, i) => {
+          expect(anyState(opt, i), `step ${step}, param ${i}: state`).toEqual(torchState[i]);
+          expect(Array.from(p.data), `step ${step}, param ${i}`).toEqual(torchParams[i]);
+        });
+      }
+    });
   });
-});
+}

@@ -199,10 +199,30 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     this.#raw = new RawOptimizer(spec.algorithm);
     try {
       groups.forEach((group) => this.#add(where, group));
+      this.#createStates(where);
     } catch (error) {
       this.#raw.free();
       this.#raw = undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Gives Rust the optimizer's defaults (torch's `self.defaults`, which Adagrad's `sum` starts
+   * from) and, for an algorithm whose torch constructor creates every parameter's state (Adagrad),
+   * creates it now, with `step` 0.
+   */
+  #createStates(where: string): void {
+    const raw = this.#live(where);
+    const row = new Float64Array(this.#spec.rowLen);
+    writeRow(this.#spec, this.defaults as Record<string, unknown>, row);
+    try {
+      raw.setDefaults(row);
+      if (!this.#spec.eagerState) return;
+      this.#writeHyperparameters(where);
+      raw.createStates();
+    } catch (error) {
+      throw this.#stepError(where, rustError(error));
     }
   }
 
@@ -405,6 +425,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
         const step = raw.stateStep(i);
         if (step === undefined) continue;
         const entry: Record<string, unknown> = spec.countsSteps ? { step } : {};
+        spec.scalars.forEach((k, s) => (entry[k.name] = raw.stateScalar(i, s)));
         spec.buffers.forEach((b, k) => {
           const ptr = raw.statePtr(i, k);
           if (ptr !== 0) entry[b.name] = savedBuffer(new Float32Array(memory.buffer, ptr, p.length).slice());
@@ -465,6 +486,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
       for (const s of checked.states) {
         const mask = s.buffers.reduce((m: number, b, k) => (b === undefined ? m : m | (1 << k)), 0);
         raw.stageState(s.index, s.step, mask);
+        s.scalars.forEach((value, k) => raw.setStagedScalar(s.index, k, value));
       }
     } catch (error) {
       raw.discardStaged();

@@ -3,8 +3,8 @@
 // (spec.ts): JavaScript types first, then the row goes to Rust, which owns every range rule and
 // every rule across fields (`checkRow`), and this file writes the sentence.
 
-import { describe, normalize, rangeError, ruleText, typeError, unknownKeyError } from '../runtime/errors.js';
-import { CrossRule, checkRow, rustError, type RustError } from '../runtime/wasm.js';
+import { describe, normalize, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
+import { CrossRule, checkRow, ruleText, rustError, type RustError } from '../runtime/wasm.js';
 import { Parameter } from '../nn/parameter.js';
 import { disposedError } from '../runtime/errors.js';
 import { checkBoolean, checkNumber } from '../runtime/validate.js';

@@ -37,6 +37,14 @@ export interface BufferSpec {
   readonly required: boolean;
 }
 
+/** A per-parameter state scalar besides `step`: a float32 0-d tensor in torch's state (NAdam's `mu_product`). */
+export interface ScalarSpec {
+  /** torch's key in `optimizer.state[p]`: `mu_product`. */
+  readonly torchName: string;
+  /** lucid-optim's: `muProduct`. */
+  readonly name: string;
+}
+
 /** An algorithm, as its Rust spec declares it. */
 export interface AlgorithmSpec {
   readonly algorithm: Algorithm;
@@ -54,6 +62,10 @@ export interface AlgorithmSpec {
   readonly slotPaths: readonly string[];
   /** Whether the state counts steps (torch's `state['step']`). */
   readonly countsSteps: boolean;
+  /** Whether the constructor creates every parameter's state, as torch's Adagrad does. */
+  readonly eagerState: boolean;
+  /** The state's scalars besides `step`, in torch's order (they come before the buffers). */
+  readonly scalars: readonly ScalarSpec[];
   readonly buffers: readonly BufferSpec[];
   /** torch's defaults of the options (pairs as frozen arrays). */
   readonly defaults: Readonly<Record<string, unknown>>;
@@ -125,6 +137,11 @@ function readSpec(algorithm: Algorithm): AlgorithmSpec {
         Object.freeze({ torchName, name: camelCase(torchName), use: raw.bufferUse(b), useSlot: raw.bufferUseSlot(b), required: raw.bufferRequired(b) }),
       );
     }
+    const scalars: ScalarSpec[] = [];
+    for (let k = 0; k < raw.scalarCount; k++) {
+      const torchName = raw.scalarName(k);
+      scalars.push(Object.freeze({ torchName, name: camelCase(torchName) }));
+    }
     return Object.freeze({
       algorithm,
       name: raw.name,
@@ -134,6 +151,8 @@ function readSpec(algorithm: Algorithm): AlgorithmSpec {
       rowLen: raw.rowLen,
       slotPaths: Object.freeze(slotPaths),
       countsSteps: raw.countsSteps,
+      eagerState: raw.eagerState,
+      scalars: Object.freeze(scalars),
       buffers: Object.freeze(buffers),
       defaults: Object.freeze(Object.fromEntries(options.map((f) => [f.name, f.default]))),
     });

@@ -51,10 +51,11 @@ export function savedBuffer(values: Float32Array): Float32Array {
 
 const JSON_SPECIALS: Readonly<Record<string, number>> = Object.freeze({ '-0': -0, NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity });
 
-/** A state entry after validation, ready to copy in: its step, and each of the spec's buffers (or none). */
+/** A state entry after validation, ready to copy in: its step, the spec's scalars, and each of its buffers (or none). */
 export interface CheckedState {
   index: number;
   step: number;
+  scalars: number[];
   buffers: (ArrayLike<number> | undefined)[];
 }
 
@@ -154,14 +155,24 @@ export function checkStateDict(
       if (value === undefined && why !== null && why !== '') throw typeError(where, `${field}.${b.name}`, `a buffer (${why})`, undefined);
       return value === undefined && why === null ? undefined : checkBuffer(where, `${field}.${b.name}`, value, length);
     });
-    return { index, step: spec.countsSteps ? checkStep(where, `${field}.step`, e.step) : 0, buffers };
+    const scalars = spec.scalars.map((k) => checkScalar(where, `${field}.${k.name}`, e[k.name]));
+    return { index, step: spec.countsSteps ? checkStep(where, `${field}.step`, e.step) : 0, scalars, buffers };
   });
   return { groups, states };
 }
 
-/** The keys a saved state may have: `step` if the algorithm counts steps, then its buffers. */
+/** The keys a saved state may have: `step` if the algorithm counts steps, its scalars, then its buffers. */
 function stateKeys(spec: AlgorithmSpec): string[] {
-  return [...(spec.countsSteps ? ['step'] : []), ...spec.buffers.map((b) => b.name)];
+  return [...(spec.countsSteps ? ['step'] : []), ...spec.scalars.map((k) => k.name), ...spec.buffers.map((b) => b.name)];
+}
+
+/**
+ * A saved state scalar (NAdam's `muProduct`, ASGD's `eta` and `mu`): a number, which the state
+ * keeps as a float32, as torch's 0-d tensor does. torch raises a KeyError for a missing one.
+ */
+export function checkScalar(where: string, field: string, value: unknown): number {
+  if (typeof value !== 'number') throw typeError(where, field, 'a number (a float32 state value)', value);
+  return value;
 }
 
 /** Per loaded group, the buffers a state must have (Rust's rule, for the group's row). */

@@ -2,7 +2,7 @@
 // Rust reports a failure as a kind (crates/optim-wasm/src/error.rs); the sentences are written here.
 
 import { isTorchTensor } from '../torch/tensor.js';
-import { Rule, isDetached } from './wasm.js';
+import { isDetached } from './wasm.js';
 
 /** A short, unambiguous rendering of a bad value for an error message. */
 export function describe(value: unknown): string {
@@ -52,20 +52,6 @@ export function unknownKeyError(where: string, field: string, known: readonly st
 /** `weight_decay`, `WeightDecay` and `weightdecay` all normalize to `weightdecay`. */
 export function normalize(key: string): string {
   return key.replace(/_/g, '').toLowerCase();
-}
-
-/** How a broken range rule (optim-core's `Rule`, reported by Rust) reads in a message. */
-export function ruleText(rule: Rule): string {
-  switch (rule) {
-    case Rule.NonNegative:
-      return 'a finite number >= 0';
-    case Rule.UnitInterval:
-      return 'in [0, 1)';
-    case Rule.Finite:
-      return 'a finite number';
-    case Rule.Flag:
-      return '0 or 1';
-  }
 }
 
 /** `Adam.step: params[2] (Parameter "w") was disposed`: the one sentence for a disposed parameter. */

@@ -25,6 +25,7 @@ import initGlue, {
   maxReserveBytes,
   maxStep,
   reserve as reserveRaw,
+  ruleText,
   takeClipError,
 } from '../../build/wasm/simd/lucid_optim.js';
 
@@ -48,6 +49,7 @@ export {
   clipGradNormRaw,
   clipIds,
   reserveRaw,
+  ruleText,
   takeClipError,
 };
 

@@ -2,7 +2,30 @@
 // algorithm's lucid-optim class, the name tf.serialization knows it by, and tf.train's option
 // names for it, refused with the name to use instead.
 
-import { Adam, AdamW, SGD, type AdamOptions, type AdamWOptions, type SGDOptions } from '../index.js';
+import {
+  ASGD,
+  Adadelta,
+  Adagrad,
+  Adam,
+  AdamW,
+  Adamax,
+  NAdam,
+  RAdam,
+  RMSprop,
+  Rprop,
+  SGD,
+  type ASGDOptions,
+  type AdadeltaOptions,
+  type AdagradOptions,
+  type AdamOptions,
+  type AdamWOptions,
+  type AdamaxOptions,
+  type NAdamOptions,
+  type RAdamOptions,
+  type RMSpropOptions,
+  type RpropOptions,
+  type SGDOptions,
+} from '../index.js';
 import { LucidOptimizer } from './lucid-optimizer.js';
 
 /** tf.train.adam's option names. */
@@ -71,6 +94,166 @@ export class LucidSGD extends LucidOptimizer<SGD> {
 
   /** @param options lucid-optim's SGD options (`lr`, `momentum`, `dampening`, `weightDecay`, `nesterov`, `maximize`). */
   constructor(options: SGDOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's RMSprop (lucid-optim's {@link RMSprop}: momentum, `centered`, weight decay) as a TensorFlow.js
+ * optimizer, for what `tf.train.rmsprop` does, with PyTorch's numbers (its `decay` is `alpha`, default 0.99
+ * where tf.train's is 0.9). Create it with `rmsprop()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidRMSprop extends LucidOptimizer<RMSprop> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidRMSprop';
+  }
+  /** @internal */
+  static override readonly lucidClass = RMSprop;
+  /** @internal */
+  static override readonly tfjsFactory: string = 'tf.train.rmsprop';
+  /** @internal tf.train.rmsprop's option names. */
+  static override readonly tfjsNames: Readonly<Record<string, string>> = Object.freeze({ learningRate: 'lr', decay: 'alpha', epsilon: 'eps' });
+
+  /** @param options lucid-optim's RMSprop options (`lr`, `alpha`, `eps`, `weightDecay`, `momentum`, `centered`, `maximize`). */
+  constructor(options: RMSpropOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Adagrad (lucid-optim's {@link Adagrad}) as a TensorFlow.js optimizer, for what
+ * `tf.train.adagrad` does, with PyTorch's numbers (default `initialAccumulatorValue` 0 where tf.train's is 0.1). Create it with `adagrad()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidAdagrad extends LucidOptimizer<Adagrad> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidAdagrad';
+  }
+  /** @internal */
+  static override readonly lucidClass = Adagrad;
+  /** @internal */
+  static override readonly tfjsFactory: string = 'tf.train.adagrad';
+  /** @internal tf.train.adagrad's option names. */
+  static override readonly tfjsNames: Readonly<Record<string, string>> = Object.freeze({ learningRate: 'lr' });
+
+  /** @param options lucid-optim's Adagrad options (`lr`, `lrDecay`, `weightDecay`, `initialAccumulatorValue`, `eps`, `maximize`). */
+  constructor(options: AdagradOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Adadelta (lucid-optim's {@link Adadelta}) as a TensorFlow.js optimizer, for what
+ * `tf.train.adadelta` does, with PyTorch's numbers (default `lr` 1 and `rho` 0.9, where tf.train's are 0.001 and 0.95). Create it with `adadelta()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidAdadelta extends LucidOptimizer<Adadelta> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidAdadelta';
+  }
+  /** @internal */
+  static override readonly lucidClass = Adadelta;
+  /** @internal */
+  static override readonly tfjsFactory: string = 'tf.train.adadelta';
+  /** @internal tf.train.adadelta's option names. */
+  static override readonly tfjsNames: Readonly<Record<string, string>> = Object.freeze({ learningRate: 'lr', epsilon: 'eps' });
+
+  /** @param options lucid-optim's Adadelta options (`lr`, `rho`, `eps`, `weightDecay`, `maximize`). */
+  constructor(options: AdadeltaOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Adamax (lucid-optim's {@link Adamax}) as a TensorFlow.js optimizer, for what
+ * `tf.train.adamax` does, with PyTorch's numbers. Create it with `adamax()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidAdamax extends LucidOptimizer<Adamax> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidAdamax';
+  }
+  /** @internal */
+  static override readonly lucidClass = Adamax;
+  /** @internal */
+  static override readonly tfjsFactory: string = 'tf.train.adamax';
+  /** @internal tf.train.adamax's option names. */
+  static override readonly tfjsNames: Readonly<Record<string, string>> = Object.freeze({ learningRate: 'lr', beta1: 'betas: [beta1, beta2]', beta2: 'betas: [beta1, beta2]', epsilon: 'eps', decay: 'a learning-rate scheduler' });
+
+  /** @param options lucid-optim's Adamax options (`lr`, `betas`, `eps`, `weightDecay`, `maximize`). */
+  constructor(options: AdamaxOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's NAdam (lucid-optim's {@link NAdam}: Nesterov momentum in Adam, optionally with decoupled
+ * weight decay) as a TensorFlow.js optimizer (tf.train has none). Create it with `nadam()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidNAdam extends LucidOptimizer<NAdam> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidNAdam';
+  }
+  /** @internal */
+  static override readonly lucidClass = NAdam;
+
+  /** @param options lucid-optim's NAdam options (`lr`, `betas`, `eps`, `weightDecay`, `momentumDecay`, `decoupledWeightDecay`, `maximize`). */
+  constructor(options: NAdamOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's RAdam (lucid-optim's {@link RAdam}: rectified Adam) as a TensorFlow.js optimizer (tf.train has none). Create it with `radam()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidRAdam extends LucidOptimizer<RAdam> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidRAdam';
+  }
+  /** @internal */
+  static override readonly lucidClass = RAdam;
+
+  /** @param options lucid-optim's RAdam options (`lr`, `betas`, `eps`, `weightDecay`, `decoupledWeightDecay`, `maximize`). */
+  constructor(options: RAdamOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's ASGD (lucid-optim's {@link ASGD}: averaged SGD; the averages are in its state, `ax`) as a
+ * TensorFlow.js optimizer (tf.train has none). Create it with `asgd()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidASGD extends LucidOptimizer<ASGD> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidASGD';
+  }
+  /** @internal */
+  static override readonly lucidClass = ASGD;
+
+  /** @param options lucid-optim's ASGD options (`lr`, `lambd`, `alpha`, `t0`, `weightDecay`, `maximize`). */
+  constructor(options: ASGDOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Rprop (lucid-optim's {@link Rprop}) as a TensorFlow.js optimizer (tf.train has none). Rprop is
+ * meant for full-batch training. Create it with `rprop()` from `lucid-optim/tfjs`, after `await init()`.
+ */
+export class LucidRprop extends LucidOptimizer<Rprop> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidRprop';
+  }
+  /** @internal */
+  static override readonly lucidClass = Rprop;
+
+  /** @param options lucid-optim's Rprop options (`lr`, `etas`, `stepSizes`, `maximize`). */
+  constructor(options: RpropOptions = {}) {
     super(options);
   }
 }

@@ -3,18 +3,54 @@
 // @tensorflow/tfjs-core (a peer dependency, never bundled).
 
 import { serialization } from '@tensorflow/tfjs-core';
-import type { AdamOptions, AdamWOptions, SGDOptions } from '../index.js';
-import { LucidAdam, LucidAdamW, LucidSGD } from './algorithms.js';
+import type {
+  ASGDOptions,
+  AdadeltaOptions,
+  AdagradOptions,
+  AdamOptions,
+  AdamWOptions,
+  AdamaxOptions,
+  NAdamOptions,
+  RAdamOptions,
+  RMSpropOptions,
+  RpropOptions,
+  SGDOptions,
+} from '../index.js';
+import {
+  LucidASGD,
+  LucidAdadelta,
+  LucidAdagrad,
+  LucidAdam,
+  LucidAdamW,
+  LucidAdamax,
+  LucidNAdam,
+  LucidRAdam,
+  LucidRMSprop,
+  LucidRprop,
+  LucidSGD,
+} from './algorithms.js';
 
 export { LucidOptimizer, type NamedGradient } from './lucid-optimizer.js';
-export { LucidAdam, LucidAdamW, LucidSGD } from './algorithms.js';
+export {
+  LucidASGD,
+  LucidAdadelta,
+  LucidAdagrad,
+  LucidAdam,
+  LucidAdamW,
+  LucidAdamax,
+  LucidNAdam,
+  LucidRAdam,
+  LucidRMSprop,
+  LucidRprop,
+  LucidSGD,
+} from './algorithms.js';
 export type { NamedParamGroup, NamedStateDict } from './named-state-dict.js';
 
 // Under their own names, so that tfjs's `Adam` stays what it is, and `tf.loadLayersModel` can
 // rebuild a model saved with any of them (the saved training config names the class).
-serialization.registerClass(LucidAdam);
-serialization.registerClass(LucidAdamW);
-serialization.registerClass(LucidSGD);
+for (const cls of [LucidAdam, LucidAdamW, LucidSGD, LucidRMSprop, LucidAdagrad, LucidAdadelta, LucidAdamax, LucidNAdam, LucidRAdam, LucidASGD, LucidRprop]) {
+  serialization.registerClass(cls);
+}
 
 /**
  * PyTorch's `torch.optim.Adam` as a TensorFlow.js optimizer. Call `await init()` (from
@@ -61,4 +97,126 @@ export function adamW(options: AdamWOptions = {}): LucidAdamW {
  */
 export function sgd(options: SGDOptions = {}): LucidSGD {
   return new LucidSGD(options);
+}
+
+/**
+ * PyTorch's `torch.optim.RMSprop` as a TensorFlow.js optimizer: what `tf.train.rmsprop` does (its `decay`
+ * is `alpha` here, `epsilon` is `eps`), with PyTorch's numbers. Call `await init()` (from `lucid-optim`)
+ * first. Options: `lr` (default 1e-2), `alpha` (0.99), `eps` (1e-8), `weightDecay` (0), `momentum` (0),
+ * `centered`, `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: rmsprop({ lr: 1e-3, momentum: 0.9 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function rmsprop(options: RMSpropOptions = {}): LucidRMSprop {
+  return new LucidRMSprop(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Adagrad` as a TensorFlow.js optimizer: what `tf.train.adagrad` does, with
+ * PyTorch's numbers (its default `initialAccumulatorValue` is 0, tf.train's 0.1). Call `await init()`
+ * first. Options: `lr` (default 1e-2), `lrDecay` (0), `weightDecay` (0), `initialAccumulatorValue` (0),
+ * `eps` (1e-10), `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: adagrad({ lr: 0.1, initialAccumulatorValue: 0.1 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function adagrad(options: AdagradOptions = {}): LucidAdagrad {
+  return new LucidAdagrad(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Adadelta` as a TensorFlow.js optimizer: what `tf.train.adadelta` does, with
+ * PyTorch's numbers and defaults (`lr` 1, `rho` 0.9). Call `await init()` first. Options: `lr`, `rho`,
+ * `eps` (1e-6), `weightDecay` (0), `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: adadelta({ rho: 0.95 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function adadelta(options: AdadeltaOptions = {}): LucidAdadelta {
+  return new LucidAdadelta(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Adamax` as a TensorFlow.js optimizer: what `tf.train.adamax` does, with
+ * PyTorch's numbers. Call `await init()` first. Options: `lr` (default 2e-3), `betas` ([0.9, 0.999]),
+ * `eps` (1e-8), `weightDecay` (0), `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: adamax({ lr: 2e-3 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function adamax(options: AdamaxOptions = {}): LucidAdamax {
+  return new LucidAdamax(options);
+}
+
+/**
+ * PyTorch's `torch.optim.NAdam` as a TensorFlow.js optimizer. Call `await init()` first. Options: `lr`
+ * (default 2e-3), `betas` ([0.9, 0.999]), `eps` (1e-8), `weightDecay` (0), `momentumDecay` (4e-3),
+ * `decoupledWeightDecay`, `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: nadam({ lr: 2e-3, weightDecay: 1e-2, decoupledWeightDecay: true }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function nadam(options: NAdamOptions = {}): LucidNAdam {
+  return new LucidNAdam(options);
+}
+
+/**
+ * PyTorch's `torch.optim.RAdam` as a TensorFlow.js optimizer. Call `await init()` first. Options: `lr`
+ * (default 1e-3), `betas` ([0.9, 0.999]), `eps` (1e-8), `weightDecay` (0), `decoupledWeightDecay`,
+ * `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: radam({ lr: 1e-3 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function radam(options: RAdamOptions = {}): LucidRAdam {
+  return new LucidRAdam(options);
+}
+
+/**
+ * PyTorch's `torch.optim.ASGD` as a TensorFlow.js optimizer (the averaged weights are in
+ * `stateDict().state[name].ax`). Call `await init()` first. Options: `lr` (default 1e-2), `lambd` (1e-4),
+ * `alpha` (0.75), `t0` (1e6), `weightDecay` (0), `maximize`, `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: asgd({ lr: 1e-2, t0: 100 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function asgd(options: ASGDOptions = {}): LucidASGD {
+  return new LucidASGD(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Rprop` as a TensorFlow.js optimizer, for full-batch training. Call `await init()`
+ * first. Options: `lr` (default 1e-2), `etas` ([0.5, 1.2]), `stepSizes` ([1e-6, 50]), `maximize`,
+ * `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: rprop({ lr: 1e-2 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function rprop(options: RpropOptions = {}): LucidRprop {
+  return new LucidRprop(options);
 }

@@ -16,7 +16,7 @@
 import { describe, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
 import { OPTIMIZER_KEYS, type GroupRules } from '../optim/param-groups.js';
 import { camelCase } from '../optim/spec.js';
-import { checkStep, loadGroup, mapParamIds, requiredBuffers, requiredWhy, type CheckedState, type CheckedStateDict, type StateDict } from '../optim/state-dict.js';
+import { checkScalar, checkStep, loadGroup, mapParamIds, requiredBuffers, requiredWhy, type CheckedState, type CheckedStateDict, type StateDict } from '../optim/state-dict.js';
 import { checkBoolean } from '../runtime/validate.js';
 import { isTorchTensor, type TorchTensor } from './tensor.js';
 
@@ -64,6 +64,8 @@ export function toTorchStateDict(rules: GroupRules, where: string, plain: StateD
     const entry = new Map<string, TorchTensor>();
     // torch keeps `step` as a 0-d float32 tensor (exact up to 2^24 steps, as in torch).
     if (spec.countsSteps) entry.set('step', tensor(Float32Array.of(s.step as number), []));
+    // Its scalars (NAdam's `mu_product`, ...): float32 0-d tensors too.
+    for (const k of spec.scalars) entry.set(k.torchName, tensor(Float32Array.of(s[k.name] as number), []));
     for (const b of spec.buffers) {
       const data = s[b.name];
       if (data !== undefined) entry.set(b.torchName, tensor(data as Float32Array, shapes[i]));
@@ -125,7 +127,7 @@ export function checkTorchStateDict(rules: GroupRules, where: string, stateDict:
   const state = stateDict.get('state');
   if (!(state instanceof Map)) throw typeError(where, "stateDict.get('state')", 'a Map keyed by parameter index', state);
   const groupOf: number[] = groupSizes.flatMap((size, g) => Array<number>(size).fill(g));
-  const keys = [...(spec.countsSteps ? ['step'] : []), ...spec.buffers.map((b) => b.torchName)];
+  const keys = [...(spec.countsSteps ? ['step'] : []), ...spec.scalars.map((k) => k.torchName), ...spec.buffers.map((b) => b.torchName)];
   const required = requiredBuffers(spec, groups);
   const states = [...state.entries()].map(([key, entry]): CheckedState => {
     const index = typeof key === 'number' ? idToIndex.get(key) : undefined;
@@ -144,7 +146,8 @@ export function checkTorchStateDict(rules: GroupRules, where: string, stateDict:
       if (value === undefined && why !== null && why !== '') throw typeError(where, `${field}.${b.torchName}`, `a tensor (${why})`, undefined);
       return value === undefined && why === null ? undefined : checkMoment(where, `${field}.${b.torchName}`, value, shape);
     });
-    return { index, step: spec.countsSteps ? checkTorchStep(where, `${field}.step`, entry.get('step')) : 0, buffers };
+    const scalars = spec.scalars.map((k) => checkTorchScalar(where, `${field}.${k.torchName}`, entry.get(k.torchName)));
+    return { index, step: spec.countsSteps ? checkTorchStep(where, `${field}.step`, entry.get('step')) : 0, scalars, buffers };
   });
   return { groups, states };
 }
@@ -208,11 +211,21 @@ function checkMoment(where: string, field: string, value: unknown, shape: readon
  * integer in [0, 2^53 - 1].
  */
 function checkTorchStep(where: string, field: string, value: unknown): number {
+  return checkStep(where, field, zeroDimValue(where, field, value));
+}
+
+/** A state scalar (NAdam's `mu_product`, ASGD's `eta` and `mu`): a 0-d float32 tensor in torch's state, or a number. */
+function checkTorchScalar(where: string, field: string, value: unknown): number {
+  return checkScalar(where, field, zeroDimValue(where, field, value));
+}
+
+/** The value of a 0-d float32 (or float64) tensor, or `value` itself if it is not a tensor (then a number, or refused). */
+function zeroDimValue(where: string, field: string, value: unknown): unknown {
   if (isTorchTensor(value)) {
     if (value.dtype !== 'float32' && value.dtype !== 'float64') throw typeError(where, field, 'a float32 (or float64) 0-d tensor', value);
     if (value.shape.length !== 0 || value.data.length !== 1) throw rangeError(where, `${field}.shape`, '[] (a 0-d tensor)', value.shape);
-    return checkStep(where, field, value.data[0]);
+    return value.data[0];
   }
   if (typeof value !== 'number') throw typeError(where, field, 'a float32 0-d tensor (or a number)', value);
-  return checkStep(where, field, value);
+  return value;
 }

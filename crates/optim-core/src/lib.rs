@@ -20,15 +20,15 @@
 //!
 //! ```
 //! use optim_core::algorithms::{adam, step_param, AlgorithmId};
-//! use optim_core::{kernel::Kernel, ParamState};
+//! use optim_core::kernel::Kernel;
 //!
 //! let row = adam::Hyperparameters { lr: 0.1, ..Default::default() }.to_row();
 //! let mut param = vec![1.0_f32, 2.0, 3.0];
-//! let mut state = ParamState::default();
+//! let mut state = None; // no state before the first step, as in torch
 //! step_param::<adam::Adam>(AlgorithmId::Adam.spec(), &row, &mut state, &mut param, &[0.5, -0.5, 0.0], Kernel::Simd);
 //! // The first Adam step moves every parameter with a non-zero gradient by about lr against it.
 //! assert!((param[0] - 0.9).abs() < 1e-6 && (param[1] - 2.1).abs() < 1e-6 && param[2] == 3.0);
-//! assert_eq!(state.step_count(), 1);
+//! assert_eq!(state.unwrap().step_count(), 1);
 //! ```
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]

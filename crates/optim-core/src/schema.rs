@@ -16,6 +16,12 @@ pub enum Rule {
     NonNegative,
     /// In `[0, 1)`: each of Adam's betas.
     UnitInterval,
+    /// In `[0, 1]`: Adadelta's `rho`.
+    ClosedUnitInterval,
+    /// In `(0, 1)`: Rprop's `etas[0]` (torch: `0.0 < etas[0] < 1.0 < etas[1]`).
+    OpenUnitInterval,
+    /// A finite number `> 1`: Rprop's `etas[1]`.
+    AboveOne,
     /// Any finite number: torch checks nothing (SGD's `dampening`).
     Finite,
     /// Exactly `0.0` (false) or `1.0` (true): a flag.
@@ -28,20 +34,33 @@ impl Rule {
         match self {
             Rule::NonNegative => value.is_finite() && value >= 0.0,
             Rule::UnitInterval => (0.0..1.0).contains(&value),
+            Rule::ClosedUnitInterval => (0.0..=1.0).contains(&value),
+            Rule::OpenUnitInterval => value > 0.0 && value < 1.0,
+            Rule::AboveOne => value.is_finite() && value > 1.0,
             Rule::Finite => value.is_finite(),
             Rule::Flag => value == 0.0 || value == 1.0,
         }
     }
 }
 
+impl Rule {
+    /// What a value following the rule is, as a message says it: "must be {text}".
+    pub const fn text(self) -> &'static str {
+        match self {
+            Rule::NonNegative => "a finite number >= 0",
+            Rule::UnitInterval => "in [0, 1)",
+            Rule::ClosedUnitInterval => "in [0, 1]",
+            Rule::OpenUnitInterval => "in (0, 1)",
+            Rule::AboveOne => "a finite number > 1",
+            Rule::Finite => "a finite number",
+            Rule::Flag => "0 or 1",
+        }
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Rule::NonNegative => "must be a finite number >= 0",
-            Rule::UnitInterval => "must be in [0, 1)",
-            Rule::Finite => "must be a finite number",
-            Rule::Flag => "must be 0 or 1",
-        })
+        write!(f, "must be {}", self.text())
     }
 }
 
@@ -122,6 +141,11 @@ impl FieldSpec {
         Self { name, kind: FieldKind::Pair { default, rules: [rule, rule] } }
     }
 
+    /// A pair of numbers with a rule each (Rprop's `etas`: `0 < etas[0] < 1 < etas[1]`).
+    pub const fn pair_with(name: &'static str, default: [f64; 2], rules: [Rule; 2]) -> Self {
+        Self { name, kind: FieldKind::Pair { default, rules } }
+    }
+
     /// A boolean option.
     pub const fn flag(name: &'static str, default: bool) -> Self {
         Self { name, kind: FieldKind::Flag { default, fixed: false } }
@@ -149,6 +173,20 @@ pub enum BufferUse {
     WhenNonZero(usize),
 }
 
+/// What a state buffer holds when it is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferInit {
+    /// Zeros (`torch.zeros_like(p)`: most buffers).
+    Zeros,
+    /// The group's value in this slot, rounded to `f32` (Rprop's `step_size`:
+    /// `torch.full_like(grad, group['lr'])`).
+    Group(usize),
+    /// The optimizer's default in this slot, rounded to `f32`, whatever the group says (Adagrad's
+    /// `sum`: `torch.full_like(p, self.defaults['initial_accumulator_value'])`, for every group).
+    /// See [`Optimizer::set_defaults`](crate::Optimizer::set_defaults).
+    Defaults(usize),
+}
+
 /// One per-parameter state buffer, of the parameter's length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferSpec {
@@ -160,10 +198,41 @@ pub struct BufferSpec {
     /// missing `exp_avg`). If not, a missing one is created at the next step as a first step
     /// creates it (torch's SGD clones the gradient into a `momentum_buffer` it does not find).
     pub required: bool,
+    /// What it holds when created.
+    pub init: BufferInit,
+}
+
+impl BufferSpec {
+    /// A buffer that always exists, starts as zeros, and a loaded state must have (most of them).
+    pub const fn zeros(name: &'static str) -> Self {
+        Self { name, used: BufferUse::Always, required: true, init: BufferInit::Zeros }
+    }
 }
 
 /// The most state buffers an algorithm has.
 pub const MAX_BUFFERS: usize = 3;
+
+/// What a per-parameter state scalar holds when the state is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarInit {
+    /// `1.0` (NAdam's `mu_product`, ASGD's `mu`).
+    One,
+    /// The group's value in this slot, rounded to `f32` (ASGD's `eta`, the group's `lr`).
+    Group(usize),
+}
+
+/// A per-parameter state scalar besides `step`: a float32 0-d tensor in torch's state (NAdam's
+/// `mu_product`, ASGD's `eta` and `mu`), kept as an `f32`, as torch keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScalarSpec {
+    /// torch's name in `optimizer.state[p]`; JavaScript spells it in camelCase.
+    pub name: &'static str,
+    /// What it holds when the state is created. A loaded state must have it.
+    pub init: ScalarInit,
+}
+
+/// The most state scalars an algorithm has.
+pub const MAX_SCALARS: usize = 2;
 
 /// Which of a spec's buffers: bit `b` is `spec.buffers[b]`.
 pub type BufferMask = u8;
@@ -176,12 +245,20 @@ pub struct Spec {
     /// Every key of a torch param group but `params`, in the order torch's `__init__` builds its
     /// `defaults` dict (and so its `state_dict()` writes them).
     pub fields: &'static [FieldSpec],
+    /// Per-parameter state scalars besides `step`, in the order torch creates them (before the
+    /// buffers, in every torch.optim class that has them).
+    pub scalars: &'static [ScalarSpec],
     /// Per-parameter state buffers, in the order torch creates them.
     pub buffers: &'static [BufferSpec],
     /// Whether the state counts steps (torch's `state['step']`, a float32 0-d tensor). A parameter
     /// whose algorithm counts steps has state from its first step on; otherwise only while a
     /// buffer is in use (torch's SGD keeps none while `momentum` is 0).
     pub counts_steps: bool,
+    /// Whether the constructor creates every parameter's state (`step` 0 and its buffers), as
+    /// torch's Adagrad does; the host then calls
+    /// [`Optimizer::create_states`](crate::Optimizer::create_states) once it has added the
+    /// groups. Otherwise (and for parameters added later) a parameter's first step creates it.
+    pub eager_state: bool,
     /// The rule across fields a row breaks, if any (checked after every field's own rule).
     pub cross_check: fn(&[f64]) -> Option<CrossRule>,
 }
@@ -373,11 +450,13 @@ mod tests {
         name: "Test",
         fields: FIELDS,
         buffers: &[
-            BufferSpec { name: "m", used: BufferUse::Always, required: true },
-            BufferSpec { name: "max", used: BufferUse::WhenFlag(AMSGRAD), required: true },
-            BufferSpec { name: "buf", used: BufferUse::WhenNonZero(0), required: false },
+            BufferSpec::zeros("m"),
+            BufferSpec { name: "max", used: BufferUse::WhenFlag(AMSGRAD), required: true, init: BufferInit::Zeros },
+            BufferSpec { name: "buf", used: BufferUse::WhenNonZero(0), required: false, init: BufferInit::Group(0) },
         ],
+        scalars: &[],
         counts_steps: true,
+        eager_state: false,
         cross_check: nesterov_like,
     };
 
@@ -415,22 +494,31 @@ mod tests {
     fn the_edges_of_each_rule() {
         // The values the TypeScript suite also sends through every entry point (test/optim/boundary.test.ts).
         let below_one = 1.0 - f64::EPSILON / 2.0; // the largest f64 below 1
-        for (value, non_negative, unit_interval, finite) in [
-            (0.0, true, true, true),
-            (-0.0, true, true, true),
-            (below_one, true, true, true),
-            (1.0, true, false, true),
-            (f64::MIN_POSITIVE, true, true, true),
-            (-f64::MIN_POSITIVE, false, false, true),
-            (f64::MAX, true, false, true),
-            (-f64::MAX, false, false, true),
-            (f64::INFINITY, false, false, false),
-            (f64::NEG_INFINITY, false, false, false),
-            (f64::NAN, false, false, false),
+        let above_one = 1.0 + f64::EPSILON; // the smallest f64 above 1
+                                            // value: NonNegative, UnitInterval [0, 1), Finite, ClosedUnitInterval [0, 1], OpenUnitInterval (0, 1), AboveOne
+        for (value, allowed) in [
+            (0.0, [true, true, true, true, false, false]),
+            (-0.0, [true, true, true, true, false, false]),
+            (f64::MIN_POSITIVE, [true, true, true, true, true, false]),
+            (below_one, [true, true, true, true, true, false]),
+            (1.0, [true, false, true, true, false, false]),
+            (above_one, [true, false, true, false, false, true]),
+            (-f64::MIN_POSITIVE, [false, false, true, false, false, false]),
+            (f64::MAX, [true, false, true, false, false, true]),
+            (-f64::MAX, [false, false, true, false, false, false]),
+            (f64::INFINITY, [false, false, false, false, false, false]),
+            (f64::NEG_INFINITY, [false, false, false, false, false, false]),
+            (f64::NAN, [false, false, false, false, false, false]),
         ] {
-            assert_eq!(Rule::NonNegative.allows(value), non_negative, "{value}");
-            assert_eq!(Rule::UnitInterval.allows(value), unit_interval, "{value}");
-            assert_eq!(Rule::Finite.allows(value), finite, "{value}");
+            let rules = [
+                Rule::NonNegative,
+                Rule::UnitInterval,
+                Rule::Finite,
+                Rule::ClosedUnitInterval,
+                Rule::OpenUnitInterval,
+                Rule::AboveOne,
+            ];
+            assert_eq!(rules.map(|rule| rule.allows(value)), allowed, "{value}");
         }
         assert!(Rule::Flag.allows(0.0) && Rule::Flag.allows(-0.0) && Rule::Flag.allows(1.0));
         assert!(!Rule::Flag.allows(0.5) && !Rule::Flag.allows(2.0) && !Rule::Flag.allows(f64::NAN));

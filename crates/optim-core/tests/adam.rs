@@ -30,11 +30,11 @@ use optim_core::ParamState;
 /// One parameter's Adam state, stepped as the optimizer steps it (`step_param`: step count, then
 /// the spec's buffers, then the kernel).
 #[derive(Clone, Debug, PartialEq, Default)]
-struct AdamState(ParamState);
+struct AdamState(Option<ParamState>);
 
 impl AdamState {
     fn from_parts(step: u64, exp_avg: Vec<f32>, exp_avg_sq: Vec<f32>, max_exp_avg_sq: Option<Vec<f32>>) -> Self {
-        Self(ParamState::from_parts(step, [Some(exp_avg), Some(exp_avg_sq), max_exp_avg_sq]))
+        Self(Some(ParamState::from_parts(step, Default::default(), [Some(exp_avg), Some(exp_avg_sq), max_exp_avg_sq])))
     }
     fn step(&mut self, hyper: &Hyperparameters, param: &mut [f32], grad: &[f32]) {
         step_param::<Adam>(&ADAM, &hyper.to_row(), &mut self.0, param, grad, Kernel::Simd);
@@ -43,16 +43,16 @@ impl AdamState {
         step_param::<Adam>(&ADAM, &hyper.to_row(), &mut self.0, param, grad, Kernel::Reference);
     }
     fn step_count(&self) -> u64 {
-        self.0.step_count()
+        self.0.as_ref().unwrap().step_count()
     }
     fn exp_avg(&self) -> &[f32] {
-        self.0.buffer(0).unwrap()
+        self.0.as_ref().unwrap().buffer(0).unwrap()
     }
     fn exp_avg_sq(&self) -> &[f32] {
-        self.0.buffer(1).unwrap()
+        self.0.as_ref().unwrap().buffer(1).unwrap()
     }
     fn max_exp_avg_sq(&self) -> Option<&[f32]> {
-        self.0.buffer(2)
+        self.0.as_ref().unwrap().buffer(2)
     }
 }
 

@@ -16,20 +16,20 @@ use optim_core::algorithms::step_param;
 use optim_core::kernel::Kernel;
 use optim_core::ParamState;
 
-fn step(hyper: &Hyperparameters, state: &mut ParamState, param: &mut [f32], grad: &[f32]) {
+fn step(hyper: &Hyperparameters, state: &mut Option<ParamState>, param: &mut [f32], grad: &[f32]) {
     step_param::<Sgd>(&SGD, &hyper.to_row(), state, param, grad, Kernel::Simd);
 }
 
 #[test]
 fn plain_sgd_is_p_minus_lr_g_and_keeps_no_buffer() {
     let hyper = Hyperparameters { lr: 0.1, ..Hyperparameters::default() };
-    let mut state = ParamState::default();
+    let mut state = None;
     let mut param = vec![1.0_f32, -2.0, 0.0];
     step(&hyper, &mut state, &mut param, &[0.5, -4.0, 3.0]);
     // param.add_(grad, alpha=-lr): p + f32(-0.1) * g
     let lr = -0.1_f32;
     assert_eq!(param, [1.0 + lr * 0.5, -2.0 + lr * -4.0, 0.0 + lr * 3.0]);
-    assert_eq!(state.present(), 0, "torch keeps no momentum_buffer while momentum is 0");
+    assert!(state.is_none(), "torch keeps no state while momentum is 0");
 }
 
 #[test]
@@ -37,26 +37,26 @@ fn momentum_starts_from_the_gradient_then_accumulates_with_dampening() {
     // torch.optim.SGD(lr=0.1, momentum=0.9, dampening=0.25, weight_decay=0.5)
     let hyper = Hyperparameters { lr: 0.1, momentum: 0.9, dampening: 0.25, weight_decay: 0.5, ..Hyperparameters::default() };
     let (lr, m, wd, one_minus_d) = (-0.1_f32, 0.9_f32, 0.5_f32, 0.75_f32);
-    let mut state = ParamState::default();
+    let mut state = None;
     let mut param = vec![2.0_f32];
     step(&hyper, &mut state, &mut param, &[1.0]);
     // g = 1 + 0.5 * 2 = 2;  buf = g.clone() = 2 (no dampening at the first step);  p = 2 - 0.1 * 2
     let g1 = 1.0 + wd * 2.0;
     let p1 = 2.0 + lr * g1;
-    assert_eq!((param[0], state.buffer(0).unwrap()[0]), (p1, g1));
+    assert_eq!((param[0], state.as_ref().unwrap().buffer(0).unwrap()[0]), (p1, g1));
 
     step(&hyper, &mut state, &mut param, &[-3.0]);
     // g = -3 + 0.5 * p1;  buf = buf * 0.9 + 0.75 * g;  p = p1 - 0.1 * buf
     let g2 = -3.0 + wd * p1;
     let buf2 = g1 * m + one_minus_d * g2;
-    assert_eq!((param[0], state.buffer(0).unwrap()[0]), (p1 + lr * buf2, buf2));
+    assert_eq!((param[0], state.as_ref().unwrap().buffer(0).unwrap()[0]), (p1 + lr * buf2, buf2));
 }
 
 #[test]
 fn nesterov_steps_along_the_gradient_plus_momentum_times_the_buffer() {
     let hyper = Hyperparameters { lr: 0.5, momentum: 0.75, nesterov: true, ..Hyperparameters::default() };
     let (lr, m) = (-0.5_f32, 0.75_f32);
-    let mut state = ParamState::default();
+    let mut state = None;
     let mut param = vec![1.0_f32, 1.0];
     step(&hyper, &mut state, &mut param, &[1.0, -1.0]);
     // buf = g;  d = g + 0.75 * buf;  p = 1 - 0.5 * d
@@ -68,7 +68,7 @@ fn nesterov_steps_along_the_gradient_plus_momentum_times_the_buffer() {
     let buf = [1.0 * m + 1.0 * 2.0, -1.0 * m + 1.0 * 0.0];
     let d = [2.0 + m * buf[0], 0.0 + m * buf[1]];
     assert_eq!(param, [p1[0] + lr * d[0], p1[1] + lr * d[1]]);
-    assert_eq!(state.buffer(0).unwrap(), buf);
+    assert_eq!(state.as_ref().unwrap().buffer(0).unwrap(), buf);
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn maximize_is_a_step_on_the_negated_gradient() {
     let negated: Vec<f32> = grad.iter().map(|g| -g).collect();
     let hyper = Hyperparameters { lr: 0.05, momentum: 0.9, weight_decay: 1e-2, ..Hyperparameters::default() };
     let (mut up, mut down) = (vec![1.0_f32, 2.0, 3.0, -4.0, 5.0], vec![1.0_f32, 2.0, 3.0, -4.0, 5.0]);
-    let (mut s_up, mut s_down) = (ParamState::default(), ParamState::default());
+    let (mut s_up, mut s_down) = (None, None);
     for _ in 0..3 {
         step(&Hyperparameters { maximize: true, ..hyper }, &mut s_up, &mut up, &grad);
         step(&hyper, &mut s_down, &mut down, &negated);
@@ -92,11 +92,11 @@ fn the_scalars_are_python_floats_rounded_once_to_f32() {
     // arithmetic would give 1 - 0.6f32 = 0.39999998. The check: a momentum step's buffer.
     let hyper = Hyperparameters { lr: 0.0, momentum: 1.0, dampening: 0.6, ..Hyperparameters::default() };
     assert_ne!(0.4_f32, 1.0 - 0.6_f32);
-    let mut state = ParamState::default();
+    let mut state = None;
     let mut param = vec![0.0_f32];
     step(&hyper, &mut state, &mut param, &[1.0]);
     step(&hyper, &mut state, &mut param, &[1.0]);
-    assert_eq!(state.buffer(0).unwrap()[0], 1.0 * 1.0 + 0.4_f32 * 1.0);
+    assert_eq!(state.as_ref().unwrap().buffer(0).unwrap()[0], 1.0 * 1.0 + 0.4_f32 * 1.0);
     // lr 0: `alpha=-0.0`; the parameter is unchanged (p + -0 * d).
     assert_eq!(param, [0.0]);
 }

@@ -72,6 +72,23 @@ impl RawOptimizer {
         Ok(self.optimizer.reserve_params(reserve).and_then(|()| self.optimizer.push_param(group, &param.buffers))?)
     }
 
+    /// Sets the optimizer's defaults (torch's `self.defaults`: the constructor's options, as a
+    /// row), which some buffers start from whatever their group says (Adagrad's `sum`).
+    #[wasm_bindgen(js_name = setDefaults)]
+    pub fn set_defaults(&mut self, row: &[f64]) -> Result<(), RawError> {
+        if row.len() != self.optimizer.algorithm().spec().row_len() {
+            return Err(RawError::out_of_range(row.len() as f64));
+        }
+        Ok(self.optimizer.set_defaults(row)?)
+    }
+
+    /// Creates the state of every parameter that has none (torch's Adagrad does in its
+    /// constructor), from the rows in the table; all or nothing.
+    #[wasm_bindgen(js_name = createStates)]
+    pub fn create_states(&mut self) -> Result<(), RawError> {
+        Ok(self.optimizer.create_states()?)
+    }
+
     /// Byte address of the hyperparameter table.
     #[wasm_bindgen(js_name = hyperPtr)]
     pub fn hyper_ptr(&self) -> usize {
@@ -127,6 +144,13 @@ impl RawOptimizer {
         self.optimizer.state(index).map(|s| s.step_count() as f64)
     }
 
+    /// State scalar `scalar` (its index in the spec) of parameter `index`, or `undefined` if it
+    /// has no state.
+    #[wasm_bindgen(js_name = stateScalar)]
+    pub fn state_scalar(&self, index: usize, scalar: usize) -> Option<f32> {
+        self.optimizer.state(index).and_then(|s| s.scalars().get(scalar).copied())
+    }
+
     /// Byte address of parameter `index`'s state buffer `buffer` (its index in the spec), or 0
     /// if it has no state or no such buffer.
     #[wasm_bindgen(js_name = statePtr)]
@@ -146,6 +170,19 @@ impl RawOptimizer {
     #[wasm_bindgen(js_name = stageState)]
     pub fn stage_state(&mut self, index: usize, step: f64, buffers: u8) -> Result<(), RawError> {
         Ok(self.optimizer.stage_state(index, step, buffers)?)
+    }
+
+    /// Sets scalar `scalar` of staged state `index` to `value` rounded to `f32` (as
+    /// `torch.tensor(value, dtype=torch.float32)` rounds it); false if none is staged.
+    #[wasm_bindgen(js_name = setStagedScalar)]
+    pub fn set_staged_scalar(&mut self, index: usize, scalar: usize, value: f64) -> bool {
+        match self.optimizer.staged_mut(index).and_then(|s| s.scalars_mut().get_mut(scalar)) {
+            Some(slot) => {
+                *slot = value as f32;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Byte address of staged state `index`'s buffer `buffer` (0 if none is staged, or no such

@@ -19,6 +19,22 @@ pub enum Algorithm {
     AdamW = 1,
     /// `torch.optim.SGD`.
     Sgd = 2,
+    /// `torch.optim.RMSprop`.
+    RmsProp = 3,
+    /// `torch.optim.Adagrad`.
+    Adagrad = 4,
+    /// `torch.optim.Adadelta`.
+    Adadelta = 5,
+    /// `torch.optim.Adamax`.
+    Adamax = 6,
+    /// `torch.optim.NAdam`.
+    NAdam = 7,
+    /// `torch.optim.RAdam`.
+    RAdam = 8,
+    /// `torch.optim.ASGD`.
+    Asgd = 9,
+    /// `torch.optim.Rprop`.
+    Rprop = 10,
 }
 
 impl From<Algorithm> for AlgorithmId {
@@ -27,6 +43,14 @@ impl From<Algorithm> for AlgorithmId {
             Algorithm::Adam => AlgorithmId::Adam,
             Algorithm::AdamW => AlgorithmId::AdamW,
             Algorithm::Sgd => AlgorithmId::Sgd,
+            Algorithm::RmsProp => AlgorithmId::RmsProp,
+            Algorithm::Adagrad => AlgorithmId::Adagrad,
+            Algorithm::Adadelta => AlgorithmId::Adadelta,
+            Algorithm::Adamax => AlgorithmId::Adamax,
+            Algorithm::NAdam => AlgorithmId::NAdam,
+            Algorithm::RAdam => AlgorithmId::RAdam,
+            Algorithm::Asgd => AlgorithmId::Asgd,
+            Algorithm::Rprop => AlgorithmId::Rprop,
         }
     }
 }
@@ -57,6 +81,12 @@ pub enum Rule {
     Finite = 2,
     /// 0 or 1.
     Flag = 3,
+    /// In `[0, 1]`.
+    ClosedUnitInterval = 4,
+    /// In `(0, 1)`.
+    OpenUnitInterval = 5,
+    /// A finite number `> 1`.
+    AboveOne = 6,
 }
 
 impl From<schema::Rule> for Rule {
@@ -66,8 +96,32 @@ impl From<schema::Rule> for Rule {
             schema::Rule::UnitInterval => Self::UnitInterval,
             schema::Rule::Finite => Self::Finite,
             schema::Rule::Flag => Self::Flag,
+            schema::Rule::ClosedUnitInterval => Self::ClosedUnitInterval,
+            schema::Rule::OpenUnitInterval => Self::OpenUnitInterval,
+            schema::Rule::AboveOne => Self::AboveOne,
         }
     }
+}
+
+impl From<Rule> for schema::Rule {
+    fn from(rule: Rule) -> Self {
+        match rule {
+            Rule::NonNegative => Self::NonNegative,
+            Rule::UnitInterval => Self::UnitInterval,
+            Rule::Finite => Self::Finite,
+            Rule::Flag => Self::Flag,
+            Rule::ClosedUnitInterval => Self::ClosedUnitInterval,
+            Rule::OpenUnitInterval => Self::OpenUnitInterval,
+            Rule::AboveOne => Self::AboveOne,
+        }
+    }
+}
+
+/// What a value following `rule` is, as the facade's messages say it ("must be {text}"):
+/// optim-core's words, so that Rust and TypeScript describe a rule the same way.
+#[wasm_bindgen(js_name = ruleText)]
+pub fn rule_text(rule: Rule) -> String {
+    schema::Rule::from(rule).text().into()
 }
 
 /// A rule across fields (optim-core's `CrossRule`).
@@ -127,6 +181,25 @@ impl RawSpec {
     #[wasm_bindgen(getter, js_name = countsSteps)]
     pub fn counts_steps(&self) -> bool {
         self.0.counts_steps
+    }
+
+    /// Whether the constructor creates every parameter's state (torch's Adagrad): the facade then
+    /// calls `RawOptimizer.createStates` once it has added the groups.
+    #[wasm_bindgen(getter, js_name = eagerState)]
+    pub fn eager_state(&self) -> bool {
+        self.0.eager_state
+    }
+
+    /// Number of per-parameter state scalars besides `step` (NAdam's `mu_product`, ...).
+    #[wasm_bindgen(getter, js_name = scalarCount)]
+    pub fn scalar_count(&self) -> usize {
+        self.0.scalars.len()
+    }
+
+    /// Scalar `s`'s torch name (empty past the last).
+    #[wasm_bindgen(js_name = scalarName)]
+    pub fn scalar_name(&self, s: usize) -> String {
+        self.0.scalars.get(s).map_or("", |scalar| scalar.name).into()
     }
 
     /// Number of fields (torch's group keys but `params`, in torch's order).
@@ -272,7 +345,19 @@ mod tests {
     #[test]
     fn algorithms_are_numbered_as_optim_core_numbers_them() {
         for (i, id) in AlgorithmId::ALL.into_iter().enumerate() {
-            let algorithm = [Algorithm::Adam, Algorithm::AdamW, Algorithm::Sgd][i];
+            let algorithm = [
+                Algorithm::Adam,
+                Algorithm::AdamW,
+                Algorithm::Sgd,
+                Algorithm::RmsProp,
+                Algorithm::Adagrad,
+                Algorithm::Adadelta,
+                Algorithm::Adamax,
+                Algorithm::NAdam,
+                Algorithm::RAdam,
+                Algorithm::Asgd,
+                Algorithm::Rprop,
+            ][i];
             assert_eq!(AlgorithmId::from(algorithm), id);
             assert_eq!(algorithm as usize, id as usize);
         }
@@ -317,6 +402,29 @@ mod tests {
             (sgd.slot_rule(2), sgd.field_name(99), sgd.field_kind(99)),
             (Rule::Finite, String::new(), FieldKind::TorchOnly)
         );
+    }
+
+    #[test]
+    fn rules_are_numbered_as_their_export_says_and_scalars_are_read() {
+        use schema::Rule as Core;
+        let rules = [
+            Core::NonNegative,
+            Core::UnitInterval,
+            Core::Finite,
+            Core::Flag,
+            Core::ClosedUnitInterval,
+            Core::OpenUnitInterval,
+            Core::AboveOne,
+        ];
+        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(rules.map(|r| schema::Rule::from(Rule::from(r))), rules);
+        assert_eq!(rule_text(Rule::AboveOne), "a finite number > 1");
+        let asgd = RawSpec::new(Algorithm::Asgd);
+        assert_eq!(
+            (asgd.scalar_count(), asgd.scalar_name(0), asgd.scalar_name(1), asgd.scalar_name(2)),
+            (2, "eta".into(), "mu".into(), String::new())
+        );
+        assert!(RawSpec::new(Algorithm::Adagrad).eager_state() && !asgd.eager_state());
     }
 
     #[test]

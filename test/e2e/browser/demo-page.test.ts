@@ -334,3 +334,38 @@ test('with a schedule, Save state saves the scheduler too, and Load state resume
     await own.close();
   }
 });
+
+test("the optimizer menu: RMSprop (its momentum on β₁'s slider, no β₂ or amsgrad) trains, and its checkpoint loads back", async () => {
+  const { page: own, errors: ownErrors } = await openPage('?pauseAt=0'); // starts paused at step 0
+  try {
+    await renderedStep(0, own);
+    await own.getByTestId('optimizer').selectOption('RMSprop');
+    expect(await own.locator('#step-time-label').textContent()).toBe('RMSprop step');
+    // examples/optimizers.mjs starts RMSprop at lr 0.002, with momentum 0.9 on the β₁ slider.
+    expect(await text('lr', own)).toBe('2.00e-3');
+    expect(await own.locator('#beta1-name').textContent()).toBe('momentum');
+    expect(await own.locator('#beta1-value').textContent()).toBe('0.9');
+    expect([await own.locator('#beta2').isDisabled(), await own.locator('#amsgrad').isDisabled()]).toEqual([true, true]);
+    expect(await own.locator('#wd').isDisabled()).toBe(false);
+    const first = await lossValue(own);
+    await own.getByTestId('run').click();
+    await expect.poll(() => lossValue(own), { timeout: 90_000 }).toBeLessThan(first / 2);
+    await own.getByTestId('run').click(); // pause
+    const saved = await save(own);
+    const checkpoint = JSON.parse(saved.json);
+    expect(saved.name).toMatch(/^lucid-optim-rmsprop-step\d+\.json$/);
+    expect(checkpoint.recipe.optimizer).toBe('RMSprop');
+    expect(Object.keys(checkpoint.optimizer.state[0])).toEqual(['step', 'squareAvg', 'momentumBuffer']);
+    expect(checkpoint.optimizer.paramGroups[0]).toMatchObject({ lr: 0.002, momentum: 0.9, alpha: 0.99, centered: false });
+    // Back to Adam (no state carried over from RMSprop), then the RMSprop checkpoint loads back exactly.
+    await own.getByTestId('optimizer').selectOption('Adam');
+    expect(await own.locator('#beta1-name').textContent()).toBe('β₁');
+    await load(own, saved.name, saved.json);
+    await expect.poll(() => text('status', own)).toMatch(new RegExp(`^Loaded ${saved.name.replace(/\./g, '\\.')}: step \\d+, loss [\\d.]+, RMSprop\\.`));
+    expect(await own.getByTestId('optimizer').inputValue()).toBe('RMSprop');
+    expect((await save(own)).json).toBe(saved.json);
+    expect(ownErrors).toEqual([]);
+  } finally {
+    await own.close();
+  }
+});

@@ -7,12 +7,20 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Each directory of test/fixtures/ and how many files it holds (each a case, or a checkpoint file). */
 export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
+  'torch-adadelta': 9,
+  'torch-adagrad': 11,
   'torch-adam': 8,
   'torch-adam-nofma': 8,
+  'torch-adamax': 10,
   'torch-adamw': 9,
   'torch-adamw-nofma': 9,
-  'torch-checkpoints': 11,
+  'torch-asgd': 10,
+  'torch-checkpoints': 27,
   'torch-clip': 17,
+  'torch-nadam': 11,
+  'torch-radam': 11,
+  'torch-rmsprop': 13,
+  'torch-rprop': 9,
   'torch-schedulers': 12,
   'torch-sgd': 19,
 });

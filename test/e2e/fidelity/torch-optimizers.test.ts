@@ -13,7 +13,17 @@ import { GOLDEN, goldenFiles } from './golden.js';
 beforeAll(() => init());
 
 /** Every algorithm's fixture directory (golden.ts holds their counts: a missing one fails the suite). */
-const DIRECTORIES = ['torch-sgd'];
+const DIRECTORIES = [
+  'torch-adadelta',
+  'torch-adagrad',
+  'torch-adamax',
+  'torch-asgd',
+  'torch-nadam',
+  'torch-radam',
+  'torch-rmsprop',
+  'torch-rprop',
+  'torch-sgd',
+];
 
 /** A JSON number, or torch's non-finite values as the strings the generator writes. */
 type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
@@ -25,7 +35,12 @@ interface Fixture {
   optimizer: string;
   case: string;
   note: string;
-  groups: ({ params: number[] } & Record<string, unknown>)[];
+  /** The constructor's options (torch's `self.defaults`), where the case gives them (Adagrad fills its sums from them). */
+  defaults?: Record<string, unknown>;
+  /** Groups with `addedAfterStep` come in through `add_param_group` after that step. */
+  groups: ({ params: number[]; addedAfterStep?: number } & Record<string, unknown>)[];
+  /** torch's state right after the constructor (Adagrad creates it there), per parameter. */
+  initialState?: (Record<string, JsonNumber | JsonNumber[]> | null)[];
   changes: { afterStep: number; group: number; key: string; value: unknown }[];
   params: { shape: number[]; initial: JsonNumber[] }[];
   grads: (JsonNumber[] | null)[][];
@@ -52,41 +67,50 @@ test('every golden directory of the optimizers is read here', () => {
   expect(Object.keys(GOLDEN).filter((d) => !/^torch-(adam|adamw)(-nofma)?$|^torch-(checkpoints|clip|schedulers)$/.test(d))).toEqual(DIRECTORIES);
 });
 
+/** `opt`'s state is torch's `expected` (per parameter: null for no state), after `step` steps. */
+function expectState(opt: Optimizer, expected: (Record<string, JsonNumber | JsonNumber[]> | null)[], step: number): void {
+  const state = opt.stateDict().state as Record<number, Record<string, unknown>>;
+  expected.forEach((torchState, i) => {
+    if (torchState === null) {
+      expect(state[i], `parameter ${i} has no state after step ${step}, as in torch`).toBeUndefined();
+      return;
+    }
+    const mine = state[i];
+    expect(mine, `parameter ${i} has state after step ${step}`).toBeDefined();
+    expect(Object.keys(mine), `state keys of parameter ${i}, in torch's order`).toEqual(Object.keys(torchState).map(camel));
+    for (const [key, value] of Object.entries(torchState)) {
+      const got = mine[camel(key)];
+      if (Array.isArray(value)) expect(bits(got as Float32Array), `${key} of parameter ${i} after step ${step}`).toEqual(bits(f32(value)));
+      else expect(got, `${key} of parameter ${i} after step ${step}`).toBe(value);
+    }
+  });
+}
+
 describe.each(FIXTURES.flatMap(({ fixtures }) => fixtures.map((fx) => [fx.optimizer, fx.case, fx] as const)))('torch.optim.%s, %s', (_name, _case, fx) => {
   test('was written by real torch 2.15 without fused multiply-adds', () => {
     expect([fx.torchVersion, fx.cpuCapability]).toEqual(['2.15.0', 'DEFAULT']);
   });
 
   test.each([['simd'], ['reference']] as const)('%s kernel: every parameter and state buffer, after every step, bit for bit', (kernel) => {
-    const Class = (lucid as unknown as Record<string, new (groups: unknown[]) => Optimizer>)[fx.optimizer];
+    const Class = (lucid as unknown as Record<string, new (groups: unknown[], options?: unknown) => Optimizer>)[fx.optimizer];
     expect(Class, `lucid-optim exports ${fx.optimizer}`).toBeTypeOf('function');
     const params = fx.params.map(({ shape, initial }) => new Parameter(f32(initial), { shape }));
-    const opt = new Class(fx.groups.map(({ params: ids, ...options }) => ({ ...options, params: ids.map((i) => params[i]) })));
+    const group = ({ params: ids, addedAfterStep: _, ...options }: Fixture['groups'][number]) => ({ ...options, params: ids.map((i) => params[i]) });
+    const opt = new Class(fx.groups.filter((g) => g.addedAfterStep === undefined).map(group), fx.defaults);
     (opt as unknown as { _useReferenceKernel(on: boolean): void })._useReferenceKernel(kernel === 'reference');
+    // The state torch's constructor made (Adagrad's), before any step.
+    if (fx.initialState !== undefined) expectState(opt, fx.initialState, 0);
     const checkpoints = new Map(fx.checkpoints.map((c) => [c.afterStep, c]));
     fx.grads.forEach((grads, s) => {
       const step = s + 1;
       grads.forEach((g, i) => (params[i].grad = g === null ? null : f32(g)));
       opt.step();
       for (const change of fx.changes) if (change.afterStep === step) opt.paramGroups[change.group][change.key] = change.value;
+      for (const g of fx.groups) if (g.addedAfterStep === step) opt.addParamGroup(group(g));
       const expected = checkpoints.get(step);
       if (expected === undefined) return;
-      const state = opt.stateDict().state as Record<number, Record<string, unknown>>;
       expected.params.forEach((p, i) => expect(bits(params[i].data), `parameter ${i} after step ${step}`).toEqual(bits(f32(p))));
-      expected.state.forEach((torchState, i) => {
-        if (torchState === null) {
-          expect(state[i], `parameter ${i} has no state after step ${step}, as in torch`).toBeUndefined();
-          return;
-        }
-        const mine = state[i];
-        expect(mine, `parameter ${i} has state after step ${step}`).toBeDefined();
-        expect(Object.keys(mine).sort(), `state keys of parameter ${i}`).toEqual(Object.keys(torchState).map(camel).sort());
-        for (const [key, value] of Object.entries(torchState)) {
-          const got = mine[camel(key)];
-          if (Array.isArray(value)) expect(bits(got as Float32Array), `${key} of parameter ${i} after step ${step}`).toEqual(bits(f32(value)));
-          else expect(got, `${key} of parameter ${i} after step ${step}`).toBe(value);
-        }
-      });
+      expectState(opt, expected.state, step);
     });
     opt.dispose();
     for (const p of params) p.dispose();

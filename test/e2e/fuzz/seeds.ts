@@ -32,7 +32,8 @@ export function checkSeeds<T>(file: string, property: fc.IProperty<T>, runs: num
   const seeds = fuzzSeeds(env);
   console.log(`${file}: seeds ${seeds.join(', ')}, ${runs} runs each${env.FUZZ_SEED === undefined ? '' : ' (FUZZ_SEED)'}`);
   for (const seed of seeds) {
-    const details = fc.check(property, { numRuns: runs, seed, ...(env.FUZZ_PATH === undefined ? {} : { path: env.FUZZ_PATH }) });
+    // includeErrorInReport: the report says what failed (the assertion's message), not only where.
+    const details = fc.check(property, { numRuns: runs, seed, includeErrorInReport: true, ...(env.FUZZ_PATH === undefined ? {} : { path: env.FUZZ_PATH }) });
     if (details.failed) {
       throw new Error(`${fc.defaultReportMessage(details) ?? 'failed'}\nReplay: ${replayCommand(file, details.seed, details.counterexamplePath ?? undefined)}`);
     }

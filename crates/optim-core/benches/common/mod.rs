@@ -86,7 +86,7 @@ pub const MAX_STEPS_PER_MODEL: u64 = 5_000;
 pub struct Model {
     pub params: Vec<Vec<f32>>,
     pub grads: Vec<Vec<f32>>,
-    pub states: Vec<ParamState>,
+    pub states: Vec<Option<ParamState>>,
     initial: Vec<Vec<f32>>,
     /// Steps taken since the model was made or reset.
     pub steps: u64,
@@ -106,10 +106,15 @@ impl Model {
     }
 
     /// Zeroed states with every buffer `hyper` uses, as an optimizer's first step creates them.
-    fn zero_states(&self, hyper: &Hyperparameters) -> Vec<ParamState> {
+    fn zero_states(&self, hyper: &Hyperparameters) -> Vec<Option<ParamState>> {
         let buffers = ADAM.buffers_in_use(&hyper.to_row());
         let zeros = |n: usize, b: usize| (buffers & (1 << b) != 0).then(|| vec![0.0_f32; n]);
-        self.params.iter().map(|p| ParamState::from_parts(0, [zeros(p.len(), 0), zeros(p.len(), 1), zeros(p.len(), 2)])).collect()
+        self.params
+            .iter()
+            .map(|p| {
+                Some(ParamState::from_parts(0, Default::default(), [zeros(p.len(), 0), zeros(p.len(), 1), zeros(p.len(), 2)]))
+            })
+            .collect()
     }
 
     /// Back to the initial values and zero state.

@@ -6,7 +6,7 @@ pub mod kernel;
 
 use super::{Algorithm, Target};
 use crate::kernel::Kernel;
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
+use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 use kernel::{Moments, ScalarMemo};
 
@@ -52,20 +52,35 @@ const ROW_LEN: usize = ADAM.row_len();
 /// torch's `state[p]`: `exp_avg`, `exp_avg_sq`, and with AMSGrad `max_exp_avg_sq` (torch raises a
 /// `KeyError` if a loaded state lacks one it uses).
 const BUFFERS: &[BufferSpec] = &[
-    BufferSpec { name: "exp_avg", used: BufferUse::Always, required: true },
-    BufferSpec { name: "exp_avg_sq", used: BufferUse::Always, required: true },
-    BufferSpec { name: "max_exp_avg_sq", used: BufferUse::WhenFlag(AMSGRAD), required: true },
+    BufferSpec::zeros("exp_avg"),
+    BufferSpec::zeros("exp_avg_sq"),
+    BufferSpec { name: "max_exp_avg_sq", used: BufferUse::WhenFlag(AMSGRAD), required: true, init: BufferInit::Zeros },
 ];
 const EXP_AVG: usize = 0;
 const EXP_AVG_SQ: usize = 1;
 const MAX_EXP_AVG_SQ: usize = 2;
 
 /// `torch.optim.Adam`.
-pub static ADAM: Spec = Spec { name: "Adam", fields: FIELDS, buffers: BUFFERS, counts_steps: true, cross_check: no_cross_rules };
+pub static ADAM: Spec = Spec {
+    name: "Adam",
+    fields: FIELDS,
+    scalars: &[],
+    buffers: BUFFERS,
+    counts_steps: true,
+    eager_state: false,
+    cross_check: no_cross_rules,
+};
 
 /// `torch.optim.AdamW`.
-pub static ADAMW: Spec =
-    Spec { name: "AdamW", fields: ADAMW_FIELDS, buffers: BUFFERS, counts_steps: true, cross_check: no_cross_rules };
+pub static ADAMW: Spec = Spec {
+    name: "AdamW",
+    fields: ADAMW_FIELDS,
+    scalars: &[],
+    buffers: BUFFERS,
+    counts_steps: true,
+    eager_state: false,
+    cross_check: no_cross_rules,
+};
 
 /// One Adam group's options, decoded from its row, with the meaning `torch.optim.Adam` gives them.
 ///

@@ -5,10 +5,64 @@
 //! Adding an algorithm is a module here and a line in [`AlgorithmId`]: the engine, the WebAssembly
 //! export and the TypeScript facade read the rest from the spec.
 
+/// An algorithm's `Hyperparameters`: one field per option of its spec, read from a row and
+/// written to one at the spec's slots, defaulting to the spec's defaults. Each field names its
+/// kind (`number`: `f64`, `pair`: `(f64, f64)`, `flag`: `bool`) and its slot constant; the module
+/// defines `ROW_LEN`.
+macro_rules! hyperparameters {
+    ($spec:ident { $($(#[$doc:meta])* $field:ident: $kind:ident = $slot:ident),* $(,)? }) => {
+        #[doc = concat!("One group's options, decoded from its row (torch's `", stringify!($spec), "` param group).")]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Hyperparameters {
+            $($(#[$doc])* pub $field: hyperparameters!(@type $kind),)*
+        }
+
+        impl Default for Hyperparameters {
+            /// torch's defaults (the spec's).
+            fn default() -> Self {
+                let mut row = [0.0; ROW_LEN];
+                $spec.write_defaults(&mut row);
+                Self::from_row(&row)
+            }
+        }
+
+        impl Hyperparameters {
+            /// The hyperparameters a row holds (flags: `1.0` is true).
+            pub fn from_row(row: &[f64]) -> Self {
+                Self { $($field: hyperparameters!(@read $kind, row, $slot),)* }
+            }
+
+            /// The row holding these hyperparameters.
+            pub fn to_row(&self) -> [f64; ROW_LEN] {
+                let mut row = [0.0; ROW_LEN];
+                $(hyperparameters!(@write $kind, row, $slot, self.$field);)*
+                row
+            }
+        }
+    };
+    (@type number) => { f64 };
+    (@type pair) => { (f64, f64) };
+    (@type flag) => { bool };
+    (@read number, $row:ident, $slot:ident) => { $row[$slot] };
+    (@read pair, $row:ident, $slot:ident) => { ($row[$slot], $row[$slot + 1]) };
+    (@read flag, $row:ident, $slot:ident) => { $row[$slot] == 1.0 };
+    (@write number, $row:ident, $slot:ident, $value:expr) => { $row[$slot] = $value };
+    (@write pair, $row:ident, $slot:ident, $value:expr) => { ($row[$slot], $row[$slot + 1]) = $value };
+    (@write flag, $row:ident, $slot:ident, $value:expr) => { $row[$slot] = f64::from(u8::from($value)) };
+}
+
+pub mod adadelta;
+pub mod adagrad;
 pub mod adam;
+pub mod adamax;
+pub mod asgd;
+pub mod nadam;
+pub mod radam;
+pub mod rmsprop;
+pub mod rprop;
 pub mod sgd;
 
-use crate::engine::{self, Optimizer, ParamState};
+use crate::engine::{self, Optimizer, ParamState, Scalars};
 use crate::kernel::Kernel;
 use crate::memory::MemoryPolicy;
 use crate::schema::{BufferMask, Spec, MAX_BUFFERS};
@@ -21,6 +75,8 @@ pub struct Target<'a> {
     pub grad: &'a [f32],
     /// The state's step count, this step included (algorithms that count steps; 0 otherwise).
     pub step: u64,
+    /// The state's scalars (the spec's `scalars`, in order), to update in place.
+    pub scalars: &'a mut Scalars,
     /// The buffers this step uses (the spec's rules for the group's row), by their index in the
     /// spec, each of the parameter's length; `None` for one not in use (or no state at all).
     pub buffers: [Option<&'a mut [f32]>; MAX_BUFFERS],
@@ -58,11 +114,39 @@ pub enum AlgorithmId {
     AdamW = 1,
     /// `torch.optim.SGD`.
     Sgd = 2,
+    /// `torch.optim.RMSprop`.
+    RmsProp = 3,
+    /// `torch.optim.Adagrad`.
+    Adagrad = 4,
+    /// `torch.optim.Adadelta`.
+    Adadelta = 5,
+    /// `torch.optim.Adamax`.
+    Adamax = 6,
+    /// `torch.optim.NAdam`.
+    NAdam = 7,
+    /// `torch.optim.RAdam`.
+    RAdam = 8,
+    /// `torch.optim.ASGD`.
+    Asgd = 9,
+    /// `torch.optim.Rprop`.
+    Rprop = 10,
 }
 
 impl AlgorithmId {
     /// Every algorithm, in discriminant order.
-    pub const ALL: [AlgorithmId; 3] = [AlgorithmId::Adam, AlgorithmId::AdamW, AlgorithmId::Sgd];
+    pub const ALL: [AlgorithmId; 11] = [
+        AlgorithmId::Adam,
+        AlgorithmId::AdamW,
+        AlgorithmId::Sgd,
+        AlgorithmId::RmsProp,
+        AlgorithmId::Adagrad,
+        AlgorithmId::Adadelta,
+        AlgorithmId::Adamax,
+        AlgorithmId::NAdam,
+        AlgorithmId::RAdam,
+        AlgorithmId::Asgd,
+        AlgorithmId::Rprop,
+    ];
 
     /// The algorithm's spec.
     pub fn spec(self) -> &'static Spec {
@@ -70,6 +154,14 @@ impl AlgorithmId {
             AlgorithmId::Adam => &adam::ADAM,
             AlgorithmId::AdamW => &adam::ADAMW,
             AlgorithmId::Sgd => &sgd::SGD,
+            AlgorithmId::RmsProp => &rmsprop::RMSPROP,
+            AlgorithmId::Adagrad => &adagrad::ADAGRAD,
+            AlgorithmId::Adadelta => &adadelta::ADADELTA,
+            AlgorithmId::Adamax => &adamax::ADAMAX,
+            AlgorithmId::NAdam => &nadam::NADAM,
+            AlgorithmId::RAdam => &radam::RADAM,
+            AlgorithmId::Asgd => &asgd::ASGD,
+            AlgorithmId::Rprop => &rprop::RPROP,
         }
     }
 
@@ -78,33 +170,53 @@ impl AlgorithmId {
         match self {
             AlgorithmId::Adam | AlgorithmId::AdamW => engine::update::<adam::Adam, M>(opt),
             AlgorithmId::Sgd => engine::update::<sgd::Sgd, M>(opt),
+            AlgorithmId::RmsProp => engine::update::<rmsprop::RmsProp, M>(opt),
+            AlgorithmId::Adagrad => engine::update::<adagrad::Adagrad, M>(opt),
+            AlgorithmId::Adadelta => engine::update::<adadelta::Adadelta, M>(opt),
+            AlgorithmId::Adamax => engine::update::<adamax::Adamax, M>(opt),
+            AlgorithmId::NAdam => engine::update::<nadam::NAdam, M>(opt),
+            AlgorithmId::RAdam => engine::update::<radam::RAdam, M>(opt),
+            AlgorithmId::Asgd => engine::update::<asgd::Asgd, M>(opt),
+            AlgorithmId::Rprop => engine::update::<rprop::Rprop, M>(opt),
         }
     }
 }
 
 /// One step of one parameter outside an optimizer (a test's, a benchmark's): what the engine does
-/// for it, from `state` (created empty with [`ParamState::default`] before the first step; it
-/// keeps no state where torch keeps none). Allocates the buffers `row` uses that `state` lacks.
+/// for it, from `state` (`None` before the first step; it stays `None` where torch keeps no
+/// state). Creates the state, and the buffers `row` uses that it lacks, as the engine does (a
+/// buffer filled from the defaults takes the group's value).
 ///
 /// # Panics
 /// If `row` breaks a rule, the lengths differ, or memory is exhausted.
 pub fn step_param<A: Algorithm>(
     spec: &Spec,
     row: &[f64],
-    state: &mut ParamState,
+    state: &mut Option<ParamState>,
     param: &mut [f32],
     grad: &[f32],
     kernel: Kernel,
 ) {
     spec.check_row(row).expect("a valid row");
     let used = spec.buffers_in_use(row);
-    let missing = used & !state.present();
-    if missing != 0 {
-        state.install(engine::zeroed_buffers(param.len(), missing, &crate::Unbounded).expect("memory for the state"));
+    let mut no_scalars = Scalars::default();
+    if state.is_none() && spec.keeps_state(row) {
+        *state = Some(ParamState::new(spec, row));
     }
-    if spec.counts_steps {
-        state.advance();
-    }
-    let (step, buffers, fresh) = state.for_step(used);
-    A::step(&A::decode(row), &mut A::Memo::default(), Target { param, grad, step, buffers, fresh }, kernel);
+    let target = match state {
+        Some(state) => {
+            let missing = used & !state.present();
+            if missing != 0 {
+                let buffers = engine::new_buffers(spec, row, row, param.len(), missing, &crate::Unbounded);
+                state.install(buffers.expect("memory for the state"));
+            }
+            if spec.counts_steps {
+                state.advance();
+            }
+            let view = state.for_step(used);
+            Target { param, grad, step: view.step, scalars: view.scalars, buffers: view.buffers, fresh: view.fresh }
+        }
+        None => Target { param, grad, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0 },
+    };
+    A::step(&A::decode(row), &mut A::Memo::default(), target, kernel);
 }

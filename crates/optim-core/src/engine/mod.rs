@@ -18,7 +18,7 @@ mod state;
 
 use core::fmt;
 
-pub use state::{zeroed_buffers, Buffers, ParamState};
+pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 
 use crate::algorithms::{Algorithm, AlgorithmId, Target};
 use crate::kernel::finite::all_finite;
@@ -111,6 +111,7 @@ struct Slot {
 /// momentum switched on).
 struct Pending {
     slot: usize,
+    group: usize,
     new_state: bool,
     buffers: Buffers,
 }
@@ -150,6 +151,9 @@ pub struct Optimizer<M: MemoryPolicy = Unbounded> {
     group_ends: Vec<usize>,
     /// `row_len` slots per group.
     hyper_table: Vec<f64>,
+    /// The optimizer's defaults (torch's `self.defaults`), a row; empty until
+    /// [`Self::set_defaults`], and then each group's own row stands in for it.
+    defaults: Vec<f64>,
     /// Allocations of the step in progress; empty and unallocated between steps, so that a step
     /// that fails leaves even the allocator's counters exactly as they were.
     pending: Vec<Pending>,
@@ -170,6 +174,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
             slots: Vec::new(),
             group_ends: Vec::new(),
             hyper_table: Vec::new(),
+            defaults: Vec::new(),
             pending: Vec::new(),
             staged: Vec::new(),
             kernel: Kernel::Simd,
@@ -314,6 +319,41 @@ impl<M: MemoryPolicy> Optimizer<M> {
         self.hyper_table[group * self.row_len..(group + 1) * self.row_len].copy_from_slice(row);
     }
 
+    /// Sets the optimizer's defaults (torch's `self.defaults`, the constructor's options), which
+    /// a buffer created as [`BufferInit::Defaults`](crate::schema::BufferInit::Defaults) holds
+    /// whatever its group says (Adagrad's `sum`). Until it is set, each group's own row stands
+    /// in. Not checked: only those buffers read it. Changes nothing on error.
+    ///
+    /// # Panics
+    /// If `row` is not [`Spec::row_len`] long.
+    pub fn set_defaults(&mut self, row: &[f64]) -> Result<(), StepError> {
+        assert!(row.len() == self.row_len, "row length");
+        let mut defaults = Vec::new();
+        reserve_admitted(&mut defaults, self.row_len, &self.policy)
+            .map_err(|error| StepError::OutOfMemory { param: None, error })?;
+        defaults.extend_from_slice(row);
+        self.defaults = defaults;
+        Ok(())
+    }
+
+    /// Creates the state of every parameter that has none, as torch's Adagrad constructor does
+    /// (`step` 0, each buffer its group's row uses, as its spec says): for algorithms whose spec
+    /// has [`Spec::eager_state`], once the groups are added and their rows written. All or nothing:
+    /// on error (an invalid row, a disposed parameter, memory refused) no state was created.
+    pub fn create_states(&mut self) -> Result<(), StepError> {
+        for group in 0..self.group_ends.len() {
+            self.spec.check_row(self.row(group)).map_err(|error| StepError::Hyperparameter { group, error })?;
+            for param in self.group_range(group) {
+                if self.slots[param].param.borrow().is_disposed() {
+                    return Err(StepError::Disposed { param });
+                }
+            }
+        }
+        self.allocate_pending(true).inspect_err(|_| self.pending = Vec::new())?;
+        self.install_pending();
+        Ok(())
+    }
+
     /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks).
     pub fn set_kernel(&mut self, kernel: Kernel) {
         self.kernel = kernel;
@@ -355,51 +395,62 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 }
             }
         }
-        if let Err(error) = self.allocate_pending() {
+        if let Err(error) = self.allocate_pending(false) {
             self.pending = Vec::new();
             return Err(error);
         }
         // Phase 2: install what phase 1 allocated, then update; nothing here can fail.
-        for Pending { slot, new_state, buffers } in std::mem::take(&mut self.pending) {
-            let state = &mut self.slots[slot].state;
-            if new_state {
-                *state = Some(ParamState::default());
-            }
-            state.as_mut().expect("created above or earlier").install(buffers);
-        }
+        self.install_pending();
         self.algorithm.update(self);
         Ok(Stepped::All)
     }
 
     /// Fills `pending` with the state this step creates: first steps, and buffers a row started
-    /// using since.
-    fn allocate_pending(&mut self) -> Result<(), StepError> {
+    /// using since; or, for [`Self::create_states`] (`every_param`), the state of every parameter
+    /// that has none, gradient or not.
+    fn allocate_pending(&mut self, every_param: bool) -> Result<(), StepError> {
+        let spec = self.spec;
         for group in 0..self.group_ends.len() {
-            let row = self.row(group); // checked by the caller
-            let used = self.spec.buffers_in_use(row);
-            let keeps_state = self.spec.keeps_state(row);
+            // Borrowing the fields, not `self`: `pending` grows below.
+            let row = &self.hyper_table[group * self.row_len..(group + 1) * self.row_len]; // checked by the caller
+            let used = spec.buffers_in_use(row);
+            let keeps_state = spec.keeps_state(row);
+            let defaults = if self.defaults.is_empty() { row } else { &self.defaults };
             for param in self.group_range(group) {
                 let slot = &self.slots[param];
                 let buffers = slot.param.borrow();
-                if !buffers.has_grad() {
+                if !every_param && !buffers.has_grad() {
                     continue;
                 }
                 let (new_state, missing): (bool, BufferMask) = match &slot.state {
                     None if keeps_state => (true, used),
                     None => continue,
+                    Some(_) if every_param => continue,
                     Some(state) => (false, used & !state.present()),
                 };
                 if !new_state && missing == 0 {
                     continue;
                 }
-                let buffers = zeroed_buffers(buffers.len(), missing, &self.policy)
+                let buffers = new_buffers(spec, row, defaults, buffers.len(), missing, &self.policy)
                     .map_err(|error| StepError::OutOfMemory { param: Some(param), error })?;
                 reserve_admitted(&mut self.pending, 1, &self.policy)
                     .map_err(|error| StepError::OutOfMemory { param: None, error })?;
-                self.pending.push(Pending { slot: param, new_state, buffers });
+                self.pending.push(Pending { slot: param, group, new_state, buffers });
             }
         }
         Ok(())
+    }
+
+    /// Installs what [`Self::allocate_pending`] allocated. Cannot fail.
+    fn install_pending(&mut self) {
+        for Pending { slot, group, new_state, buffers } in std::mem::take(&mut self.pending) {
+            let row = &self.hyper_table[group * self.row_len..(group + 1) * self.row_len];
+            let state = &mut self.slots[slot].state;
+            if new_state {
+                *state = Some(ParamState::new(self.spec, row));
+            }
+            state.as_mut().expect("created above or earlier").install(buffers);
+        }
     }
 
     fn group_range(&self, group: usize) -> core::ops::Range<usize> {
@@ -422,15 +473,16 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
         for slot in &mut opt.slots[range] {
             let mut buffers = slot.param.borrow_mut();
             let (param, Some(grad)) = buffers.data_and_grad() else { continue };
+            let mut no_scalars = Scalars::default();
             let target = match slot.state.as_mut() {
                 Some(state) => {
                     if counts_steps {
                         state.advance();
                     }
-                    let (step, buffers, fresh) = state.for_step(used);
-                    Target { param, grad, step, buffers, fresh }
+                    let view = state.for_step(used);
+                    Target { param, grad, step: view.step, scalars: view.scalars, buffers: view.buffers, fresh: view.fresh }
                 }
-                None => Target { param, grad, step: 0, buffers: Default::default(), fresh: 0 },
+                None => Target { param, grad, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0 },
             };
             A::step(&hyper, &mut memo, target, opt.kernel);
         }

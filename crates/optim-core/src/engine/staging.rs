@@ -3,7 +3,7 @@
 //! `optimizer.state` wholesale. Until the swap nothing the optimizer steps with changes, so a
 //! load that fails half-way is discarded with nothing changed.
 
-use super::{zeroed_buffers, Optimizer, ParamState, StepError, MAX_STEP};
+use super::{zeroed_buffers, Optimizer, ParamState, Scalars, StepError, MAX_STEP};
 use crate::memory::{reserve_admitted, MemoryPolicy};
 use crate::schema::BufferMask;
 
@@ -18,8 +18,8 @@ impl<M: MemoryPolicy> Optimizer<M> {
     }
 
     /// Stages a state for parameter `index` with `step` steps taken (a float, as hosts and state
-    /// dicts carry it; 0 for algorithms that count none) and zero-filled buffers for those in
-    /// `buffers`; fill them through [`Self::staged_mut`]. An error, staging nothing for `index`,
+    /// dicts carry it; 0 for algorithms that count none), scalars 0 and zero-filled buffers for
+    /// those in `buffers`; set the scalars and fill the buffers through [`Self::staged_mut`]. An error, staging nothing for `index`,
     /// if the parameter was disposed, `step` is not an integer in `[0, MAX_STEP]`, or memory is
     /// exhausted; or if `index` is not a parameter of a load begun with [`Self::begin_staging`].
     pub fn stage_state(&mut self, index: usize, step: f64, buffers: BufferMask) -> Result<(), StepError> {
@@ -38,7 +38,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
         let zeros = zeroed_buffers(param.len(), buffers & known as BufferMask, &self.policy)
             .map_err(|error| StepError::OutOfMemory { param: Some(index), error })?;
         drop(param);
-        self.staged[index] = Some(ParamState::from_parts(step as u64, zeros));
+        self.staged[index] = Some(ParamState::from_parts(step as u64, Scalars::default(), zeros));
         Ok(())
     }
 

@@ -1,16 +1,20 @@
-//! One parameter's optimizer state, for any algorithm: the step count and the buffers its
-//! [`Spec`](crate::schema::Spec) declares, each allocated fallibly when first used.
+//! One parameter's optimizer state, for any algorithm: the step count, the scalars and the
+//! buffers its [`Spec`] declares, each buffer allocated fallibly when first used.
 
 use crate::memory::{try_zeros, AllocError, MemoryPolicy};
-use crate::schema::{BufferMask, MAX_BUFFERS};
+use crate::schema::{BufferInit, BufferMask, ScalarInit, Spec, MAX_BUFFERS, MAX_SCALARS};
 
 /// The buffers of one state, by their index in the spec; `None` where one does not exist.
 pub type Buffers = [Option<Vec<f32>>; MAX_BUFFERS];
+
+/// The scalars of one state, by their index in the spec (unused ones stay 0).
+pub type Scalars = [f32; MAX_SCALARS];
 
 /// One parameter's state, as torch keeps it in `optimizer.state[p]`.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ParamState {
     step: u64,
+    scalars: Scalars,
     buffers: Buffers,
     /// The buffers created by the step in progress: what torch sees as absent (SGD's
     /// `momentum_buffer is None`) when it computes the step that creates them.
@@ -22,18 +26,42 @@ impl ParamState {
     ///
     /// # Panics
     /// If two buffers differ in length.
-    pub fn from_parts(step: u64, buffers: Buffers) -> Self {
+    pub fn from_parts(step: u64, scalars: Scalars, buffers: Buffers) -> Self {
         let mut lens = buffers.iter().flatten().map(Vec::len);
         if let Some(first) = lens.next() {
             // `assert!`, not `assert_eq!`: no Debug formatting in the shipped .wasm.
             assert!(lens.all(|len| len == first), "state buffer lengths differ");
         }
-        Self { step, buffers, fresh: 0 }
+        Self { step, scalars, buffers, fresh: 0 }
+    }
+
+    /// A state as torch creates it for a group with `row`: no step taken, each scalar at its
+    /// [`ScalarInit`], no buffers yet (they come with [`new_buffers`]).
+    pub fn new(spec: &Spec, row: &[f64]) -> Self {
+        let mut scalars = Scalars::default();
+        for (value, scalar) in scalars.iter_mut().zip(spec.scalars) {
+            *value = match scalar.init {
+                ScalarInit::One => 1.0,
+                // torch.as_tensor(group['lr'], dtype=torch.float32): one rounding to f32.
+                ScalarInit::Group(slot) => row[slot] as f32,
+            };
+        }
+        Self { scalars, ..Self::default() }
     }
 
     /// Steps taken by this parameter (torch's `state['step']`; 0 for algorithms that count none).
     pub fn step_count(&self) -> u64 {
         self.step
+    }
+
+    /// The scalars (the spec's `scalars`, in order).
+    pub fn scalars(&self) -> &Scalars {
+        &self.scalars
+    }
+
+    /// The scalars, to write (a loaded state's values are set here).
+    pub fn scalars_mut(&mut self) -> &mut Scalars {
+        &mut self.scalars
     }
 
     /// Buffer `b` (the spec's `buffers[b]`), if it exists.
@@ -65,9 +93,9 @@ impl ParamState {
         }
     }
 
-    /// The step count, the buffers in `used` (to write), and which of them are fresh; the fresh
-    /// marks are cleared, as the step that reads them is the one that created them.
-    pub(crate) fn for_step(&mut self, used: BufferMask) -> (u64, [Option<&mut [f32]>; MAX_BUFFERS], BufferMask) {
+    /// The step count, the scalars, the buffers in `used` (to write), and which of them are
+    /// fresh; the fresh marks are cleared, as the step that reads them is the one that created them.
+    pub(crate) fn for_step(&mut self, used: BufferMask) -> StepView<'_> {
         let fresh = std::mem::take(&mut self.fresh) & used;
         let mut b = 0;
         let buffers = self.buffers.each_mut().map(|buffer| {
@@ -75,8 +103,42 @@ impl ParamState {
             b += 1;
             buffer.as_deref_mut().filter(|_| in_use)
         });
-        (self.step, buffers, fresh)
+        StepView { step: self.step, scalars: &mut self.scalars, buffers, fresh }
     }
+}
+
+/// What a step reads and writes of one state (see [`ParamState::for_step`]).
+pub(crate) struct StepView<'a> {
+    pub step: u64,
+    pub scalars: &'a mut Scalars,
+    pub buffers: [Option<&'a mut [f32]>; MAX_BUFFERS],
+    pub fresh: BufferMask,
+}
+
+/// New buffers of `len` elements for each buffer of `spec` in `mask`, each holding what its
+/// [`BufferInit`] says: the group's value from `row`, the optimizer's default from `defaults`.
+/// Admitted by `policy` as one request (its size is what an error reports); nothing stays
+/// allocated on error.
+pub fn new_buffers(
+    spec: &Spec,
+    row: &[f64],
+    defaults: &[f64],
+    len: usize,
+    mask: BufferMask,
+    policy: &impl MemoryPolicy,
+) -> Result<Buffers, AllocError> {
+    let mut buffers = zeroed_buffers(len, mask, policy)?;
+    for (buffer, b) in buffers.iter_mut().zip(spec.buffers) {
+        let fill = match b.init {
+            BufferInit::Zeros => continue,
+            BufferInit::Group(slot) => row[slot],
+            BufferInit::Defaults(slot) => defaults[slot],
+        };
+        if let Some(buffer) = buffer {
+            buffer.fill(fill as f32);
+        }
+    }
+    Ok(buffers)
 }
 
 /// Zero-filled buffers of `len` elements for each buffer in `mask`, admitted by `policy` as one

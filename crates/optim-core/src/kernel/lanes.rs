@@ -50,6 +50,16 @@ pub trait Lanes:
     fn sqrt(self) -> Self;
     /// Lane-wise maximum that returns NaN if either lane is NaN, like `torch.maximum`.
     fn torch_maximum(self, other: Self) -> Self;
+    /// Lane-wise minimum that returns NaN if either lane is NaN, like `torch.minimum`: the scalar
+    /// `other < self ? other : self` between numbers.
+    fn torch_minimum(self, other: Self) -> Self;
+    /// A mask: every bit set in the lanes where `self < other` (false for NaN), clear elsewhere.
+    /// Masks are only for [`Lanes::select`].
+    fn lt(self, other: Self) -> Self;
+    /// A mask: every bit set in the lanes where `self == other` (false for NaN; `-0 == +0`).
+    fn eq(self, other: Self) -> Self;
+    /// Lane-wise `if_true` where the mask `self` is set, `if_false` where it is clear.
+    fn select(self, if_true: Self, if_false: Self) -> Self;
     /// Each lane's sign bit XOR-ed with `sign`'s (which is `+0.0` or `-0.0`): `x.sign_xor(-0.0)`
     /// is `-x` and `x.sign_xor(0.0)` is `x`, bit for bit, NaNs included.
     fn sign_xor(self, sign: Self) -> Self;
@@ -93,6 +103,29 @@ impl Lanes for f32 {
         } else {
             self
         }
+    }
+    #[inline(always)]
+    fn torch_minimum(self, other: Self) -> Self {
+        if self.is_nan() || other.is_nan() {
+            f32::NAN
+        } else if other < self {
+            other
+        } else {
+            self
+        }
+    }
+    #[inline(always)]
+    fn lt(self, other: Self) -> Self {
+        f32::from_bits(if self < other { u32::MAX } else { 0 })
+    }
+    #[inline(always)]
+    fn eq(self, other: Self) -> Self {
+        f32::from_bits(if self == other { u32::MAX } else { 0 })
+    }
+    #[inline(always)]
+    fn select(self, if_true: Self, if_false: Self) -> Self {
+        let mask = self.to_bits();
+        f32::from_bits((if_true.to_bits() & mask) | (if_false.to_bits() & !mask))
     }
     #[inline(always)]
     fn sign_xor(self, sign: Self) -> Self {
@@ -209,6 +242,25 @@ mod simd128 {
             // `other` is NaN take `other`.
             let other_is_nan = f32x4_ne(other.0, other.0);
             Self(v128_bitselect(other.0, f32x4_pmax(self.0, other.0), other_is_nan))
+        }
+        #[inline(always)]
+        fn torch_minimum(self, other: Self) -> Self {
+            // f32x4.pmin is `other < self ? other : self`, and `self` when `self` is NaN; lanes
+            // where `other` is NaN take `other`.
+            let other_is_nan = f32x4_ne(other.0, other.0);
+            Self(v128_bitselect(other.0, f32x4_pmin(self.0, other.0), other_is_nan))
+        }
+        #[inline(always)]
+        fn lt(self, other: Self) -> Self {
+            Self(f32x4_lt(self.0, other.0))
+        }
+        #[inline(always)]
+        fn eq(self, other: Self) -> Self {
+            Self(f32x4_eq(self.0, other.0))
+        }
+        #[inline(always)]
+        fn select(self, if_true: Self, if_false: Self) -> Self {
+            Self(v128_bitselect(if_true.0, if_false.0, self.0))
         }
         #[inline(always)]
         fn sign_xor(self, sign: Self) -> Self {
@@ -341,6 +393,31 @@ mod sse {
             }
         }
         #[inline(always)]
+        fn torch_minimum(self, other: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            unsafe {
+                // minps(a, b) is `a < b ? a : b`: the scalar `other < self ? other : self`.
+                let min = _mm_min_ps(other.0, self.0);
+                let nan = _mm_cmpunord_ps(self.0, other.0);
+                Self(_mm_or_ps(_mm_andnot_ps(nan, min), _mm_and_ps(nan, _mm_set1_ps(f32::NAN))))
+            }
+        }
+        #[inline(always)]
+        fn lt(self, other: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline; cmpltps is an ordered compare.
+            Self(unsafe { _mm_cmplt_ps(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn eq(self, other: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline; cmpeqps is an ordered compare.
+            Self(unsafe { _mm_cmpeq_ps(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn select(self, if_true: Self, if_false: Self) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline.
+            Self(unsafe { _mm_or_ps(_mm_and_ps(self.0, if_true.0), _mm_andnot_ps(self.0, if_false.0)) })
+        }
+        #[inline(always)]
         fn sign_xor(self, sign: Self) -> Self {
             // SAFETY: SSE is part of the x86-64 baseline.
             Self(unsafe { _mm_xor_ps(self.0, sign.0) })
@@ -467,6 +544,26 @@ mod portable {
             Self([a[0].torch_maximum(b[0]), a[1].torch_maximum(b[1]), a[2].torch_maximum(b[2]), a[3].torch_maximum(b[3])])
         }
         #[inline(always)]
+        fn torch_minimum(self, other: Self) -> Self {
+            let (a, b) = (self.0, other.0);
+            Self([a[0].torch_minimum(b[0]), a[1].torch_minimum(b[1]), a[2].torch_minimum(b[2]), a[3].torch_minimum(b[3])])
+        }
+        #[inline(always)]
+        fn lt(self, other: Self) -> Self {
+            let (a, b) = (self.0, other.0);
+            Self([a[0].lt(b[0]), a[1].lt(b[1]), a[2].lt(b[2]), a[3].lt(b[3])])
+        }
+        #[inline(always)]
+        fn eq(self, other: Self) -> Self {
+            let (a, b) = (self.0, other.0);
+            Self([a[0].eq(b[0]), a[1].eq(b[1]), a[2].eq(b[2]), a[3].eq(b[3])])
+        }
+        #[inline(always)]
+        fn select(self, if_true: Self, if_false: Self) -> Self {
+            let (m, t, f) = (self.0, if_true.0, if_false.0);
+            Self([m[0].select(t[0], f[0]), m[1].select(t[1], f[1]), m[2].select(t[2], f[2]), m[3].select(t[3], f[3])])
+        }
+        #[inline(always)]
         fn sign_xor(self, sign: Self) -> Self {
             let (a, b) = (self.0, sign.0);
             Self([a[0].sign_xor(b[0]), a[1].sign_xor(b[1]), a[2].sign_xor(b[2]), a[3].sign_xor(b[3])])
@@ -545,6 +642,29 @@ mod tests {
             let key = |w: f64| if w.is_nan() { u64::MAX } else { w.to_bits() };
             assert_eq!(wide.map(key), x.map(|a| key(f64::from(a))), "widen {x:?}");
         }
+    }
+
+    #[test]
+    fn four_lane_minimum_compare_and_select_match_the_scalar() {
+        let values = [0.0_f32, -0.0, 1.0, -1.0, 2.5e-38, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
+        let same = |got: f32, want: f32| got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+        for &a in &values {
+            for chunk in values.chunks(4) {
+                let b: [f32; 4] = chunk.try_into().unwrap();
+                // SAFETY: both arrays hold 4 floats.
+                let (va, vb) = unsafe { (F32x4::load([a; 4].as_ptr()), F32x4::load(b.as_ptr())) };
+                let (min, lt, eq) = (lanes(va.torch_minimum(vb)), lanes(va.lt(vb)), lanes(va.eq(vb)));
+                let picked = lanes(va.lt(vb).select(F32x4::splat(7.0), F32x4::splat(-3.0)));
+                for (lane, &other) in b.iter().enumerate() {
+                    assert!(same(min[lane], a.torch_minimum(other)), "min({a}, {other})");
+                    assert_eq!(lt[lane].to_bits(), a.lt(other).to_bits(), "{a} < {other}");
+                    assert_eq!(eq[lane].to_bits(), a.eq(other).to_bits(), "{a} == {other}");
+                    assert_eq!(picked[lane], if a < other { 7.0 } else { -3.0 }, "select by {a} < {other}");
+                }
+            }
+        }
+        // NaN compares false; -0 equals +0.
+        assert_eq!((f32::NAN.lt(1.0).to_bits(), f32::NAN.eq(f32::NAN).to_bits(), (-0.0_f32).eq(0.0).to_bits()), (0, 0, u32::MAX));
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //!   elsewhere). Both apply the same IEEE operations in the same order, and no operation is fused
 //!   (no FMA), so the two produce bitwise identical results.
 //! * [`torch_ops`]: torch's element-wise operations (`add` with `alpha`, `lerp`, `addcmul`,
-//!   `addcdiv`, `maximum`) as torch's CPU kernels compute them without FMA, so that an algorithm's
+//!   `addcdiv`, `maximum`, `sign`, `clamp`, ...) as torch's CPU kernels compute them without FMA, so that an algorithm's
 //!   step reads as torch's single-tensor code, operation by operation.
+//! * [`elementwise`]: the loop an algorithm's per-element update runs in, body and tail.
 //! * [`finite`] and [`norm`]: the non-finite guard's check and `clip_grad_norm_`'s reductions.
 
+pub mod elementwise;
 pub mod finite;
 mod lanes;
 pub mod norm;

@@ -235,24 +235,8 @@ impl TotalNorm {
 /// propagates NaN (a NaN total makes every gradient NaN, as in torch).
 pub fn clip_coefficient(max_norm: f64, total_norm: f32) -> f32 {
     let coef = (1.0 / (total_norm + 1e-6_f32)) * (max_norm as f32);
+    // `min` that returns NaN if either operand is NaN, as `torch.clamp(x, max=1.0)`.
     coef.torch_minimum(1.0)
-}
-
-/// `min` that returns NaN if either operand is NaN, like `torch.clamp(x, max=...)`.
-trait TorchMinimum {
-    fn torch_minimum(self, other: Self) -> Self;
-}
-
-impl TorchMinimum for f32 {
-    fn torch_minimum(self, other: f32) -> f32 {
-        if self.is_nan() || other.is_nan() {
-            f32::NAN
-        } else if other < self {
-            other
-        } else {
-            self
-        }
-    }
 }
 
 #[inline(always)]

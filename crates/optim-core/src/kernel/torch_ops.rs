@@ -47,6 +47,84 @@ pub fn addcdiv<L: Lanes>(this: L, tensor1: L, tensor2: L, value: L) -> L {
     this + value * tensor1 / tensor2
 }
 
+/// What torch's steps do to the gradient first: `grad = grad if not maximize else -grad`, then the
+/// L2 penalty `grad = grad.add(param, alpha=weight_decay)` if `weight_decay != 0` (decided on the
+/// `f64`, as Python decides it: a weight decay that rounds to 0 in `f32` still adds `0 * p`).
+#[derive(Clone, Copy, Debug)]
+pub struct GradIn {
+    /// `-0.0` with `maximize` (XOR-ing the sign bit negates), else `+0.0`.
+    sign: f32,
+    decay: bool,
+    weight_decay: f32,
+}
+
+impl GradIn {
+    /// For `maximize` and an L2 `weight_decay` (0 for none, or where the decay is decoupled).
+    pub fn new(maximize: bool, weight_decay: f64) -> Self {
+        Self { sign: if maximize { -0.0 } else { 0.0 }, decay: weight_decay != 0.0, weight_decay: weight_decay as f32 }
+    }
+
+    /// The gradient the step uses, from the parameter's `grad` and its value `param`.
+    #[inline(always)]
+    pub fn apply<L: Lanes>(&self, grad: L, param: L) -> L {
+        let mut g = negate_if(grad, L::splat(self.sign));
+        if self.decay {
+            g = add(g, param, L::splat(self.weight_decay));
+        }
+        g
+    }
+}
+
+/// `self.lerp(end, weight)` with the formula torch picks for `weight` (see [`lerp_small`] and
+/// [`lerp_large`]): the weight rounded to `f32` once, and the choice made once per call.
+#[derive(Clone, Copy, Debug)]
+pub struct Lerp {
+    weight: f32,
+    one_minus_weight: f32,
+    small: bool,
+}
+
+impl Lerp {
+    /// torch's `lerp_(end, weight)` with a Python float `weight` (rounded to `f32` here).
+    pub fn new(weight: f64) -> Self {
+        let weight = weight as f32;
+        Self { weight, one_minus_weight: 1.0 - weight, small: weight.abs() < 0.5 }
+    }
+
+    /// `this.lerp(end, weight)`.
+    #[inline(always)]
+    pub fn apply<L: Lanes>(&self, this: L, end: L) -> L {
+        if self.small {
+            lerp_small(this, end, L::splat(self.weight))
+        } else {
+            lerp_large(this, end, L::splat(self.one_minus_weight))
+        }
+    }
+}
+
+/// `self.div(other)`: one IEEE division (a Python float divisor is rounded to `f32` first, and
+/// divided by, not multiplied by its reciprocal: ATen's `div_true_kernel` for float32).
+#[inline(always)]
+pub fn div<L: Lanes>(this: L, other: L) -> L {
+    this / other
+}
+
+/// `torch.sign(self)`: `1` for positive, `-1` for negative, `+0` for both zeros and for NaN
+/// (ATen's `(0 < a) - (a < 0)`, which no NaN passes).
+#[inline(always)]
+pub fn sign<L: Lanes>(this: L) -> L {
+    let (zero, one) = (L::splat(0.0), L::splat(1.0));
+    zero.lt(this).select(one, zero) - this.lt(zero).select(one, zero)
+}
+
+/// `self.clamp(min, max)`: `minimum(maximum(self, min), max)`, NaN staying NaN (ATen's
+/// vectorized `clamp`). Between an `x` and a bound of equal value but opposite zero sign the
+/// result may differ from ATen's scalar tail; no step here clamps a zero.
+#[inline(always)]
+pub fn clamp<L: Lanes>(this: L, min: L, max: L) -> L {
+    this.torch_maximum(min).torch_minimum(max)
+}
+
 /// `torch.maximum(self, other)`: the larger, NaN if either is NaN.
 #[inline(always)]
 pub fn maximum<L: Lanes>(this: L, other: L) -> L {
