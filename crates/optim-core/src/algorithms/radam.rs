@@ -131,18 +131,22 @@ impl Step {
     }
 }
 
-impl Update<2> for Step {
+/// [`Step`] with its rectification decided at compile time: each side is its own loop.
+#[derive(Clone, Copy)]
+struct Rectified<const RECTIFIED: bool>(Step);
+
+impl<const RECTIFIED: bool> Update<2> for Rectified<RECTIFIED> {
     #[inline(always)]
     fn apply<L: Lanes>(&self, p: L, grad: L, [exp_avg, exp_avg_sq]: [L; 2]) -> (L, [L; 2]) {
-        let g = self.grad_in.apply(grad, p);
-        let p = if self.decoupled { mul(p, L::splat(self.decoupled_factor)) } else { p };
-        let exp_avg = self.exp_avg_lerp.apply(exp_avg, g);
-        let exp_avg_sq = addcmul(mul(exp_avg_sq, L::splat(self.beta2)), g, g, L::splat(self.one_minus_beta2));
-        let update = mul(div(exp_avg, L::splat(self.bias_correction1)), L::splat(self.lr));
-        let update = if self.rectified {
-            let adaptive_lr =
-                mul(div(L::splat(1.0), exp_avg_sq.sqrt() + L::splat(self.eps)), L::splat(self.bias_correction2_sqrt));
-            mul(mul(update, adaptive_lr), L::splat(self.rect))
+        let s = &self.0;
+        let g = s.grad_in.apply(grad, p);
+        let p = if s.decoupled { mul(p, L::splat(s.decoupled_factor)) } else { p };
+        let exp_avg = s.exp_avg_lerp.apply(exp_avg, g);
+        let exp_avg_sq = addcmul(mul(exp_avg_sq, L::splat(s.beta2)), g, g, L::splat(s.one_minus_beta2));
+        let update = mul(div(exp_avg, L::splat(s.bias_correction1)), L::splat(s.lr));
+        let update = if RECTIFIED {
+            let adaptive_lr = mul(div(L::splat(1.0), exp_avg_sq.sqrt() + L::splat(s.eps)), L::splat(s.bias_correction2_sqrt));
+            mul(mul(update, adaptive_lr), L::splat(s.rect))
         } else {
             update
         };
@@ -152,7 +156,16 @@ impl Update<2> for Step {
 
 #[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
 fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    run::<F32x4, _, 2>(s, param, grad, buffers);
+    step_lanes::<F32x4>(s, param, grad, buffers);
+}
+
+#[inline(always)]
+fn step_lanes<L: Lanes>(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
+    if s.rectified {
+        run::<L, _, 2>(&Rectified::<true>(*s), param, grad, buffers);
+    } else {
+        run::<L, _, 2>(&Rectified::<false>(*s), param, grad, buffers);
+    }
 }
 
 /// The RAdam step.
@@ -172,7 +185,7 @@ impl Algorithm for RAdam {
         let s = Step::new(hyper, step);
         match kernel {
             Kernel::Simd => step_simd(&s, param, grad, buffers),
-            Kernel::Reference => run::<f32, _, 2>(&s, param, grad, buffers),
+            Kernel::Reference => step_lanes::<f32>(&s, param, grad, buffers),
         }
     }
 }
