@@ -341,8 +341,9 @@ test("the optimizer menu: RMSprop (its momentum on β₁'s slider, no β₂ or a
     await renderedStep(0, own);
     await own.getByTestId('optimizer').selectOption('RMSprop');
     expect(await own.locator('#step-time-label').textContent()).toBe('RMSprop step');
-    // examples/optimizers.mjs starts RMSprop at lr 0.002, with momentum 0.9 on the β₁ slider.
-    expect(await text('lr', own)).toBe('2.00e-3');
+    // examples/optimizers.mjs starts RMSprop at lr 0.002, with momentum 0.9 on the β₁ slider. The
+    // stats show it at the next frame the page renders.
+    await expect.poll(() => text('lr', own)).toBe('2.00e-3');
     expect(await own.locator('#beta1-name').textContent()).toBe('momentum');
     expect(await own.locator('#beta1-value').textContent()).toBe('0.9');
     expect([await own.locator('#beta2').isDisabled(), await own.locator('#amsgrad').isDisabled()]).toEqual([true, true]);
