@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -62,9 +61,7 @@ export type AdadeltaStateDict = StateDict<AdadeltaHyperparameters, AdadeltaParam
  * ```
  */
 export class Adadelta extends Optimizer<AdadeltaHyperparameters, AdadeltaParamState, AdadeltaGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Adadelta;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'Adadelta';
 
   /** @internal */

@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -65,9 +64,7 @@ export type AdagradStateDict = StateDict<AdagradHyperparameters, AdagradParamSta
  * ```
  */
 export class Adagrad extends Optimizer<AdagradHyperparameters, AdagradParamState, AdagradGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Adagrad;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'Adagrad';
 
   /** @internal */

@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -61,9 +60,7 @@ export type AdamaxStateDict = StateDict<AdamaxHyperparameters, AdamaxParamState>
  * ```
  */
 export class Adamax extends Optimizer<AdamaxHyperparameters, AdamaxParamState, AdamaxGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Adamax;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'Adamax';
 
   /** @internal */

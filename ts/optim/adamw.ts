@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Adam, type AdamGroupOptions, type AdamOptions } from './adam.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -36,9 +35,7 @@ export type AdamWOptions = Omit<AdamOptions, 'decoupledWeightDecay'>;
  * ```
  */
 export class AdamW extends Adam {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.AdamW;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'AdamW';
   /** @internal */
   static override readonly fixedHint: string = 'AdamW always decouples weight decay; use Adam for L2 weight decay';

@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -67,9 +66,7 @@ export type ASGDStateDict = StateDict<ASGDHyperparameters, ASGDParamState>;
  * ```
  */
 export class ASGD extends Optimizer<ASGDHyperparameters, ASGDParamState, ASGDGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Asgd;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'ASGD';
 
   /** @internal */

@@ -6,7 +6,6 @@
 import { describe, disposedError, rangeError, typeError, usedAfterDispose } from '../runtime/errors.js';
 import { checkBoolean, checkInteger } from '../runtime/validate.js';
 import {
-  Algorithm,
   ErrorKind,
   RawOptimizer,
   StepOutcome,
@@ -92,9 +91,7 @@ export type RowWriter<H> = (group: H, row: Float64Array, at: number, slots: Read
 
 /** What a class of {@link Optimizer} says about itself (the rest comes from its algorithm's spec). */
 export interface OptimizerClass {
-  /** @internal The algorithm it runs. */
-  readonly algorithm: Algorithm;
-  /** @internal torch's name of the class (the spec's `name`), for errors before `init()`. */
+  /** @internal torch's name of the class: it names the algorithm it runs (its spec's `name`), and its errors before `init()`. */
   readonly torchName: string;
   /** @internal Why its fixed fields are fixed (AdamW's `decoupledWeightDecay`), for their errors. */
   readonly fixedHint: string;
@@ -118,9 +115,7 @@ export interface OptimizerClass {
  * WebAssembly memory is a `RangeError` too.
  */
 export class Optimizer<H extends object = object, S extends object = object, O extends object = Partial<H>> {
-  /** @internal Each algorithm's class names its algorithm, and torch's name of it. */
-  static readonly algorithm: Algorithm | undefined = undefined;
-  /** @internal */
+  /** @internal Each algorithm's class names its algorithm by torch's name of it. */
   static readonly torchName: string = 'Optimizer';
   /** @internal */
   static readonly fixedHint: string = '';
@@ -157,10 +152,10 @@ export class Optimizer<H extends object = object, S extends object = object, O e
    */
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<O>>, options: O & OptimizerOptions = {} as O) {
     const cls = new.target as unknown as OptimizerClass;
-    if (cls.algorithm === undefined) throw new TypeError('Optimizer: construct an algorithm (Adam, AdamW, SGD, ...), not the base class');
+    if (new.target === Optimizer) throw new TypeError('Optimizer: construct an algorithm (Adam, AdamW, SGD, ...), not the base class');
     // The spec needs init(): its error comes first, named by the class (bundlers rename classes:
-    // the name is the class's own static, which test/optim/spec.test.ts ties to the spec's).
-    const spec = specOf(cls.algorithm, cls.torchName);
+    // the name is the class's own static, which is also the algorithm's name in Rust's registry).
+    const spec = specOf(cls.torchName, cls.torchName);
     this.#spec = spec;
     this.#where = methodNames(spec.name);
     this.#rules = Object.freeze({ spec, name: spec.name, fixedHint: cls.fixedHint, optionalOnLoad: cls.optionalOnLoad });

@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -72,9 +71,7 @@ export type RMSpropStateDict = StateDict<RMSpropHyperparameters, RMSpropParamSta
  * ```
  */
 export class RMSprop extends Optimizer<RMSpropHyperparameters, RMSpropParamState, RMSpropGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.RmsProp;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'RMSprop';
 
   /** @internal */

@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -61,9 +60,7 @@ export type RpropStateDict = StateDict<RpropHyperparameters, RpropParamState>;
  * ```
  */
 export class Rprop extends Optimizer<RpropHyperparameters, RpropParamState, RpropGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Rprop;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'Rprop';
 
   /** @internal */

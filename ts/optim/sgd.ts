@@ -1,4 +1,3 @@
-import { Algorithm } from '../runtime/wasm.js';
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, type OptimizerOptions, type RowWriter } from './optimizer.js';
 import type { ParamGroupInput } from './param-groups.js';
@@ -64,9 +63,7 @@ export type SGDStateDict = StateDict<SGDHyperparameters, SGDParamState>;
  * ```
  */
 export class SGD extends Optimizer<SGDHyperparameters, SGDParamState, SGDGroupOptions> {
-  /** @internal */
-  static override readonly algorithm: Algorithm = Algorithm.Sgd;
-  /** @internal */
+  /** @internal torch's name of the class: the algorithm it runs (its spec's name). */
   static override readonly torchName: string = 'SGD';
 
   /** @internal */

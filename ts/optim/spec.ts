@@ -4,7 +4,7 @@
 // Validation, messages, both state-dict shapes, the tfjs bridge and the documentation tables are
 // built from it; nothing here retypes a field.
 
-import { Algorithm, BufferUse, FieldKind, RawSpec, Rule, wasmMemory } from '../runtime/wasm.js';
+import { BufferUse, FieldKind, RawSpec, Rule, algorithmIndex, wasmMemory } from '../runtime/wasm.js';
 
 /** One key of torch's param groups (but `params`). */
 export interface FieldSpec {
@@ -47,7 +47,8 @@ export interface ScalarSpec {
 
 /** An algorithm, as its Rust spec declares it. */
 export interface AlgorithmSpec {
-  readonly algorithm: Algorithm;
+  /** Its index in optim-core's registry, which RawOptimizer, checkRow and the others take. */
+  readonly algorithm: number;
   /** torch's class name: `SGD`. */
   readonly name: string;
   /** Every key of torch's param groups (but `params`), in torch's order. */
@@ -76,15 +77,20 @@ export function camelCase(snake: string): string {
   return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-const cache = new Map<Algorithm, AlgorithmSpec>();
+const cache = new Map<string, AlgorithmSpec>();
 
-/** The spec of `algorithm` (read from WebAssembly once; throws the `init()` error before `init()`). */
-export function specOf(algorithm: Algorithm, where: string): AlgorithmSpec {
+/**
+ * The spec of the algorithm torch calls `name` (`'RMSprop'`), read from WebAssembly once; throws the
+ * `init()` error before `init()`, and a TypeError for a name optim-core has no algorithm for.
+ */
+export function specOf(name: string, where: string): AlgorithmSpec {
   wasmMemory(where);
-  let spec = cache.get(algorithm);
+  let spec = cache.get(name);
   if (spec === undefined) {
+    const algorithm = algorithmIndex(name);
+    if (algorithm === undefined) throw new TypeError(`${where}: lucid-optim has no algorithm named ${name}`);
     spec = readSpec(algorithm);
-    cache.set(algorithm, spec);
+    cache.set(name, spec);
   }
   return spec;
 }
@@ -96,7 +102,7 @@ const KINDS: Readonly<Record<FieldKind, FieldSpec['kind']>> = {
   [FieldKind.TorchOnly]: 'torch',
 };
 
-function readSpec(algorithm: Algorithm): AlgorithmSpec {
+function readSpec(algorithm: number): AlgorithmSpec {
   const raw = new RawSpec(algorithm);
   try {
     const fields: FieldSpec[] = [];

@@ -3,7 +3,6 @@
 // retyped here), and the helpers for views into WebAssembly memory.
 
 import initGlue, {
-  Algorithm,
   BufferUse,
   CrossRule,
   ErrorKind,
@@ -14,6 +13,7 @@ import initGlue, {
   RawSpec,
   Rule,
   StepOutcome,
+  algorithmIndex,
   allocatedBytes,
   allocationCount,
   buffersInUse,
@@ -30,7 +30,6 @@ import initGlue, {
 } from '../../build/wasm/simd/lucid_optim.js';
 
 export {
-  Algorithm,
   BufferUse,
   CrossRule,
   ErrorKind,
@@ -41,6 +40,7 @@ export {
   RawSpec,
   Rule,
   StepOutcome,
+  algorithmIndex,
   allocatedBytes,
   allocationCount,
   buffersInUse,

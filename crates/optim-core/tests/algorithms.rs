@@ -131,7 +131,7 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
 
 #[test]
 fn every_algorithm_four_lanes_equal_the_scalar_reference_bit_for_bit() {
-    for id in AlgorithmId::ALL {
+    for &id in AlgorithmId::ALL {
         for seed in 1..=12 {
             assert_eq!(run(id, seed, Kernel::Simd), run(id, seed, Kernel::Reference), "{id:?}, seed {seed}");
         }

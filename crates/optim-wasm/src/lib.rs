@@ -26,4 +26,4 @@ pub mod spec;
 
 pub use optimizer::{RawOptimizer, StepOutcome};
 pub use parameter::{RawParameter, MAX_ELEMENTS};
-pub use spec::{Algorithm, RawSpec};
+pub use spec::RawSpec;

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use crate::error::RawError;
 use crate::memory::Headroom;
 use crate::parameter::RawParameter;
-use crate::spec::Algorithm;
+use crate::spec::algorithm;
 
 /// What [`RawOptimizer::step`] did. A plain number crosses the boundary (not a `Result`, which
 /// wasm-bindgen hands over as a fresh array), so that a step allocates nothing in JavaScript.
@@ -47,10 +47,10 @@ pub struct RawOptimizer {
 
 #[wasm_bindgen]
 impl RawOptimizer {
-    /// An optimizer for `algorithm` with no groups.
+    /// An optimizer for the algorithm at `algorithm` (`algorithmIndex`) with no groups.
     #[wasm_bindgen(constructor)]
-    pub fn new(algorithm: Algorithm) -> RawOptimizer {
-        RawOptimizer { optimizer: Optimizer::new(algorithm.into(), Headroom), skipped_param: None, last_error: None }
+    pub fn new(algorithm: u8) -> RawOptimizer {
+        RawOptimizer { optimizer: Optimizer::new(self::algorithm(algorithm), Headroom), skipped_param: None, last_error: None }
     }
 
     /// Appends an empty group with room for `params` parameters and returns its index; the next

@@ -9,50 +9,20 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::RawError;
 
-/// An algorithm of `torch.optim` (optim-core's `AlgorithmId`).
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Algorithm {
-    /// `torch.optim.Adam`.
-    Adam = 0,
-    /// `torch.optim.AdamW`.
-    AdamW = 1,
-    /// `torch.optim.SGD`.
-    Sgd = 2,
-    /// `torch.optim.RMSprop`.
-    RmsProp = 3,
-    /// `torch.optim.Adagrad`.
-    Adagrad = 4,
-    /// `torch.optim.Adadelta`.
-    Adadelta = 5,
-    /// `torch.optim.Adamax`.
-    Adamax = 6,
-    /// `torch.optim.NAdam`.
-    NAdam = 7,
-    /// `torch.optim.RAdam`.
-    RAdam = 8,
-    /// `torch.optim.ASGD`.
-    Asgd = 9,
-    /// `torch.optim.Rprop`.
-    Rprop = 10,
+/// The index of the algorithm whose torch class name is `name` (`"RMSprop"`), which the other
+/// exports take; `undefined` for no such algorithm. The facade's classes name their algorithm by
+/// torch's name, so no list of algorithms is kept anywhere but optim-core's registry.
+#[wasm_bindgen(js_name = algorithmIndex)]
+pub fn algorithm_index(name: &str) -> Option<u8> {
+    AlgorithmId::from_name(name).map(|id| id as u8)
 }
 
-impl From<Algorithm> for AlgorithmId {
-    fn from(algorithm: Algorithm) -> Self {
-        match algorithm {
-            Algorithm::Adam => AlgorithmId::Adam,
-            Algorithm::AdamW => AlgorithmId::AdamW,
-            Algorithm::Sgd => AlgorithmId::Sgd,
-            Algorithm::RmsProp => AlgorithmId::RmsProp,
-            Algorithm::Adagrad => AlgorithmId::Adagrad,
-            Algorithm::Adadelta => AlgorithmId::Adadelta,
-            Algorithm::Adamax => AlgorithmId::Adamax,
-            Algorithm::NAdam => AlgorithmId::NAdam,
-            Algorithm::RAdam => AlgorithmId::RAdam,
-            Algorithm::Asgd => AlgorithmId::Asgd,
-            Algorithm::Rprop => AlgorithmId::Rprop,
-        }
-    }
+/// The algorithm at `index` (from [`algorithm_index`]).
+///
+/// # Panics
+/// If there is none: JavaScript passes only indices it was given.
+pub(crate) fn algorithm(index: u8) -> AlgorithmId {
+    AlgorithmId::from_index(usize::from(index)).expect("an algorithm index from algorithmIndex")
 }
 
 /// What kind of option a field is (optim-core's `FieldKind`).
@@ -161,8 +131,8 @@ pub struct RawSpec(&'static Spec);
 impl RawSpec {
     /// The spec of `algorithm`.
     #[wasm_bindgen(constructor)]
-    pub fn new(algorithm: Algorithm) -> RawSpec {
-        RawSpec(AlgorithmId::from(algorithm).spec())
+    pub fn new(algorithm: u8) -> RawSpec {
+        RawSpec(self::algorithm(algorithm).spec())
     }
 
     /// torch's class name.
@@ -305,8 +275,8 @@ impl RawSpec {
 /// asks this when a group is created or loaded (a step checks every row itself). A row of the
 /// wrong length is an `OutOfRange` error (`value`: its length).
 #[wasm_bindgen(js_name = checkRow)]
-pub fn check_row(algorithm: Algorithm, row: &[f64]) -> Option<RawError> {
-    let spec = AlgorithmId::from(algorithm).spec();
+pub fn check_row(algorithm: u8, row: &[f64]) -> Option<RawError> {
+    let spec = self::algorithm(algorithm).spec();
     if row.len() != spec.row_len() {
         return Some(RawError::out_of_range(row.len() as f64));
     }
@@ -316,8 +286,8 @@ pub fn check_row(algorithm: Algorithm, row: &[f64]) -> Option<RawError> {
 /// The state buffers a step with `row` (a checked row of `algorithm`) uses: bit `b` is the spec's
 /// buffer `b`. 0 for a row of the wrong length.
 #[wasm_bindgen(js_name = buffersInUse)]
-pub fn buffers_in_use(algorithm: Algorithm, row: &[f64]) -> u8 {
-    let spec = AlgorithmId::from(algorithm).spec();
+pub fn buffers_in_use(algorithm: u8, row: &[f64]) -> u8 {
+    let spec = self::algorithm(algorithm).spec();
     if row.len() == spec.row_len() {
         spec.buffers_in_use(row)
     } else {
@@ -328,8 +298,8 @@ pub fn buffers_in_use(algorithm: Algorithm, row: &[f64]) -> u8 {
 /// The buffers a loaded state must have when its group's row is `row`. 0 for a row of the wrong
 /// length.
 #[wasm_bindgen(js_name = buffersRequired)]
-pub fn buffers_required(algorithm: Algorithm, row: &[f64]) -> u8 {
-    let spec = AlgorithmId::from(algorithm).spec();
+pub fn buffers_required(algorithm: u8, row: &[f64]) -> u8 {
+    let spec = self::algorithm(algorithm).spec();
     if row.len() == spec.row_len() {
         spec.buffers_required(row)
     } else {
@@ -343,29 +313,18 @@ mod tests {
     use crate::error::ErrorKind;
 
     #[test]
-    fn algorithms_are_numbered_as_optim_core_numbers_them() {
-        for (i, id) in AlgorithmId::ALL.into_iter().enumerate() {
-            let algorithm = [
-                Algorithm::Adam,
-                Algorithm::AdamW,
-                Algorithm::Sgd,
-                Algorithm::RmsProp,
-                Algorithm::Adagrad,
-                Algorithm::Adadelta,
-                Algorithm::Adamax,
-                Algorithm::NAdam,
-                Algorithm::RAdam,
-                Algorithm::Asgd,
-                Algorithm::Rprop,
-            ][i];
-            assert_eq!(AlgorithmId::from(algorithm), id);
-            assert_eq!(algorithm as usize, id as usize);
+    fn algorithms_are_named_by_torchs_class_names() {
+        for (i, &id) in AlgorithmId::ALL.iter().enumerate() {
+            assert_eq!(algorithm_index(id.spec().name), Some(i as u8));
+            assert_eq!(algorithm(i as u8), id);
         }
+        assert_eq!(algorithm_index("RMSprop"), Some(AlgorithmId::RmsProp as u8));
+        assert_eq!((algorithm_index("Optimizer"), algorithm_index("rmsprop")), (None, None));
     }
 
     #[test]
     fn the_export_reads_optim_cores_spec() {
-        let spec = RawSpec::new(Algorithm::AdamW);
+        let spec = RawSpec::new(AlgorithmId::AdamW as u8);
         assert_eq!((spec.name(), spec.row_len(), spec.counts_steps()), ("AdamW".into(), 8, true));
         let names: Vec<String> = (0..spec.field_count()).map(|i| spec.field_name(i)).collect();
         assert_eq!(
@@ -393,7 +352,7 @@ mod tests {
             (spec.buffer_count(), spec.buffer_name(2), spec.buffer_use(2), spec.buffer_use_slot(2)),
             (3, "max_exp_avg_sq".into(), BufferUse::WhenFlag, 5)
         );
-        let sgd = RawSpec::new(Algorithm::Sgd);
+        let sgd = RawSpec::new(AlgorithmId::Sgd as u8);
         assert_eq!(
             (sgd.buffer_use(0), sgd.buffer_use_slot(0), sgd.buffer_required(0), sgd.counts_steps()),
             (BufferUse::WhenNonZero, 1, false, false)
@@ -419,33 +378,39 @@ mod tests {
         assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6]);
         assert_eq!(rules.map(|r| schema::Rule::from(Rule::from(r))), rules);
         assert_eq!(rule_text(Rule::AboveOne), "a finite number > 1");
-        let asgd = RawSpec::new(Algorithm::Asgd);
+        let asgd = RawSpec::new(AlgorithmId::Asgd as u8);
         assert_eq!(
             (asgd.scalar_count(), asgd.scalar_name(0), asgd.scalar_name(1), asgd.scalar_name(2)),
             (2, "eta".into(), "mu".into(), String::new())
         );
-        assert!(RawSpec::new(Algorithm::Adagrad).eager_state() && !asgd.eager_state());
+        assert!(RawSpec::new(AlgorithmId::Adagrad as u8).eager_state() && !asgd.eager_state());
     }
 
     #[test]
     fn check_row_is_optim_cores_check() {
-        assert_eq!(check_row(Algorithm::Sgd, &[0.1, 0.9, 0.0, 0.0, 1.0, 0.0]), None);
-        let error = check_row(Algorithm::Sgd, &[0.1, 0.0, 0.0, 0.0, 1.0, 0.0]).unwrap();
+        assert_eq!(check_row(AlgorithmId::Sgd as u8, &[0.1, 0.9, 0.0, 0.0, 1.0, 0.0]), None);
+        let error = check_row(AlgorithmId::Sgd as u8, &[0.1, 0.0, 0.0, 0.0, 1.0, 0.0]).unwrap();
         assert_eq!((error.kind(), error.cross()), (ErrorKind::CrossRule, Some(CrossRule::NesterovNeedsMomentum)));
-        let error = check_row(Algorithm::Adam, &[0.1, 0.9, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+        let error = check_row(AlgorithmId::Adam as u8, &[0.1, 0.9, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
         assert_eq!(
             (error.kind(), error.slot(), error.rule(), error.value()),
             (ErrorKind::Hyperparameter, Some(2), Some(Rule::UnitInterval), 1.0)
         );
-        assert_eq!(check_row(Algorithm::Adam, &[0.1]).map(|e| (e.kind(), e.value())), Some((ErrorKind::OutOfRange, 1.0)));
+        assert_eq!(check_row(AlgorithmId::Adam as u8, &[0.1]).map(|e| (e.kind(), e.value())), Some((ErrorKind::OutOfRange, 1.0)));
     }
 
     #[test]
     fn buffers_in_use_and_required_are_optim_cores() {
         let amsgrad = [0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.0, 0.0];
-        assert_eq!((buffers_in_use(Algorithm::Adam, &amsgrad), buffers_required(Algorithm::Adam, &amsgrad)), (0b111, 0b111));
+        assert_eq!(
+            (buffers_in_use(AlgorithmId::Adam as u8, &amsgrad), buffers_required(AlgorithmId::Adam as u8, &amsgrad)),
+            (0b111, 0b111)
+        );
         let momentum = [0.1, 0.9, 0.0, 0.0, 0.0, 0.0];
-        assert_eq!((buffers_in_use(Algorithm::Sgd, &momentum), buffers_required(Algorithm::Sgd, &momentum)), (0b1, 0));
-        assert_eq!(buffers_in_use(Algorithm::Sgd, &[0.1]), 0);
+        assert_eq!(
+            (buffers_in_use(AlgorithmId::Sgd as u8, &momentum), buffers_required(AlgorithmId::Sgd as u8, &momentum)),
+            (0b1, 0)
+        );
+        assert_eq!(buffers_in_use(AlgorithmId::Sgd as u8, &[0.1]), 0);
     }
 }

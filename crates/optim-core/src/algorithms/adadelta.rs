@@ -17,9 +17,9 @@
 //! `1 - rho` is computed in `f64`, then rounded once to `f32`, as every `alpha=` and `value=`.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcmul, div, mul, GradIn};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Adadelta.__init__`'s `defaults`, in its order.
@@ -103,11 +103,6 @@ impl Update<2> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    run::<F32x4, _, 2>(s, param, grad, buffers);
-}
-
 /// The Adadelta step.
 pub struct Adadelta;
 
@@ -115,17 +110,10 @@ impl Algorithm for Adadelta {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, buffers: [square_avg, acc_delta, ..], .. } = target;
         let buffers = [square_avg.expect("square_avg is always in use"), acc_delta.expect("acc_delta is always in use")];
-        match kernel {
-            Kernel::Simd => step_simd(&Step::new(hyper), param, grad, buffers),
-            Kernel::Reference => run::<f32, _, 2>(&Step::new(hyper), param, grad, buffers),
-        }
+        elementwise::step(kernel, &Step::new(hyper), param, grad, buffers);
     }
 }
 

@@ -19,9 +19,9 @@
 //! ([`Spec::eager_state`], [`BufferInit::Defaults`]).
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, addcmul, GradIn};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 /// `Adagrad.__init__`'s `defaults`, in its order.
@@ -101,11 +101,6 @@ impl Update<1> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], sum: &mut [f32]) {
-    run::<F32x4, _, 1>(s, param, grad, [sum]);
-}
-
 /// The Adagrad step.
 pub struct Adagrad;
 
@@ -113,17 +108,10 @@ impl Algorithm for Adagrad {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, step, buffers: [sum, ..], .. } = target;
         let (s, sum) = (Step::new(hyper, step), sum.expect("sum is always in use"));
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, sum),
-            Kernel::Reference => run::<f32, _, 1>(&s, param, grad, [sum]),
-        }
+        elementwise::step(kernel, &s, param, grad, [sum]);
     }
 }
 

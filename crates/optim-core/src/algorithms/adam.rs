@@ -82,38 +82,28 @@ pub static ADAMW: Spec = Spec {
     cross_check: no_cross_rules,
 };
 
-/// One Adam group's options, decoded from its row, with the meaning `torch.optim.Adam` gives them.
-///
-/// `weight_decay` is L2 regularisation added to the gradient (`g + weight_decay * p`), what torch's
-/// `Adam` does by default; with `decoupled_weight_decay` it is AdamW's decay instead, the parameter
-/// multiplied by `1 - lr * weight_decay` before the update and the gradient left alone.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Hyperparameters {
-    /// Learning rate, `>= 0`.
-    pub lr: f64,
-    /// `(beta1, beta2)`: decay rates of the first and second moment estimates, each in `[0, 1)`.
-    pub betas: (f64, f64),
-    /// Added to the bias-corrected `sqrt(v)` before dividing, `>= 0`.
-    pub eps: f64,
-    /// L2 penalty added to the gradient, or with `decoupled_weight_decay` AdamW's decay rate, `>= 0`.
-    pub weight_decay: f64,
-    /// Keep the running maximum of the raw second moment and divide by its square root.
-    pub amsgrad: bool,
-    /// Ascend the objective instead of descending it (the gradient is negated).
-    pub maximize: bool,
-    /// Decay the parameter (`p * (1 - lr * weight_decay)`) instead of adding `weight_decay * p` to
-    /// the gradient: AdamW.
-    pub decoupled_weight_decay: bool,
-}
-
-impl Default for Hyperparameters {
-    /// torch's `Adam` defaults (the spec's).
-    fn default() -> Self {
-        let mut row = [0.0; ROW_LEN];
-        ADAM.write_defaults(&mut row);
-        Self::from_row(&row)
+hyperparameters!(
+    /// `weight_decay` is L2 regularisation added to the gradient (`g + weight_decay * p`), what
+    /// torch's `Adam` does by default; with `decoupled_weight_decay` it is AdamW's decay instead, the
+    /// parameter multiplied by `1 - lr * weight_decay` before the update and the gradient left alone.
+    ADAM {
+        /// Learning rate, `>= 0`.
+        lr: number = LR,
+        /// `(beta1, beta2)`: decay rates of the first and second moment estimates, each in `[0, 1)`.
+        betas: pair = BETAS,
+        /// Added to the bias-corrected `sqrt(v)` before dividing, `>= 0`.
+        eps: number = EPS,
+        /// L2 penalty added to the gradient, or with `decoupled_weight_decay` AdamW's decay rate, `>= 0`.
+        weight_decay: number = WEIGHT_DECAY,
+        /// Keep the running maximum of the raw second moment and divide by its square root.
+        amsgrad: flag = AMSGRAD,
+        /// Ascend the objective instead of descending it (the gradient is negated).
+        maximize: flag = MAXIMIZE,
+        /// Decay the parameter (`p * (1 - lr * weight_decay)`) instead of adding `weight_decay * p`
+        /// to the gradient: AdamW.
+        decoupled_weight_decay: flag = DECOUPLED_WEIGHT_DECAY,
     }
-}
+);
 
 impl Hyperparameters {
     /// torch's `AdamW` defaults: Adam's, with `weight_decay=1e-2` and the decay decoupled.
@@ -121,34 +111,6 @@ impl Hyperparameters {
         let mut row = [0.0; ROW_LEN];
         ADAMW.write_defaults(&mut row);
         Self::from_row(&row)
-    }
-
-    /// The hyperparameters a row holds (flags: `1.0` is true).
-    pub fn from_row(row: &[f64]) -> Self {
-        Self {
-            lr: row[LR],
-            betas: (row[BETAS], row[BETAS + 1]),
-            eps: row[EPS],
-            weight_decay: row[WEIGHT_DECAY],
-            amsgrad: row[AMSGRAD] == 1.0,
-            maximize: row[MAXIMIZE] == 1.0,
-            decoupled_weight_decay: row[DECOUPLED_WEIGHT_DECAY] == 1.0,
-        }
-    }
-
-    /// The row holding these hyperparameters.
-    pub fn to_row(&self) -> [f64; ROW_LEN] {
-        let flag = |on: bool| f64::from(u8::from(on));
-        let mut row = [0.0; ROW_LEN];
-        row[LR] = self.lr;
-        row[BETAS] = self.betas.0;
-        row[BETAS + 1] = self.betas.1;
-        row[EPS] = self.eps;
-        row[WEIGHT_DECAY] = self.weight_decay;
-        row[AMSGRAD] = flag(self.amsgrad);
-        row[MAXIMIZE] = flag(self.maximize);
-        row[DECOUPLED_WEIGHT_DECAY] = flag(self.decoupled_weight_decay);
-        row
     }
 }
 
@@ -158,10 +120,6 @@ pub struct Adam;
 impl Algorithm for Adam {
     type Hyperparameters = Hyperparameters;
     type Memo = ScalarMemo;
-
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
 
     fn begin_group(memo: &mut ScalarMemo) {
         memo.begin_group();

@@ -14,9 +14,9 @@
 //! ```
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, maximum, mul, GradIn, Lerp};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Adamax.__init__`'s `defaults`, in its order.
@@ -99,11 +99,6 @@ impl Update<2> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    run::<F32x4, _, 2>(s, param, grad, buffers);
-}
-
 /// The Adamax step.
 pub struct Adamax;
 
@@ -111,18 +106,11 @@ impl Algorithm for Adamax {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, step, buffers: [exp_avg, exp_inf, ..], .. } = target;
         let buffers = [exp_avg.expect("exp_avg is always in use"), exp_inf.expect("exp_inf is always in use")];
         let s = Step::new(hyper, step);
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, buffers),
-            Kernel::Reference => run::<f32, _, 2>(&s, param, grad, buffers),
-        }
+        elementwise::step(kernel, &s, param, grad, buffers);
     }
 }
 

@@ -21,9 +21,9 @@
 //! group's `lr` when the state is created, `mu` at 1; each step sets both for the next one.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, mul, GradIn};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
 
 /// `ASGD.__init__`'s `defaults`, in its order.
@@ -102,21 +102,12 @@ impl Update<1> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], ax: &mut [f32]) {
-    run::<F32x4, _, 1>(s, param, grad, [ax]);
-}
-
 /// The ASGD step.
 pub struct Asgd;
 
 impl Algorithm for Asgd {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
-
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, step, scalars: [eta, mu], buffers: [ax, ..], .. } = target;
@@ -129,10 +120,7 @@ impl Algorithm for Asgd {
             average: *mu != 1.0,
             mu: *mu,
         };
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, ax),
-            Kernel::Reference => run::<f32, _, 1>(&s, param, grad, [ax]),
-        }
+        elementwise::step(kernel, &s, param, grad, [ax]);
         // The next step's eta and mu, as Python floats rounded to the float32 state.
         let (lr, step) = (hyper.lr, step as f64);
         *eta = (lr / (1.0 + hyper.lambd * lr * step).powf(hyper.alpha)) as f32;

@@ -2,16 +2,18 @@
 //! buffers, torch's names) and its step, written with torch's element-wise operations
 //! ([`crate::kernel::torch_ops`]) in torch's order.
 //!
-//! Adding an algorithm is a module here and a line in [`AlgorithmId`]: the engine, the WebAssembly
-//! export and the TypeScript facade read the rest from the spec.
+//! Adding an algorithm is a module here and a line in the registry (`algorithms!` below): the
+//! engine, the WebAssembly export and the TypeScript facade (which names the algorithm by torch's
+//! class name) read the rest from the spec.
 
 /// An algorithm's `Hyperparameters`: one field per option of its spec, read from a row and
 /// written to one at the spec's slots, defaulting to the spec's defaults. Each field names its
 /// kind (`number`: `f64`, `pair`: `(f64, f64)`, `flag`: `bool`) and its slot constant; the module
 /// defines `ROW_LEN`.
 macro_rules! hyperparameters {
-    ($spec:ident { $($(#[$doc:meta])* $field:ident: $kind:ident = $slot:ident),* $(,)? }) => {
+    ($(#[$meta:meta])* $spec:ident { $($(#[$doc:meta])* $field:ident: $kind:ident = $slot:ident),* $(,)? }) => {
         #[doc = concat!("One group's options, decoded from its row (torch's `", stringify!($spec), "` param group).")]
+        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct Hyperparameters {
             $($(#[$doc])* pub $field: hyperparameters!(@type $kind),)*
@@ -37,6 +39,12 @@ macro_rules! hyperparameters {
                 let mut row = [0.0; ROW_LEN];
                 $(hyperparameters!(@write $kind, row, $slot, self.$field);)*
                 row
+            }
+        }
+
+        impl $crate::algorithms::FromRow for Hyperparameters {
+            fn from_row(row: &[f64]) -> Self {
+                Hyperparameters::from_row(row)
             }
         }
     };
@@ -85,18 +93,21 @@ pub struct Target<'a> {
     pub fresh: BufferMask,
 }
 
+/// An algorithm's hyperparameters, decoded from a checked row (`hyperparameters!` implements it).
+pub trait FromRow {
+    /// The hyperparameters `row` holds (flags: `1.0` is true).
+    fn from_row(row: &[f64]) -> Self;
+}
+
 /// The step of one algorithm. The engine calls it once per parameter with a gradient, group by
 /// group in order, after it checked every row and created every state.
 pub trait Algorithm {
     /// One group's row, decoded.
-    type Hyperparameters;
+    type Hyperparameters: FromRow;
     /// Whatever a step carries from parameter to parameter and group to group (Adam: its bias
     /// corrections, computed once for parameters that share betas and step counts). A new one
     /// starts every step.
     type Memo: Default;
-
-    /// The hyperparameters a checked row holds.
-    fn decode(row: &[f64]) -> Self::Hyperparameters;
 
     /// Called before the first parameter of each group.
     fn begin_group(_memo: &mut Self::Memo) {}
@@ -105,80 +116,72 @@ pub trait Algorithm {
     fn step(hyper: &Self::Hyperparameters, memo: &mut Self::Memo, target: Target<'_>, kernel: Kernel);
 }
 
-/// Every algorithm the engine runs. Its discriminant is what crosses into WebAssembly's exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlgorithmId {
+/// The registry: each algorithm once, as `Variant = discriminant => module::SPEC, module::Step`.
+/// It makes [`AlgorithmId`], its list, its spec and the engine's dispatch to its step.
+macro_rules! algorithms {
+    ($($(#[$doc:meta])* $variant:ident = $n:literal => $spec:path, $step:path;)*) => {
+        /// Every algorithm the engine runs. Hosts name one by torch's class name
+        /// ([`AlgorithmId::from_name`]) or by its index in [`AlgorithmId::ALL`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum AlgorithmId {
+            $($(#[$doc])* $variant = $n,)*
+        }
+
+        impl AlgorithmId {
+            /// Every algorithm, in discriminant order.
+            pub const ALL: &'static [AlgorithmId] = &[$(AlgorithmId::$variant,)*];
+
+            /// The algorithm's spec.
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $(AlgorithmId::$variant => &$spec,)*
+                }
+            }
+
+            /// Phase 2 of a step: the update of every parameter with a gradient.
+            pub(crate) fn update<M: MemoryPolicy>(self, opt: &mut Optimizer<M>) {
+                match self {
+                    $(AlgorithmId::$variant => engine::update::<$step, M>(opt),)*
+                }
+            }
+        }
+    };
+}
+
+algorithms! {
     /// `torch.optim.Adam`.
-    Adam = 0,
+    Adam = 0 => adam::ADAM, adam::Adam;
     /// `torch.optim.AdamW`: Adam's step with the weight decay decoupled.
-    AdamW = 1,
+    AdamW = 1 => adam::ADAMW, adam::Adam;
     /// `torch.optim.SGD`.
-    Sgd = 2,
+    Sgd = 2 => sgd::SGD, sgd::Sgd;
     /// `torch.optim.RMSprop`.
-    RmsProp = 3,
+    RmsProp = 3 => rmsprop::RMSPROP, rmsprop::RmsProp;
     /// `torch.optim.Adagrad`.
-    Adagrad = 4,
+    Adagrad = 4 => adagrad::ADAGRAD, adagrad::Adagrad;
     /// `torch.optim.Adadelta`.
-    Adadelta = 5,
+    Adadelta = 5 => adadelta::ADADELTA, adadelta::Adadelta;
     /// `torch.optim.Adamax`.
-    Adamax = 6,
+    Adamax = 6 => adamax::ADAMAX, adamax::Adamax;
     /// `torch.optim.NAdam`.
-    NAdam = 7,
+    NAdam = 7 => nadam::NADAM, nadam::NAdam;
     /// `torch.optim.RAdam`.
-    RAdam = 8,
+    RAdam = 8 => radam::RADAM, radam::RAdam;
     /// `torch.optim.ASGD`.
-    Asgd = 9,
+    Asgd = 9 => asgd::ASGD, asgd::Asgd;
     /// `torch.optim.Rprop`.
-    Rprop = 10,
+    Rprop = 10 => rprop::RPROP, rprop::Rprop;
 }
 
 impl AlgorithmId {
-    /// Every algorithm, in discriminant order.
-    pub const ALL: [AlgorithmId; 11] = [
-        AlgorithmId::Adam,
-        AlgorithmId::AdamW,
-        AlgorithmId::Sgd,
-        AlgorithmId::RmsProp,
-        AlgorithmId::Adagrad,
-        AlgorithmId::Adadelta,
-        AlgorithmId::Adamax,
-        AlgorithmId::NAdam,
-        AlgorithmId::RAdam,
-        AlgorithmId::Asgd,
-        AlgorithmId::Rprop,
-    ];
-
-    /// The algorithm's spec.
-    pub fn spec(self) -> &'static Spec {
-        match self {
-            AlgorithmId::Adam => &adam::ADAM,
-            AlgorithmId::AdamW => &adam::ADAMW,
-            AlgorithmId::Sgd => &sgd::SGD,
-            AlgorithmId::RmsProp => &rmsprop::RMSPROP,
-            AlgorithmId::Adagrad => &adagrad::ADAGRAD,
-            AlgorithmId::Adadelta => &adadelta::ADADELTA,
-            AlgorithmId::Adamax => &adamax::ADAMAX,
-            AlgorithmId::NAdam => &nadam::NADAM,
-            AlgorithmId::RAdam => &radam::RADAM,
-            AlgorithmId::Asgd => &asgd::ASGD,
-            AlgorithmId::Rprop => &rprop::RPROP,
-        }
+    /// The algorithm whose spec has torch's class name `name` (`"RMSprop"`).
+    pub fn from_name(name: &str) -> Option<AlgorithmId> {
+        Self::ALL.iter().copied().find(|id| id.spec().name == name)
     }
 
-    /// Phase 2 of a step: the update of every parameter with a gradient.
-    pub(crate) fn update<M: MemoryPolicy>(self, opt: &mut Optimizer<M>) {
-        match self {
-            AlgorithmId::Adam | AlgorithmId::AdamW => engine::update::<adam::Adam, M>(opt),
-            AlgorithmId::Sgd => engine::update::<sgd::Sgd, M>(opt),
-            AlgorithmId::RmsProp => engine::update::<rmsprop::RmsProp, M>(opt),
-            AlgorithmId::Adagrad => engine::update::<adagrad::Adagrad, M>(opt),
-            AlgorithmId::Adadelta => engine::update::<adadelta::Adadelta, M>(opt),
-            AlgorithmId::Adamax => engine::update::<adamax::Adamax, M>(opt),
-            AlgorithmId::NAdam => engine::update::<nadam::NAdam, M>(opt),
-            AlgorithmId::RAdam => engine::update::<radam::RAdam, M>(opt),
-            AlgorithmId::Asgd => engine::update::<asgd::Asgd, M>(opt),
-            AlgorithmId::Rprop => engine::update::<rprop::Rprop, M>(opt),
-        }
+    /// The algorithm at `index` in [`Self::ALL`] (its discriminant).
+    pub fn from_index(index: usize) -> Option<AlgorithmId> {
+        Self::ALL.get(index).copied()
     }
 }
 
@@ -218,5 +221,5 @@ pub fn step_param<A: Algorithm>(
         }
         None => Target { param, grad, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0 },
     };
-    A::step(&A::decode(row), &mut A::Memo::default(), target, kernel);
+    A::step(&A::Hyperparameters::from_row(row), &mut A::Memo::default(), target, kernel);
 }

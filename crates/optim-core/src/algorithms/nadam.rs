@@ -28,9 +28,9 @@
 //! rounded once.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, addcmul, div, mul, GradIn, Lerp};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
 
 /// `NAdam.__init__`'s `defaults`, in its order.
@@ -149,11 +149,6 @@ impl Update<2> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    run::<F32x4, _, 2>(s, param, grad, buffers);
-}
-
 /// The NAdam step.
 pub struct NAdam;
 
@@ -161,18 +156,11 @@ impl Algorithm for NAdam {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, step, scalars: [mu_product, ..], buffers: [exp_avg, exp_avg_sq, ..], .. } = target;
         let buffers = [exp_avg.expect("exp_avg is always in use"), exp_avg_sq.expect("exp_avg_sq is always in use")];
         let s = Step::new(hyper, step, mu_product);
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, buffers),
-            Kernel::Reference => run::<f32, _, 2>(&s, param, grad, buffers),
-        }
+        elementwise::step(kernel, &s, param, grad, buffers);
     }
 }
 

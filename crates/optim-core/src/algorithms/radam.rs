@@ -28,9 +28,9 @@
 //! are torch's left to right, each rounded; `alpha=-1.0` negates exactly.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcmul, div, mul, GradIn, Lerp};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `RAdam.__init__`'s `defaults`, in its order.
@@ -154,20 +154,6 @@ impl<const RECTIFIED: bool> Update<2> for Rectified<RECTIFIED> {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    step_lanes::<F32x4>(s, param, grad, buffers);
-}
-
-#[inline(always)]
-fn step_lanes<L: Lanes>(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    if s.rectified {
-        run::<L, _, 2>(&Rectified::<true>(*s), param, grad, buffers);
-    } else {
-        run::<L, _, 2>(&Rectified::<false>(*s), param, grad, buffers);
-    }
-}
-
 /// The RAdam step.
 pub struct RAdam;
 
@@ -175,17 +161,14 @@ impl Algorithm for RAdam {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, step, buffers: [exp_avg, exp_avg_sq, ..], .. } = target;
         let buffers = [exp_avg.expect("exp_avg is always in use"), exp_avg_sq.expect("exp_avg_sq is always in use")];
         let s = Step::new(hyper, step);
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, buffers),
-            Kernel::Reference => step_lanes::<f32>(&s, param, grad, buffers),
+        if s.rectified {
+            elementwise::step(kernel, &Rectified::<true>(s), param, grad, buffers);
+        } else {
+            elementwise::step(kernel, &Rectified::<false>(s), param, grad, buffers);
         }
     }
 }

@@ -25,9 +25,9 @@
 //! using later is created as zeros, as at the state's creation.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcdiv, addcmul, mul, GradIn, Lerp};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 /// `RMSprop.__init__`'s `defaults`, in its order.
@@ -190,19 +190,14 @@ struct Buffers<'a> {
     grad_avg: Option<&'a mut [f32]>,
 }
 
-#[inline(always)]
-fn step_lanes<L: Lanes>(s: Scalars, param: &mut [f32], grad: &[f32], b: Buffers<'_>) {
+/// The step with `kernel`, over the buffers in use.
+fn step(kernel: Kernel, s: Scalars, param: &mut [f32], grad: &[f32], b: Buffers<'_>) {
     match (b.grad_avg, b.momentum_buffer) {
-        (None, None) => run::<L, _, 1>(&Rms::<false, false>(s), param, grad, [b.square_avg]),
-        (None, Some(buf)) => run::<L, _, 2>(&Rms::<false, true>(s), param, grad, [b.square_avg, buf]),
-        (Some(ga), None) => run::<L, _, 2>(&Rms::<true, false>(s), param, grad, [b.square_avg, ga]),
-        (Some(ga), Some(buf)) => run::<L, _, 3>(&Rms::<true, true>(s), param, grad, [b.square_avg, ga, buf]),
+        (None, None) => elementwise::step(kernel, &Rms::<false, false>(s), param, grad, [b.square_avg]),
+        (None, Some(buf)) => elementwise::step(kernel, &Rms::<false, true>(s), param, grad, [b.square_avg, buf]),
+        (Some(ga), None) => elementwise::step(kernel, &Rms::<true, false>(s), param, grad, [b.square_avg, ga]),
+        (Some(ga), Some(buf)) => elementwise::step(kernel, &Rms::<true, true>(s), param, grad, [b.square_avg, ga, buf]),
     }
-}
-
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: Scalars, param: &mut [f32], grad: &[f32], b: Buffers<'_>) {
-    step_lanes::<F32x4>(s, param, grad, b);
 }
 
 /// The RMSprop step.
@@ -212,17 +207,10 @@ impl Algorithm for RmsProp {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
 
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
-
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, buffers: [square_avg, momentum_buffer, grad_avg], .. } = target;
         let b = Buffers { square_avg: square_avg.expect("square_avg is always in use"), momentum_buffer, grad_avg };
-        match kernel {
-            Kernel::Simd => step_simd(Scalars::new(hyper), param, grad, b),
-            Kernel::Reference => step_lanes::<f32>(Scalars::new(hyper), param, grad, b),
-        }
+        step(kernel, Scalars::new(hyper), param, grad, b);
     }
 }
 

@@ -21,9 +21,9 @@
 //! state is created.
 
 use super::{Algorithm, Target};
-use crate::kernel::elementwise::{run, Update};
+use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcmul, clamp, mul, sign, GradIn};
-use crate::kernel::{F32x4, Kernel, Lanes};
+use crate::kernel::{Kernel, Lanes};
 use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 /// `Rprop.__init__`'s `defaults`, in its order.
@@ -100,21 +100,12 @@ impl Update<2> for Step {
     }
 }
 
-#[inline(never)] // its own wasm function: see KERNELS_STAY_APART in scripts/build-wasm.sh
-fn step_simd(s: &Step, param: &mut [f32], grad: &[f32], buffers: [&mut [f32]; 2]) {
-    run::<F32x4, _, 2>(s, param, grad, buffers);
-}
-
 /// The Rprop step.
 pub struct Rprop;
 
 impl Algorithm for Rprop {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
-
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, buffers: [prev, step_size, ..], .. } = target;
@@ -127,10 +118,7 @@ impl Algorithm for Rprop {
             step_size_min: hyper.step_sizes.0 as f32,
             step_size_max: hyper.step_sizes.1 as f32,
         };
-        match kernel {
-            Kernel::Simd => step_simd(&s, param, grad, buffers),
-            Kernel::Reference => run::<f32, _, 2>(&s, param, grad, buffers),
-        }
+        elementwise::step(kernel, &s, param, grad, buffers);
     }
 }
 

@@ -70,58 +70,20 @@ pub static SGD: Spec = Spec {
     cross_check: nesterov_needs_momentum,
 };
 
-/// One SGD group's options, decoded from its row.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Hyperparameters {
+hyperparameters!(SGD {
     /// Learning rate, `>= 0`.
-    pub lr: f64,
+    lr: number = LR,
     /// Momentum factor, `>= 0` (0: plain SGD, no state).
-    pub momentum: f64,
+    momentum: number = MOMENTUM,
     /// Dampening of the gradient's share of the momentum buffer.
-    pub dampening: f64,
+    dampening: number = DAMPENING,
     /// L2 penalty added to the gradient, `>= 0`.
-    pub weight_decay: f64,
+    weight_decay: number = WEIGHT_DECAY,
     /// Nesterov momentum (needs `momentum > 0` and `dampening == 0`).
-    pub nesterov: bool,
+    nesterov: flag = NESTEROV,
     /// Ascend the objective instead of descending it (the gradient is negated).
-    pub maximize: bool,
-}
-
-impl Default for Hyperparameters {
-    /// torch's `SGD` defaults (the spec's).
-    fn default() -> Self {
-        let mut row = [0.0; ROW_LEN];
-        SGD.write_defaults(&mut row);
-        Self::from_row(&row)
-    }
-}
-
-impl Hyperparameters {
-    /// The hyperparameters a row holds (flags: `1.0` is true).
-    pub fn from_row(row: &[f64]) -> Self {
-        Self {
-            lr: row[LR],
-            momentum: row[MOMENTUM],
-            dampening: row[DAMPENING],
-            weight_decay: row[WEIGHT_DECAY],
-            nesterov: row[NESTEROV] == 1.0,
-            maximize: row[MAXIMIZE] == 1.0,
-        }
-    }
-
-    /// The row holding these hyperparameters.
-    pub fn to_row(&self) -> [f64; ROW_LEN] {
-        let flag = |on: bool| f64::from(u8::from(on));
-        let mut row = [0.0; ROW_LEN];
-        row[LR] = self.lr;
-        row[MOMENTUM] = self.momentum;
-        row[DAMPENING] = self.dampening;
-        row[WEIGHT_DECAY] = self.weight_decay;
-        row[NESTEROV] = flag(self.nesterov);
-        row[MAXIMIZE] = flag(self.maximize);
-        row
-    }
-}
+    maximize: flag = MAXIMIZE,
+});
 
 /// What the momentum buffer does this step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,10 +233,6 @@ pub struct Sgd;
 impl Algorithm for Sgd {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
-
-    fn decode(row: &[f64]) -> Hyperparameters {
-        Hyperparameters::from_row(row)
-    }
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {
         let Target { param, grad, buffers: [momentum_buffer, ..], fresh, .. } = target;

@@ -20,7 +20,7 @@ use core::fmt;
 
 pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 
-use crate::algorithms::{Algorithm, AlgorithmId, Target};
+use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
 use crate::kernel::finite::all_finite;
 use crate::kernel::Kernel;
 use crate::memory::{reserve_admitted, AllocError, MemoryPolicy, Unbounded};
@@ -463,9 +463,11 @@ impl<M: MemoryPolicy> Optimizer<M> {
 /// group, through `A::step`. Rows were checked and state allocated in phase 1.
 pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
     let mut memo = A::Memo::default();
+    // What a parameter without state (SGD without momentum) is handed as its scalars.
+    let mut no_scalars = Scalars::default();
     for group in 0..opt.group_ends.len() {
         let row = &opt.hyper_table[group * opt.row_len..(group + 1) * opt.row_len];
-        let hyper = A::decode(row);
+        let hyper = A::Hyperparameters::from_row(row);
         let used = opt.spec.buffers_in_use(row);
         let counts_steps = opt.spec.counts_steps;
         A::begin_group(&mut memo);
@@ -473,7 +475,6 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
         for slot in &mut opt.slots[range] {
             let mut buffers = slot.param.borrow_mut();
             let (param, Some(grad)) = buffers.data_and_grad() else { continue };
-            let mut no_scalars = Scalars::default();
             let target = match slot.state.as_mut() {
                 Some(state) => {
                     if counts_steps {

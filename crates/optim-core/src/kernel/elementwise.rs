@@ -2,8 +2,9 @@
 //! state buffers of the same length, walked `L::WIDTH` elements at a time, then the scalar tail.
 //! An algorithm writes only its per-element update ([`Update::apply`]), generic over the lane type,
 //! so that the scalar reference and the four-lane kernel are the same code and produce the same bits.
+//! [`step`] runs one with the kernel asked for.
 
-use super::Lanes;
+use super::{F32x4, Kernel, Lanes};
 
 /// One element's update (or `WIDTH` of them): the new parameter and state from the old ones and
 /// the gradient. Implemented by a struct holding the step's scalars, already rounded to `f32` where
@@ -49,6 +50,32 @@ pub fn run<L: Lanes, U: Update<N> + Copy, const N: usize>(update: &U, param: &mu
             i += 1;
         }
     }
+}
+
+/// Runs `update` with `kernel`: [`Kernel::Simd`] four lanes at a time (then the tail), or the scalar
+/// reference one element at a time. Bitwise the same results either way.
+///
+/// # Panics
+/// As [`run`].
+#[inline(always)]
+pub fn step<U: Update<N> + Copy, const N: usize>(
+    kernel: Kernel,
+    update: &U,
+    param: &mut [f32],
+    grad: &[f32],
+    state: [&mut [f32]; N],
+) {
+    match kernel {
+        Kernel::Simd => step_simd(update, param, grad, state),
+        Kernel::Reference => run::<f32, U, N>(update, param, grad, state),
+    }
+}
+
+/// The four-lane loop of one update type: a wasm function of its own for each (see
+/// KERNELS_STAY_APART in scripts/build-wasm.sh, which keeps every `step_simd` from being inlined).
+#[inline(never)]
+fn step_simd<U: Update<N> + Copy, const N: usize>(update: &U, param: &mut [f32], grad: &[f32], state: [&mut [f32]; N]) {
+    run::<F32x4, U, N>(update, param, grad, state);
 }
 
 #[cfg(test)]
