@@ -1,5 +1,7 @@
-// Shared test helpers: f32-aware comparisons.
+// Shared test helpers: f32-aware comparisons, and the package's optimizer classes.
 import { expect } from 'vitest';
+import * as lucid from 'lucid-optim';
+import { Optimizer } from 'lucid-optim';
 
 /**
  * Expects `actual` (f32 results) to equal `expected` (the f64 value of a hand derivation) within
@@ -38,4 +40,33 @@ export function outcome(act: () => unknown): Error | undefined {
   } catch (error) {
     return error as Error;
   }
+}
+
+/** Any optimizer class of the package, as the suites that walk them all construct one. */
+export type OptimizerClass = new (params: unknown, options?: object) => Optimizer;
+
+/** One option of an algorithm's spec, as the suites read it (internal: `_spec`, not in the published types). */
+export interface SpecOption {
+  name: string;
+  kind: 'number' | 'pair' | 'flag' | 'torch';
+  slot: number;
+  fixed: boolean;
+  /** Each slot's rule, numbered as crates/optim-wasm/src/spec.rs exports optim-core's `Rule`. */
+  rules: number[];
+}
+
+/** Every optimizer class the package exports, by its exported name (a new algorithm is found without an edit). */
+export function optimizerClasses(): [string, OptimizerClass][] {
+  return (Object.entries(lucid) as [string, unknown][]).filter(
+    (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && (entry[1] as { prototype: unknown }).prototype instanceof Optimizer,
+  );
+}
+
+/** What an optimizer of `Class` over no parameters says of itself: its defaults (torch's) and its spec's options. */
+export function describeClass(Class: OptimizerClass): { defaults: Record<string, unknown>; options: SpecOption[]; rowLen: number; name: string } {
+  const probe = new Class([{ params: [] }]);
+  const spec = (probe as unknown as { _spec: { options: SpecOption[]; rowLen: number; name: string } })._spec;
+  const defaults = { ...(probe.defaults as Record<string, unknown>) };
+  probe.dispose();
+  return { defaults, options: spec.options, rowLen: spec.rowLen, name: spec.name };
 }

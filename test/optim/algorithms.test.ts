@@ -13,12 +13,10 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lucid from 'lucid-optim';
 import { init, loadTorch, Optimizer, Parameter, saveTorch, type TorchTensor } from 'lucid-optim';
-import { bits, thrownBy } from '../helpers.js';
+import { bits, optimizerClasses, thrownBy, type OptimizerClass } from '../helpers.js';
 import { observe } from '../observe.js';
 
 beforeAll(() => init());
-
-type OptimizerClass = new (params: unknown, options?: object) => Optimizer;
 
 interface Case {
   /** Options that put every state buffer in use (with two groups: one with them, one with the defaults). */
@@ -144,8 +142,7 @@ const CASES: Record<string, Case> = {
 const classOf = (name: string) => (lucid as unknown as Record<string, OptimizerClass>)[name];
 
 test('every optimizer the package exports is Adam, AdamW, SGD (their own suites) or one of these', () => {
-  const exported = Object.entries(lucid)
-    .filter(([, v]) => typeof v === 'function' && (v as { prototype: unknown }).prototype instanceof Optimizer)
+  const exported = optimizerClasses()
     .map(([name]) => name)
     .sort();
   expect(exported).toEqual(['Adam', 'AdamW', 'SGD', ...Object.keys(CASES)].sort());

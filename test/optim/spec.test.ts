@@ -32,8 +32,8 @@
 // Every optimizer the package exports is found by walking its exports, so a new algorithm is
 // checked here without an edit, except its row in TORCH_DEFAULTS, which the last test demands.
 import { beforeAll, describe, expect, test } from 'vitest';
-import * as lucid from 'lucid-optim';
-import { init, Optimizer, Parameter } from 'lucid-optim';
+import { init } from 'lucid-optim';
+import { describeClass, optimizerClasses, type OptimizerClass } from '../helpers.js';
 
 beforeAll(() => init());
 
@@ -52,23 +52,11 @@ const TORCH_DEFAULTS: Record<string, Record<string, unknown>> = {
   Rprop: { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false },
 };
 
-/** What the tests read of a spec and a class (internal: stripped from the package's types). */
-interface Field {
-  name: string;
-  kind: 'number' | 'pair' | 'flag' | 'torch';
-  slot: number;
-}
-interface Spec {
-  name: string;
-  rowLen: number;
-  options: Field[];
-}
+/** What the tests read of a class (internal: stripped from the package's types). */
 type Row = (group: object, row: Float64Array, at: number, slots: Record<string, number>) => boolean;
-type OptimizerClass = (new (params: Parameter[]) => Optimizer) & { torchName: string; writeRow: Row };
+type WithRowWriter = OptimizerClass & { torchName: string; writeRow: Row };
 
-const CLASSES = (Object.entries(lucid) as [string, unknown][]).filter(
-  (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof Optimizer,
-);
+const CLASSES = optimizerClasses() as [string, WithRowWriter][];
 
 test('the package exports the optimizers, and each is checked below', () => {
   expect(CLASSES.map(([name]) => name).sort()).toEqual(Object.keys(TORCH_DEFAULTS).sort());
@@ -76,10 +64,7 @@ test('the package exports the optimizers, and each is checked below', () => {
 
 describe.each(CLASSES)('%s', (exported, Class) => {
   const specOf = () => {
-    const opt = new Class([new Parameter(1)]);
-    const spec = (opt as unknown as { _spec: Spec })._spec;
-    const defaults = opt.defaults;
-    opt.dispose();
+    const { defaults, ...spec } = describeClass(Class);
     return { spec, defaults };
   };
 

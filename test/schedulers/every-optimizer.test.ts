@@ -10,22 +10,17 @@
 // because glibc's cos is not correctly rounded there: see GLIBC_COS_ROWS in torch-fixtures.test.ts,
 // whose rows this suite skips.
 import { beforeAll, describe, expect, test } from 'vitest';
-import * as lucid from 'lucid-optim';
-import { init, Optimizer, Parameter } from 'lucid-optim';
+import { init, Parameter, type Optimizer } from 'lucid-optim';
+import { describeClass, optimizerClasses, type OptimizerClass } from '../helpers.js';
 import { SCHEDULER_NAMES, buildScheduler, expectExactRow, loadFixture, schedulerStep, type Config } from './scheduler-helpers.js';
 
 beforeAll(() => init());
 
-type OptimizerClass = new (groups: object[]) => Optimizer;
-const CLASSES = (Object.entries(lucid) as [string, unknown][]).filter(
-  (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof Optimizer && entry[0] !== 'Adam',
-);
+const CLASSES = optimizerClasses().filter(([name]) => name !== 'Adam');
 
 /** What OneCycleLR cycles in `Class`'s groups: `betas[0]`, `momentum`, or nothing (it then refuses cycleMomentum). */
 function cycled(Class: OptimizerClass): 'betas' | 'momentum' | null {
-  const opt = new Class([{ params: [] }]);
-  const defaults = opt.defaults as Record<string, unknown>;
-  opt.dispose();
+  const { defaults } = describeClass(Class);
   return 'betas' in defaults ? 'betas' : 'momentum' in defaults ? 'momentum' : null;
 }
 

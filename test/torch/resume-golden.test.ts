@@ -25,6 +25,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as lucid from 'lucid-optim';
 import { Adam, AdamW, init, loadTorch, Parameter, type Optimizer, type TorchStateDict, type TorchTensor } from 'lucid-optim';
 import { nextFloat32 } from '../../reference/float32.mjs';
+import { describeClass, type OptimizerClass } from '../helpers.js';
 import { canonical } from './torch-helpers.js';
 
 beforeAll(() => init());
@@ -187,9 +188,7 @@ for (const name of ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 
       const file = readFileSync(new URL(`${name}-resume.pt`, dir));
       opt.loadStateDict(loadTorch(file));
       // torch's groups, in lucid's names: each keyword argument given, torch's defaults for the rest.
-      const probe = new Class([{ params: [] }]);
-      const defaults = probe.defaults;
-      probe.dispose();
+      const { defaults } = describeClass(Class as OptimizerClass);
       expect(opt.paramGroups.map(({ params: _, ...g }) => g)).toEqual(
         fx.groups.map(({ params: _, ...kwargs }) => ({ ...defaults, ...Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [camel(k), v])) })),
       );

@@ -14,8 +14,8 @@
 // shrunk command list and the command that replays it.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import * as lucid from 'lucid-optim';
-import { init, loadTorch, memoryStats, Optimizer, Parameter, saveTorch } from 'lucid-optim';
+import { init, loadTorch, memoryStats, Parameter, saveTorch, type Optimizer } from 'lucid-optim';
+import { describeClass, optimizerClasses, type OptimizerClass } from '../../helpers.js';
 import { observe } from '../../observe.js';
 import { checkSeeds, fuzzSeeds } from './seeds.js';
 
@@ -23,11 +23,8 @@ beforeAll(() => init());
 
 const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 400) / 13));
 
-type OptimizerClass = new (params: unknown, options?: object) => Optimizer;
 type Hyper = Record<string, unknown>;
-const CLASSES = (Object.entries(lucid) as [string, unknown][]).filter(
-  (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && (entry[1] as { prototype: unknown }).prototype instanceof Optimizer,
-);
+const CLASSES = optimizerClasses();
 
 /** One parameter as the model sees it. */
 interface ModelParam {
@@ -316,9 +313,7 @@ class BadStep implements Cmd {
 
 /** Hyperparameters of `Class` that follow every rule: each option from a few values its rule takes. */
 function hyperOf(Class: OptimizerClass): fc.Arbitrary<Hyper> {
-  const probe = new Class([{ params: [] }]);
-  const fields = (probe as unknown as { _spec: { options: { name: string; kind: string; fixed: boolean; rules: number[] }[] } })._spec.options;
-  probe.dispose();
+  const fields = describeClass(Class).options;
   // Rule numbers as the wasm export numbers optim-core's Rule (crates/optim-wasm/src/spec.rs).
   const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2] };
   const record: Record<string, fc.Arbitrary<unknown>> = {};
@@ -360,9 +355,11 @@ function commandsFor(Class: OptimizerClass) {
 describe.each(CLASSES)('%s: random operation sequences against its one-parameter shadows', (name, Class) => {
   test(`${RUNS} sequences of up to 50 operations per seed`, () => {
     const eager = (() => {
-      const probe = new Class([{ params: [new Parameter(1)] }]);
+      const p = new Parameter(1);
+      const probe = new Class([{ params: [p] }]);
       const has = Object.keys(probe.stateDict().state).length > 0; // Adagrad makes state in its constructor
       probe.dispose();
+      p.dispose();
       return has;
     })();
     // The parameter registry keeps the capacity of its highest count of live parameters: reach a count

@@ -7,24 +7,13 @@
 // value (`got <value>`), and nothing changes (test/observe.ts: parameters, state, groups, counters,
 // what lucid-optim has allocated).
 import { beforeAll, describe, expect, test } from 'vitest';
-import * as lucid from 'lucid-optim';
-import { init, Optimizer, Parameter } from 'lucid-optim';
+import { init, Parameter } from 'lucid-optim';
+import { describeClass, optimizerClasses, type OptimizerClass } from '../../helpers.js';
 import { observe } from '../../observe.js';
 
 beforeAll(() => init());
 
-type OptimizerClass = new (params: unknown, options?: object) => Optimizer;
-const CLASSES = (Object.entries(lucid) as [string, unknown][]).filter(
-  (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && (entry[1] as { prototype: unknown }).prototype instanceof Optimizer,
-);
-
-/** What the matrix reads of a spec (internal: `_spec`, stripped from the published types). */
-interface Field {
-  name: string;
-  kind: 'number' | 'pair' | 'flag' | 'torch';
-  fixed: boolean;
-  rules: number[];
-}
+const CLASSES = optimizerClasses();
 
 /** Values each rule refuses (crates/optim-core/src/schema.rs, `Rule`, as numbered by the wasm export), as messages show them. */
 const REFUSED: Record<number, [number, string][]> = {
@@ -65,9 +54,7 @@ type Case = [string, (f: Fixture) => unknown, typeof TypeError | typeof RangeErr
 
 /** Every case for one class, from its spec. */
 function casesOf(name: string, Class: OptimizerClass): Case[] {
-  const probe = new Class([{ params: [] }]);
-  const fields = (probe as unknown as { _spec: { options: Field[] } })._spec.options;
-  probe.dispose();
+  const fields = describeClass(Class).options;
   const cases: Case[] = [];
   /** A bad value of option `key` (at `path` in messages) given four ways. */
   const everyWay = (key: string, value: unknown, path: string, shown: string, error: typeof TypeError | typeof RangeError) => {
