@@ -13,7 +13,9 @@
 #      wasm-pack, and rustup's rustfmt and clippy components.
 #   3. npm dependencies (npm ci) when node_modules is missing or older than package-lock.json.
 #   Set LUCID_OPTIM_WASM_TOOLCHAIN=debian (or rustup) to force one route.
-#   4. With --browser: Debian's chromium for the real-browser tests.
+#   4. With --browser: the three browser engines of the real-browser tests, Debian's own builds:
+#      chromium, firefox-esr, and WebKitGTK's MiniBrowser with webkit2gtk-driver (WebKitWebDriver),
+#      which needs a display: xvfb.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -128,7 +130,12 @@ if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_
 fi
 
 # --- 4. a real browser ------------------------------------------------------------------------------
-if $want_browser && [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium
+if $want_browser; then
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 log "ready ($(grep WASM_TOOLCHAIN "$env_file"))"

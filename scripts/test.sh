@@ -14,7 +14,7 @@ cd "$root"
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
 npx rollup -c --silent
-echo "== test/tfjs/browser/build.mjs: the page test/tfjs/chromium.test.ts opens (Vite, into target/tfjs-page/)"
+echo "== test/tfjs/browser/build.mjs: the page test/tfjs/browsers.test.ts opens (Vite, into target/tfjs-page/)"
 node test/tfjs/browser/build.mjs
 echo "== bench/build.mjs: the scalar .wasm and the native contestants test/e2e/bench.test.ts runs"
 node bench/build.mjs

@@ -122,3 +122,14 @@ test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant ag
   // Every cell a number (or n/a where tf.train has no such optimizer), every ratio a ratio.
   for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +(\d+|n\/a) +[\d.]+x( +[\d.]+x)?$/);
 });
+
+test('node bench/browsers.mjs --quick: the Adam step in Node and in each browser engine, with its ratio to Node', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/browsers.mjs', '--quick'], { cwd: root, maxBuffer: 1 << 20 }).catch((error) => {
+    throw new Error(`bench/browsers.mjs failed:\n${error.stderr}`);
+  });
+  const rows = stdout.split('\n').filter((line) => /^(Node|Chromium|Firefox|WebKitGTK) /.test(line));
+  expect(rows.map((line) => line.split(' ')[0])).toEqual(['Node', 'Chromium', 'Firefox', 'WebKitGTK']);
+  // Every row a rate and a ratio; each browser page was cross-origin isolated (a fine clock).
+  for (const line of rows) expect(line).toMatch(/^\S+ [\d.]+ .* +\d+ +[\d.]+×$/);
+  expect(stdout).not.toMatch(/not isolated/);
+});

@@ -1,5 +1,5 @@
-// The browser build (dist/browser.mjs + lucid_optim_bg.wasm) in a real Chromium, three ways a web
-// page gets it: a plain <script type="module"> with no bundler, a Vite production build, and
+// The browser build (dist/browser.mjs + lucid_optim_bg.wasm) in each real browser engine
+// (Chromium, Firefox, WebKit: test/e2e/browser/engines.ts), three ways a web page gets it: a plain <script type="module"> with no bundler, a Vite production build, and
 // Vite's dev server. Each page runs test/e2e/browser/fixtures/harness.mjs: the error paths, then 200
 // Adam steps of a seeded problem whose trajectory must be bit-identical to the same run here in
 // Node (the two engines share no code but the .wasm and the JavaScript facade).
@@ -12,11 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import * as lucid from 'lucid-optim';
-import type { Browser } from 'playwright-core';
 import { build, createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serveStatic } from '../../../examples/web/static-server.mjs';
-import { launchChromium, uncaughtErrors } from './chromium';
+import { ENGINES, launch, UNCAUGHT_ERRORS_SCRIPT, type Engine, type EngineName } from './engines.mjs';
 import { runTrajectory, SIZE, STEPS } from './fixtures/trajectory.mjs';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -37,7 +36,7 @@ interface PageReport {
   badBytes: Outcome;
   init: Outcome;
   wasmUrls: string[];
-  loadedWasm?: { url: string; bytes: number; valid: boolean };
+  loadedWasm?: { url: string; status: number; type: string | null; bytes: number; valid: boolean; base64: string };
   badLr: Outcome;
   badBetas: Outcome;
   badEpsAtStep: Outcome;
@@ -52,19 +51,16 @@ interface Site {
   close: () => Promise<void>;
 }
 
-let browser: Browser;
 let node: { trajectory: Float32Array; losses: Float64Array };
 let work: string;
 
 beforeAll(async () => {
-  browser = await launchChromium();
   await lucid.init();
   node = runTrajectory(lucid);
   work = mkdtempSync(join(tmpdir(), 'lucid-optim-browser-'));
 });
 
 afterAll(async () => {
-  await browser?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -88,28 +84,14 @@ function decode<T extends Float32Array | Float64Array>(base64: string, Type: new
   return new Type(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
-/** Opens the page, waits for the harness's report, and records every .wasm response. */
-async function visit(url: string) {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(90_000);
-  const errors = uncaughtErrors(page);
-  const wasmResponses: Promise<{ url: string; status: number; type: string | undefined; body: Buffer | undefined }>[] = [];
-  page.on('response', (response) => {
-    if (!response.url().endsWith('.wasm')) return;
-    wasmResponses.push(
-      (async () => ({
-        url: new URL(response.url()).pathname,
-        status: response.status(),
-        type: response.headers()['content-type'],
-        body: response.ok() ? await response.body().catch(() => undefined) : undefined,
-      }))(),
-    );
-  });
+/** Opens the page in `engine` and waits for the harness's report. */
+async function visit(engine: Engine, url: string) {
+  const page = await engine.newPage();
   try {
     await page.goto(url);
-    await page.waitForFunction(() => (window as { report?: unknown }).report !== undefined);
+    await page.waitFor(() => (window as { report?: unknown }).report !== undefined);
     const report = (await page.evaluate(() => (window as unknown as { report: Promise<unknown> }).report)) as PageReport;
-    return { report, wasm: await Promise.all(wasmResponses), errors };
+    return { report, errors: await page.errors() };
   } finally {
     await page.close();
   }
@@ -161,7 +143,7 @@ function viteProject(name: string): string {
   cpSync(join(fixtures, 'trajectory.mjs'), join(dir, 'trajectory.mjs'));
   writeFileSync(
     join(dir, 'index.html'),
-    '<!doctype html>\n<meta charset="utf-8">\n<title>lucid-optim, Vite</title>\n<script type="module" src="./main.js"></script>\n',
+    `<!doctype html>\n<meta charset="utf-8">\n<title>lucid-optim, Vite</title>\n${UNCAUGHT_ERRORS_SCRIPT}\n<script type="module" src="./main.js"></script>\n`,
   );
   writeFileSync(
     join(dir, 'main.js'),
@@ -170,7 +152,7 @@ function viteProject(name: string): string {
   return dir;
 }
 
-const sites: Record<string, { start: () => Promise<Site>; wasmPath: RegExp; missingWasm: RegExp }> = {
+const sites: Record<string, { start: () => Promise<Site>; wasmPath: RegExp; missingWasm: RegExp | Record<EngineName, RegExp> }> = {
   'plain ESM (dist/browser.mjs in a <script type="module">, no bundler)': {
     start: async () => {
       const server = await serveStatic({ mounts: { '/lucid-optim/': join(root, 'dist'), '/': fixtures } });
@@ -195,56 +177,85 @@ const sites: Record<string, { start: () => Promise<Site>; wasmPath: RegExp; miss
     start: () => viteDevServer(viteProject('vite-dev'), { exclude: ['lucid-optim'] }),
     wasmPath: /^\/node_modules\/lucid-optim\/dist\/lucid_optim_bg\.wasm$/,
     // The dev server answers unknown paths with index.html, which then fails to compile: its
-    // first bytes, `<!do`, are not WebAssembly's magic number.
-    missingWasm: /expected magic word 00 61 73 6d, found 3c 21 64 6f/,
+    // first bytes, `<!do`, are not WebAssembly's magic number (each engine says so in its words).
+    missingWasm: {
+      Chromium: /expected magic word 00 61 73 6d, found 3c 21 64 6f/,
+      Firefox: /wasm validation error: at offset 4: failed to match magic number/,
+      WebKit: /WebAssembly\.Module doesn't parse at byte 0: module doesn't start with '\\0asm'/,
+    },
   },
 };
 
-describe.each(Object.entries(sites))('in Chromium, %s', (_, site) => {
-  let visited: Awaited<ReturnType<typeof visit>>;
-
+describe.each(ENGINES)('in %s', (engineName) => {
+  let engine: Engine;
   beforeAll(async () => {
-    const server = await site.start();
+    engine = await launch(engineName);
+  });
+  afterAll(() => engine?.close());
+
+  describe.each(Object.entries(sites))('%s', (_, site) => {
+    let visited: Awaited<ReturnType<typeof visit>>;
+
+    beforeAll(async () => {
+      const server = await site.start();
+      try {
+        visited = await visit(engine, server.url);
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('failures surface as exceptions and rejected promises, and change nothing', () => {
+      const { report, errors } = visited;
+      expect(report.beforeInit).toMatchObject({ threw: true, name: 'TypeError', message: expect.stringMatching(/call `await init\(\)` first/) });
+      expect(report.badUrl).toMatchObject({ threw: true, message: expect.stringMatching(site.missingWasm instanceof RegExp ? site.missingWasm : site.missingWasm[engineName]) });
+      expect(report.badBytes).toMatchObject({ threw: true, name: 'CompileError' });
+      // A failed init() does not stick: the next one loads the packaged .wasm.
+      expect(report.init).toEqual({ threw: false });
+      expect(report.badLr).toMatchObject({ threw: true, name: 'RangeError', message: 'Adam: lr must be a finite number >= 0, got -1' });
+      expect(report.badBetas).toMatchObject({ threw: true, name: 'RangeError', message: 'Adam: betas[1] must be in [0, 1), got 1' });
+      expect(report.badEpsAtStep).toMatchObject({ threw: true, name: 'RangeError', message: expect.stringMatching(/eps/) });
+      expect(report.dataAfterBadStep).toEqual([1, 2, 3]);
+      expect(errors).toEqual([]); // nothing thrown or rejected that the page did not handle
+    });
+
+    test('loads the packaged SIMD .wasm, served as application/wasm', () => {
+      const { report } = visited;
+      expect(report.simdSupported).toBe(true);
+      // Every .wasm the page fetched (its resource timing): the 404 it was given on purpose, and the packaged one.
+      const loaded = report.wasmUrls.map((url) => new URL(url).pathname).filter((path) => site.wasmPath.test(path));
+      expect(loaded.length, `wasm requests: ${JSON.stringify(report.wasmUrls)}`).toBeGreaterThan(0);
+      const wasm = report.loadedWasm!;
+      expect(site.wasmPath.test(new URL(wasm.url).pathname)).toBe(true);
+      expect(wasm).toMatchObject({ status: 200, type: 'application/wasm', bytes: packagedWasm.length, valid: true });
+      expect(Buffer.from(wasm.base64, 'base64').equals(packagedWasm), `${wasm.url} is not dist/lucid_optim_bg.wasm`).toBe(true);
+    });
+
+    test(`${STEPS} Adam steps are bit-identical to the same run in Node`, () => {
+      const { report } = visited;
+      const trajectory = decode(report.trajectory, Float32Array);
+      const losses = decode(report.losses, Float64Array);
+      expect(firstDifference(trajectory, node.trajectory)).toBeUndefined();
+      expect(Buffer.from(losses.buffer).equals(Buffer.from(node.losses.buffer))).toBe(true);
+    });
+  });
+
+  test("without optimizeDeps.exclude, Vite's dev server gets a clear error from init(), not a CompileError", async () => {
+    // Pre-bundling moves the code to .vite/deps/, where the .wasm is not; the dev server answers
+    // that URL with index.html. init() must say so, and how to fix it.
+    const dir = viteProject(`vite-dev-prebundled-${engineName}`);
+    writeFileSync(
+      join(dir, 'main.js'),
+      "import { init } from 'lucid-optim';\nwindow.report = init().then(() => ({ threw: false }), (e) => ({ threw: true, name: e.name, message: e.message }));\n",
+    );
+    const server = await viteDevServer(dir, { include: ['lucid-optim'] });
     try {
-      visited = await visit(server.url);
+      const { report, errors } = await visit(engine, server.url);
+      expect(report).toMatchObject({ threw: true, message: expect.stringMatching(/answered with an HTML page.*optimizeDeps: \{ exclude: \['lucid-optim'\] \}/) });
+      expect(errors).toEqual([]);
     } finally {
       await server.close();
     }
-  });
-
-  test('failures surface as exceptions and rejected promises, and change nothing', () => {
-    const { report, errors } = visited;
-    expect(report.beforeInit).toMatchObject({ threw: true, name: 'TypeError', message: expect.stringMatching(/call `await init\(\)` first/) });
-    expect(report.badUrl).toMatchObject({ threw: true, message: expect.stringMatching(site.missingWasm) });
-    expect(report.badBytes).toMatchObject({ threw: true, name: 'CompileError' });
-    // A failed init() does not stick: the next one loads the packaged .wasm.
-    expect(report.init).toEqual({ threw: false });
-    expect(report.badLr).toMatchObject({ threw: true, name: 'RangeError', message: 'Adam: lr must be a finite number >= 0, got -1' });
-    expect(report.badBetas).toMatchObject({ threw: true, name: 'RangeError', message: 'Adam: betas[1] must be in [0, 1), got 1' });
-    expect(report.badEpsAtStep).toMatchObject({ threw: true, name: 'RangeError', message: expect.stringMatching(/eps/) });
-    expect(report.dataAfterBadStep).toEqual([1, 2, 3]);
-    expect(errors).toEqual([]); // nothing thrown or rejected that the page did not handle
-  });
-
-  test('loads the packaged SIMD .wasm, served as application/wasm', () => {
-    const { report, wasm } = visited;
-    expect(report.simdSupported).toBe(true);
-    const loaded = wasm.filter((r) => site.wasmPath.test(r.url));
-    expect(loaded.length, `wasm responses: ${JSON.stringify(wasm.map(({ body, ...r }) => r))}`).toBeGreaterThan(0);
-    for (const response of loaded) {
-      expect(response).toMatchObject({ status: 200, type: 'application/wasm' });
-      expect(response.body?.equals(packagedWasm), `${response.url} is not dist/lucid_optim_bg.wasm`).toBe(true);
-    }
-    expect(report.loadedWasm).toMatchObject({ bytes: packagedWasm.length, valid: true });
-    expect(site.wasmPath.test(new URL(report.loadedWasm!.url).pathname)).toBe(true);
-  });
-
-  test(`${STEPS} Adam steps are bit-identical to the same run in Node`, () => {
-    const { report } = visited;
-    const trajectory = decode(report.trajectory, Float32Array);
-    const losses = decode(report.losses, Float64Array);
-    expect(firstDifference(trajectory, node.trajectory)).toBeUndefined();
-    expect(Buffer.from(losses.buffer).equals(Buffer.from(node.losses.buffer))).toBe(true);
   });
 });
 
@@ -259,25 +270,4 @@ test('the packaged .wasm is the SIMD build (it uses f32x4 instructions)', () => 
 
 test('the seeded problem is a real one: Node run falls in loss', () => {
   expect(node.losses[STEPS - 1]).toBeLessThan(node.losses[0] / 10);
-});
-
-test("without optimizeDeps.exclude, Vite's dev server gets a clear error from init(), not a CompileError", async () => {
-  // Pre-bundling moves the code to .vite/deps/, where the .wasm is not; the dev server answers
-  // that URL with index.html. init() must say so, and how to fix it.
-  const dir = viteProject('vite-dev-prebundled');
-  writeFileSync(
-    join(dir, 'main.js'),
-    "import { init } from 'lucid-optim';\nwindow.report = init().then(() => ({ threw: false }), (e) => ({ threw: true, name: e.name, message: e.message }));\n",
-  );
-  const server = await viteDevServer(dir, { include: ['lucid-optim'] });
-  const page = await browser.newPage();
-  try {
-    await page.goto(server.url);
-    await page.waitForFunction(() => (window as { report?: unknown }).report !== undefined);
-    const report = (await page.evaluate(() => (window as unknown as { report: Promise<Outcome> }).report)) as Outcome;
-    expect(report).toMatchObject({ threw: true, message: expect.stringMatching(/answered with an HTML page.*optimizeDeps: \{ exclude: \['lucid-optim'\] \}/) });
-  } finally {
-    await page.close();
-    await server.close();
-  }
 });

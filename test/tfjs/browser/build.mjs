@@ -1,4 +1,4 @@
-// Bundles the page test/tfjs/chromium.test.ts opens (index.html + page.mjs) with Vite, into
+// Bundles the page test/tfjs/browsers.test.ts opens (index.html + page.mjs) with Vite, into
 // target/tfjs-page/, as an application bundles lucid-optim/tfjs with tfjs: run by scripts/test.sh
 // after dist/ is built and before any test (no test builds anything). `lucid-optim` and
 // `lucid-optim/tfjs` resolve to dist/, as they would in node_modules.

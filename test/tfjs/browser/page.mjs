@@ -1,4 +1,4 @@
-// The page test/tfjs/chromium.test.ts opens: lucid-optim/tfjs with tfjs-core, tfjs-layers and
+// The page test/tfjs/browsers.test.ts opens: lucid-optim/tfjs with tfjs-core, tfjs-layers and
 // tfjs-backend-cpu, bundled by Vite as an application would bundle them (build.mjs, run by
 // scripts/test.sh before any test). Sets window.report to a promise of what happened.
 import * as tf from '@tensorflow/tfjs-core';
