@@ -41,6 +41,10 @@ export {
   type ReduceLROnPlateauState,
   type ThresholdMode,
 } from './schedulers/reduce-lr-on-plateau.js';
+export { MultiplicativeLR, type MultiplicativeLROptions, type MultiplicativeLRState } from './schedulers/multiplicative-lr.js';
+export { CyclicLR, type CyclicLROptions, type CyclicLRState, type CyclicMode, type CyclicScaleMode } from './schedulers/cyclic-lr.js';
+export { ChainedScheduler, type ChainedSchedulerState } from './schedulers/chained-scheduler.js';
+export { SWALR, type SWAAnnealStrategy, type SWALROptions, type SWALRState } from './schedulers/swalr.js';
 export type { JsonNumber } from './schedulers/options.js';
 export type { TorchDtype, TorchTensor } from './torch/tensor.js';
 export { loadTorch, saveTorch } from './torch/torch-file.js';

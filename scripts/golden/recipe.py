@@ -411,6 +411,9 @@ def make_lambda(desc: dict):
     if desc["kind"] == "warmup":
         steps = desc["steps"]
         return lambda e: min(1.0, (e + 1) / steps)
+    if desc["kind"] == "const":
+        factor = desc["factor"]
+        return lambda e: factor
     raise ValueError(f"unknown lambda kind {desc['kind']!r}")
 
 
@@ -430,7 +433,12 @@ def optimizer_step(opt, params) -> None:
 
 def build(name: str, options: dict, opt, other_opt=None):
     """torch's scheduler `name` on `opt` from camelCase options (SequentialLR builds its children first)."""
-    cls = getattr(S, name)
+    if name == "SWALR":
+        cls = torch.optim.swa_utils.SWALR
+    else:
+        cls = getattr(S, name)
+    if name == "ChainedScheduler":
+        return cls([build(c["scheduler"], c["options"], opt, other_opt) for c in options["schedulers"]])
     if name == "SequentialLR":
         children = [
             build(c["scheduler"], c["options"], other_opt if c.get("otherOptimizer") else opt, other_opt)
@@ -519,13 +527,14 @@ def checkpoint_roundtrip(opt, sched) -> tuple[dict, dict, bool]:
 def run_config(sched_name: str, cfg: Config) -> dict:
     metrics = metric_sequence(cfg.metrics, cfg.steps) if cfg.metrics else None
     metric_at = (lambda k: metrics[k - 1]) if metrics else (lambda k: None)  # value for the k-th step (1-based)
-    cycles_beta = sched_name == "OneCycleLR" and cfg.options.get("cycleMomentum", True)
+    cycles_beta = sched_name in ("OneCycleLR", "CyclicLR") and cfg.options.get("cycleMomentum", True)
 
     opt, params = make_optimizer()
     sched = build(sched_name, cfg.options, opt)
     rows, brows, lastrows = [lrs(opt)], [betas0(opt)], [last_lr(sched)]
     initial_lr = [g.get("initial_lr") for g in opt.param_groups]
-    last_epoch0 = sched.last_epoch
+    # ChainedScheduler has no last_epoch of its own (it never calls LRScheduler.__init__): null.
+    last_epoch0 = getattr(sched, "last_epoch", None)
     saved = None
     for k in range(1, cfg.steps + 1):
         optimizer_step(opt, params)
@@ -556,7 +565,7 @@ def run_config(sched_name: str, cfg: Config) -> dict:
     if cycles_beta:
         out["betas0"] = brows
     out["initialLr"] = initial_lr
-    out["lastEpoch"] = [last_epoch0, sched.last_epoch]
+    out["lastEpoch"] = [last_epoch0, getattr(sched, "last_epoch", None)]
 
     opt_sd, sched_sd, weights_only = saved
     k = cfg.resume_at
@@ -640,7 +649,7 @@ def run_refusal(sched_name: str, ref: Refusal) -> dict:
         except Exception as e:  # noqa: BLE001
             out.update({"raises": error_name(e), "message": str(e), "when": "step", "step": k})
             out["lrChanged"] = lrs(opt) != lr_before
-            out["lastEpochAfter"] = sched.last_epoch
+            out["lastEpochAfter"] = getattr(sched, "last_epoch", None)
             return out
     out.update({"raises": None, "probeSteps": ref.probe_steps, "lr": lrs(opt)})
     return out
@@ -879,6 +888,83 @@ SCHEDULERS = [
                 probe_steps=8,
                 note="milestones not increasing",
             ),
+        ],
+    ),
+    Scheduler(
+        "MultiplicativeLR",
+        [
+            Config("const-0.95", {"lrLambda": {"kind": "const", "factor": 0.95}}, resume_at=60),
+            Config(
+                "per-group",
+                {"lrLambda": [{"kind": "const", "factor": 0.9}, {"kind": "pow", "base": 0.999}]},
+                resume_at=45,
+                note="a factor per group; the second is 0.999 ** epoch",
+            ),
+        ],
+        [
+            Refusal({"lrLambda": [{"kind": "const", "factor": 0.9}]}, note="one lambda in a list for two groups"),
+        ],
+    ),
+    Scheduler(
+        "CyclicLR",
+        [
+            Config("triangular", {"baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 10}, resume_at=37),
+            Config(
+                "triangular2-per-group",
+                {"baseLr": [0.001, 0.0001], "maxLr": [0.1, 0.01], "stepSizeUp": 7, "stepSizeDown": 13, "mode": "triangular2"},
+                resume_at=50,
+            ),
+            Config(
+                "exp-range-momenta",
+                {"baseLr": 0.001, "maxLr": 0.05, "stepSizeUp": 8, "mode": "exp_range", "gamma": 0.97, "baseMomentum": 0.85, "maxMomentum": 0.95},
+                resume_at=61,
+            ),
+            Config("no-momentum-iterations", {"baseLr": 0.01, "maxLr": 0.1, "stepSizeUp": 5, "cycleMomentum": False, "mode": "exp_range", "gamma": 0.99}, resume_at=33),
+        ],
+        [
+            Refusal({"baseLr": 0.001, "maxLr": 0.1, "mode": "bogus"}),
+            Refusal({"baseLr": [0.001], "maxLr": 0.1}, note="one baseLr in a list for two groups"),
+        ],
+    ),
+    Scheduler(
+        "ChainedScheduler",
+        [
+            Config(
+                "warmup-exponential",
+                {
+                    "schedulers": [
+                        {"scheduler": "LinearLR", "options": {"startFactor": 0.1, "totalIters": 10}},
+                        {"scheduler": "ExponentialLR", "options": {"gamma": 0.97}},
+                    ]
+                },
+                resume_at=25,
+            ),
+            Config(
+                "constant-cosine",
+                {
+                    "schedulers": [
+                        {"scheduler": "ConstantLR", "options": {"factor": 0.5, "totalIters": 20}},
+                        {"scheduler": "CosineAnnealingLR", "options": {"tMax": 50}},
+                    ]
+                },
+                resume_at=70,
+            ),
+        ],
+        [
+            Refusal({"schedulers": []}, note="no scheduler"),
+        ],
+    ),
+    Scheduler(
+        "SWALR",
+        [
+            Config("cos-10", {"swaLr": 0.01, "annealEpochs": 10}, resume_at=5),
+            Config("linear-per-group", {"swaLr": [0.05, 0.001], "annealEpochs": 25, "annealStrategy": "linear"}, resume_at=12),
+            Config("no-anneal", {"swaLr": 0.02, "annealEpochs": 0}, resume_at=50),
+        ],
+        [
+            Refusal({"swaLr": 0.01, "annealStrategy": "exp"}),
+            Refusal({"swaLr": 0.01, "annealEpochs": -1}),
+            Refusal({"swaLr": [0.01], "annealEpochs": 5}, note="one swaLr in a list for two groups"),
         ],
     ),
     Scheduler(

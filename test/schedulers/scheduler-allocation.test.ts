@@ -35,6 +35,13 @@ const CONFIGS: Record<string, string> = {
   CosineAnnealingWarmRestarts: `new L.CosineAnnealingWarmRestarts(opt, { t0: 50, tMult: 2 })`,
   SequentialLR: `new L.SequentialLR(opt, { schedulers: [new L.LinearLR(opt, { startFactor: 0.01, totalIters: 100 }), new L.CosineAnnealingLR(opt, { tMax: 997 })], milestones: [100] })`,
   ReduceLROnPlateau: `new L.ReduceLROnPlateau(opt, { patience: 3, factor: 0.999, minLr: 1e-6 })`,
+  // Its factor returns 1 (a small integer, as LambdaLR's): any other integer would overflow the lr
+  // in 33,000 steps, and a fraction is boxed by the user's function. The step still multiplies.
+  MultiplicativeLR: `new L.MultiplicativeLR(opt, { lrLambda: () => 1 })`,
+  CyclicLR: `new L.CyclicLR(opt, { baseLr: 0.001, maxLr: 0.1, stepSizeUp: 97, mode: 'triangular2' })`,
+  'CyclicLR (exp_range)': `new L.CyclicLR(opt, { baseLr: [0.001, 0.002], maxLr: 0.1, stepSizeUp: 50, stepSizeDown: 71, mode: 'exp_range', gamma: 0.9999 })`,
+  SWALR: `new L.SWALR(opt, { swaLr: 0.05, annealEpochs: ${TOTAL} })`,
+  // ChainedScheduler is not here: its step snapshots its schedulers (so that a refused step changes nothing).
 };
 
 /** The child: measures one scheduler (process.argv[1], a key of CONFIGS) or the control loop, and prints one line of JSON. */

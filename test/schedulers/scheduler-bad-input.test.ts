@@ -5,19 +5,24 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   Adam,
+  ChainedScheduler,
   ConstantLR,
   CosineAnnealingLR,
   CosineAnnealingWarmRestarts,
+  CyclicLR,
   ExponentialLR,
   LambdaLR,
   LinearLR,
   MultiStepLR,
+  MultiplicativeLR,
   OneCycleLR,
   Parameter,
   PolynomialLR,
   ReduceLROnPlateau,
   SequentialLR,
   StepLR,
+  SWALR,
+  SGD,
   init,
 } from 'lucid-optim';
 import { fixtureOptimizer, groupsSnapshot, schedulerSnapshot, type AnyScheduler } from './scheduler-helpers.js';
@@ -58,6 +63,9 @@ const SCHEDULERS: { name: string; make: Make; valid: Record<string, unknown>; mi
     wrongType: ['milestones', 'none'],
   },
   { name: 'ReduceLROnPlateau', make: (o, x) => new ReduceLROnPlateau(o, x as never), valid: {}, misspelt: ['min_lr', 'minLr'], wrongType: ['mode', 1] },
+  { name: 'MultiplicativeLR', make: (o, x) => new MultiplicativeLR(o, x as never), valid: { lrLambda: () => 0.9 }, misspelt: ['lr_lambda', 'lrLambda'], wrongType: ['lrLambda', 0.9] },
+  { name: 'CyclicLR', make: (o, x) => new CyclicLR(o, x as never), valid: { baseLr: 0.001, maxLr: 0.1 }, misspelt: ['step_size_up', 'stepSizeUp'], wrongType: ['cycleMomentum', 'yes'] },
+  { name: 'SWALR', make: (o, x) => new SWALR(o, x as never), valid: { swaLr: 0.01 }, misspelt: ['swa_lr', 'swaLr'], wrongType: ['annealEpochs', '5'] },
 ];
 
 /** Valid options on `opt` (SequentialLR needs children on it). */
@@ -122,6 +130,18 @@ describe('option ranges', () => {
     ['ReduceLROnPlateau mode "avg"', () => new ReduceLROnPlateau(fixtureOptimizer(), { mode: 'avg' as never }), RangeError, 'mode must be one of "min", "max", got "avg"'],
     ['ReduceLROnPlateau minLr per group of the wrong length', () => new ReduceLROnPlateau(fixtureOptimizer(), { minLr: [0] }), RangeError, 'minLr.length must be 2 (one per param group), got 1'],
     ['ReduceLROnPlateau patience -1', () => new ReduceLROnPlateau(fixtureOptimizer(), { patience: -1 }), RangeError, 'patience must be an integer >= 0, got -1'],
+    ['MultiplicativeLR lambdas of the wrong length', () => new MultiplicativeLR(fixtureOptimizer(), { lrLambda: [() => 1] }), RangeError, 'MultiplicativeLR: lrLambda.length must be 2 (one per param group), got 1'],
+    ['CyclicLR without maxLr', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001 } as never), TypeError, 'CyclicLR: maxLr must be a number, got undefined'],
+    ['CyclicLR mode "bogus" (torch: ValueError)', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001, maxLr: 0.1, mode: 'bogus' as never }), RangeError, 'CyclicLR: mode must be one of "triangular", "triangular2", "exp_range", got "bogus"'],
+    ['CyclicLR stepSizeUp 0', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001, maxLr: 0.1, stepSizeUp: 0 }), RangeError, 'CyclicLR: stepSizeUp must be an integer >= 1, got 0'],
+    ['CyclicLR gamma 0', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001, maxLr: 0.1, gamma: 0 }), RangeError, 'CyclicLR: gamma must be a finite number > 0, got 0'],
+    ['CyclicLR maxMomentum 1', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001, maxLr: 0.1, maxMomentum: 1 }), RangeError, 'CyclicLR: maxMomentum must be in [0, 1), got 1'],
+    ['CyclicLR scaleFn not a function', () => new CyclicLR(fixtureOptimizer(), { baseLr: 0.001, maxLr: 0.1, scaleFn: 2 as never }), TypeError, 'CyclicLR: scaleFn must be a function, got 2'],
+    ['SWALR without swaLr', () => new SWALR(fixtureOptimizer(), {} as never), TypeError, 'SWALR: swaLr must be a number, got undefined'],
+    ['SWALR annealStrategy "exp" (torch: ValueError)', () => new SWALR(fixtureOptimizer(), { swaLr: 0.01, annealStrategy: 'exp' as never }), RangeError, 'SWALR: annealStrategy must be one of "cos", "linear", got "exp"'],
+    ['SWALR annealEpochs -1 (torch: ValueError)', () => new SWALR(fixtureOptimizer(), { swaLr: 0.01, annealEpochs: -1 }), RangeError, 'SWALR: annealEpochs must be an integer >= 0, got -1'],
+    ['ChainedScheduler of no schedulers (torch: ValueError)', () => new ChainedScheduler([]), RangeError, 'ChainedScheduler: schedulers must be non-empty (at least one scheduler), got []'],
+    ['ChainedScheduler of something else', () => new ChainedScheduler([5 as never]), TypeError, 'ChainedScheduler: schedulers[0] must be an LRScheduler, got 5'],
   ];
   test.each(cases)('%s', (_name, call, kind, message) => {
     expectError(call, kind, message);
@@ -182,6 +202,74 @@ describe('a failed construction changes nothing', () => {
     // By then SequentialLR had reset every lr to initialLr and moved both schedulers back one epoch.
     expect(() => new SequentialLR(opt, { schedulers: [first, second], milestones: [3] })).toThrow('replayed');
     expect(snapshot()).toEqual(before);
+  });
+});
+
+describe('the new schedulers refuse what torch refuses, changing nothing', () => {
+  test('CyclicLR with cycleMomentum over an optimizer with neither betas nor momentum (torch: ValueError)', () => {
+    const opt = fixtureOptimizer();
+    const before = groupsSnapshot(opt);
+    const noMomentum = { paramGroups: opt.paramGroups, defaults: { lr: 0.1 } };
+    expectError(() => new CyclicLR(noMomentum, { baseLr: 0.001, maxLr: 0.1 }), TypeError, 'CyclicLR: optimizer.defaults must be an object with betas or momentum');
+    expect(groupsSnapshot(opt)).toEqual(before);
+  });
+
+  test('CyclicLR over SGD cycles its momentum; without cycleMomentum, none', () => {
+    const sgd = new SGD([new Parameter([1])], { lr: 0.1, momentum: 0.5 });
+    new CyclicLR(sgd, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 4 });
+    // Creating it sets lr to baseLr and momentum to maxMomentum (torch's defaults 0.8 and 0.9).
+    expect(sgd.paramGroups[0]).toMatchObject({ lr: 0.01, momentum: 0.9, maxMomentum: 0.9, baseMomentum: 0.8 });
+    const plain = new SGD([new Parameter([1])], { lr: 0.1, momentum: 0.5 });
+    new CyclicLR(plain, { baseLr: 0.01, maxLr: 0.1, cycleMomentum: false });
+    expect(plain.paramGroups[0]).toMatchObject({ lr: 0.01, momentum: 0.5 });
+    expect(plain.paramGroups[0]).not.toHaveProperty('maxMomentum');
+  });
+
+  test("CyclicLR: a scaleFn that returns no number refuses the step, changing nothing", () => {
+    const opt = fixtureOptimizer();
+    let calls = 0;
+    const sched = new CyclicLR(opt, { baseLr: 0.001, maxLr: 0.1, stepSizeUp: 3, scaleFn: () => (calls++ < 2 ? 1 : ('x' as never)) });
+    sched.step();
+    const groups = groupsSnapshot(opt);
+    const state = schedulerSnapshot(sched);
+    expectError(() => sched.step(), TypeError, 'CyclicLR.step: scaleFn(1) must be a number, got "x"');
+    expect(groupsSnapshot(opt)).toEqual(groups);
+    expect(schedulerSnapshot(sched)).toEqual(state);
+  });
+
+  test('ChainedScheduler: schedulers of two optimizers, or ReduceLROnPlateau, are refused (torch: ValueError)', () => {
+    const opt = fixtureOptimizer();
+    const a = new LinearLR(opt, { startFactor: 0.5 });
+    const b = new ExponentialLR(fixtureOptimizer(), { gamma: 0.9 });
+    expectError(() => new ChainedScheduler([a, b]), TypeError, 'ChainedScheduler: schedulers[1].optimizer must be the optimizer of the other schedulers');
+    expectError(() => new ChainedScheduler([a, new ReduceLROnPlateau(opt) as never]), TypeError, 'ChainedScheduler: schedulers[1] must be an LRScheduler (ReduceLROnPlateau needs a metric');
+  });
+
+  test('ChainedScheduler: a scheduler that refuses its step leaves every scheduler and the groups as they were', () => {
+    const opt = fixtureOptimizer();
+    const first = new ExponentialLR(opt, { gamma: 0.9 });
+    const last = new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 3 });
+    const chain = new ChainedScheduler([first, last]);
+    for (let k = 0; k < 3; k++) chain.step();
+    const snapshot = () => [groupsSnapshot(opt), schedulerSnapshot(first), schedulerSnapshot(last), chain.stateDict()];
+    const before = snapshot();
+    // ExponentialLR steps first, then OneCycleLR refuses a 4th step of 3: the whole chain is undone.
+    expectError(() => chain.step(), RangeError, 'OneCycleLR.step: the step number must be at most totalSteps (3)');
+    expect(snapshot()).toEqual(before);
+  });
+
+  test('ChainedScheduler.loadStateDict refuses a state of another chain, changing nothing', () => {
+    const opt = fixtureOptimizer();
+    const chain = new ChainedScheduler([new LinearLR(opt), new ExponentialLR(opt, { gamma: 0.9 })]);
+    chain.step();
+    const before = [groupsSnapshot(opt), chain.stateDict()];
+    const saved = chain.stateDict();
+    expectError(() => chain.loadStateDict({ ...saved, schedulers: saved.schedulers.slice(1) }), RangeError, 'ChainedScheduler.loadStateDict: stateDict.schedulers.length must be 2');
+    expectError(() => chain.loadStateDict({ lastLr: saved.lastLr } as never), TypeError, 'stateDict.schedulers must be present');
+    const broken = JSON.parse(JSON.stringify(saved));
+    broken.schedulers[1].gamma = 'x';
+    expectError(() => chain.loadStateDict(broken), TypeError, 'stateDict.schedulers[1].gamma');
+    expect([groupsSnapshot(opt), chain.stateDict()]).toEqual(before);
   });
 });
 

@@ -4,19 +4,23 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import {
   Adam,
+  ChainedScheduler,
   ConstantLR,
   CosineAnnealingLR,
   CosineAnnealingWarmRestarts,
+  CyclicLR,
   ExponentialLR,
   LambdaLR,
   LinearLR,
   MultiStepLR,
+  MultiplicativeLR,
   OneCycleLR,
   Parameter,
   PolynomialLR,
   ReduceLROnPlateau,
   SequentialLR,
   StepLR,
+  SWALR,
   type LRScheduler,
   type StateDict,
 } from 'lucid-optim';
@@ -40,7 +44,7 @@ export interface Config {
   lr: number[][];
   betas0?: number[][];
   initialLr: (number | null)[];
-  lastEpoch: [number, number];
+  lastEpoch: [number | null, number | null];
   resume: Resume;
   resumeSchedulerFirst: Resume;
 }
@@ -75,6 +79,10 @@ export const SCHEDULER_NAMES = [
   'CosineAnnealingWarmRestarts',
   'SequentialLR',
   'ReduceLROnPlateau',
+  'MultiplicativeLR',
+  'CyclicLR',
+  'ChainedScheduler',
+  'SWALR',
 ] as const;
 
 export function loadFixture(name: string): Fixture {
@@ -130,13 +138,14 @@ export function exactPow(b: number, e: number): number {
 
 /** A fixture's lambda description as a function (scripts/golden/README.md: LambdaLR). */
 function lambdaOf(description: unknown): (epoch: number) => number {
-  const d = description as { kind: string; base?: number; steps?: number };
+  const d = description as { kind: string; base?: number; steps?: number; factor?: number };
   if (d.kind === 'pow') return (e) => exactPow(d.base!, e); // `lambda e: b ** e`
   if (d.kind === 'warmup') return (e) => Math.min(1.0, (e + 1) / d.steps!); // `lambda e: min(1.0, (e + 1) / n)`
+  if (d.kind === 'const') return () => d.factor!; // `lambda e: factor`
   throw new Error(`unknown lambda kind ${d.kind}`);
 }
 
-export type AnyScheduler = LRScheduler | ReduceLROnPlateau;
+export type AnyScheduler = LRScheduler | ReduceLROnPlateau | ChainedScheduler;
 
 /** A scheduler from a fixture's name and options (SequentialLR's children built first, in order, as torch's script does). */
 export function buildScheduler(name: string, options: Record<string, unknown>, opt: Adam, other?: Adam): AnyScheduler {
@@ -166,6 +175,18 @@ export function buildScheduler(name: string, options: Record<string, unknown>, o
       return new CosineAnnealingWarmRestarts(opt, o);
     case 'ReduceLROnPlateau':
       return new ReduceLROnPlateau(opt, o);
+    case 'MultiplicativeLR': {
+      const lrLambda = options.lrLambda;
+      return new MultiplicativeLR(opt, { lrLambda: Array.isArray(lrLambda) ? lrLambda.map(lambdaOf) : lambdaOf(lrLambda) });
+    }
+    case 'CyclicLR':
+      return new CyclicLR(opt, o);
+    case 'SWALR':
+      return new SWALR(opt, o);
+    case 'ChainedScheduler': {
+      const children = options.schedulers as { scheduler: string; options: Record<string, unknown> }[];
+      return new ChainedScheduler(children.map((c) => buildScheduler(c.scheduler, c.options, opt, other)) as LRScheduler[]);
+    }
     case 'SequentialLR': {
       const children = options.schedulers as { scheduler: string; options: Record<string, unknown>; otherOptimizer?: boolean }[];
       const schedulers = children.map((c) => buildScheduler(c.scheduler, c.options, c.otherOptimizer ? (other ?? fixtureOptimizer()) : opt));
@@ -210,7 +231,8 @@ export function groupsSnapshot(opt: Adam): unknown {
 
 /** Everything observable about a scheduler. */
 export function schedulerSnapshot(sched: AnyScheduler): unknown {
-  return jsonRoundTrip({ lastEpoch: sched.lastEpoch, lastLr: sched.getLastLr(), state: sched.stateDict() });
+  const lastEpoch = sched instanceof ChainedScheduler ? null : sched.lastEpoch; // a ChainedScheduler has none (as torch's)
+  return jsonRoundTrip({ lastEpoch, lastLr: sched.getLastLr(), state: sched.stateDict() });
 }
 
 export type { StateDict };

@@ -3,6 +3,7 @@
 import { rangeError, typeError } from '../runtime/errors.js';
 import { checkBoolean, checkInteger } from '../runtime/validate.js';
 import { LRScheduler, checkOptimizer, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './lr-scheduler.js';
+import { MomentumCycle, checkBetasArrays, checkMomentum, usesBetas } from './momentum-cycle.js';
 import { checkArray, checkChoice, checkFinite, checkRate, given, perGroup, positive, readOptions } from './options.js';
 import { PY, PY_X, cosInPlace } from './python-math.js';
 
@@ -125,8 +126,6 @@ function readGroupKeys(where: string, group: SchedulerParamGroup, g: number, val
 }
 
 const checkPct = (where: string, field: string, value: unknown) => checkFinite(where, field, value, 'in [0, 1]', (v) => v >= 0 && v <= 1);
-const checkMomentum = (where: string, field: string, value: unknown) => checkFinite(where, field, value, 'in [0, 1)', (v) => v >= 0 && v < 1);
-
 /**
  * The 1cycle policy: each group's learning rate rises from `maxLr / divFactor` to `maxLr` over the
  * first `pctStart` of `totalSteps`, then anneals to `initialLr / finalDivFactor`; with
@@ -152,14 +151,10 @@ export class OneCycleLR extends LRScheduler {
   #phases!: Phase[];
   #annealStrategy!: AnnealStrategy;
   #cycleMomentum!: boolean;
-  /** The momentum each step computes, written with the learning rates. */
-  readonly #nextMomentum: Float64Array;
-  /** The momentum the last step wrote (the counterpart of `_lastLr`). */
-  readonly #lastMomentum: Float64Array;
+  /** The momentum each step computes and writes with the learning rates. */
+  readonly #momentum: MomentumCycle;
   /** A group's initialLr, maxLr, minLr, maxMomentum, baseMomentum (GROUP_KEYS order) during a step. */
   readonly #groupValues = new Float64Array(GROUP_KEYS.length);
-  /** The `betas` arrays this scheduler gave the groups (updated in place while the groups keep them). */
-  readonly #betas: unknown[][];
 
   constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
     const where = 'OneCycleLR';
@@ -192,22 +187,14 @@ export class OneCycleLR extends LRScheduler {
     if (useBeta1) checkBetasArrays(where, groups);
     super(where, optimizer);
     this.#setCycle(totalSteps, pctStart, threePhase, annealStrategy, cycleMomentum);
-    this.#nextMomentum = new Float64Array(n);
-    this.#lastMomentum = new Float64Array(n);
-    this.#betas = groups.map((group) => (Array.isArray(group.betas) ? (group.betas as unknown[]) : []));
+    this.#momentum = new MomentumCycle(optimizer);
     this.initialize(() => {
       groups.forEach((group, g) => {
         // `group["initial_lr"] = max_lrs[idx] / div_factor` (overwritten, unlike other schedulers)
         group.initialLr = maxLrs[g] / divFactor;
         group.maxLr = maxLrs[g];
         group.minLr = (group.initialLr as number) / finalDivFactor;
-        if (cycleMomentum) {
-          // `group["betas"] = (m_momentum, *group["betas"][1:])`, or `group["momentum"] = m_momentum`
-          if (useBeta1) group.betas = this.#betas[g] = [maxMomentums[g], ...(group.betas as unknown[]).slice(1)];
-          else group.momentum = maxMomentums[g];
-          group.maxMomentum = maxMomentums[g];
-          group.baseMomentum = baseMomentums[g];
-        }
+        if (cycleMomentum) this.#momentum.startGroup(group, g, useBeta1, maxMomentums[g], baseMomentums[g]);
       });
     });
   }
@@ -251,7 +238,7 @@ export class OneCycleLR extends LRScheduler {
           if (cycle) {
             const start = values[phase.startMomentum];
             const end = values[phase.endMomentum];
-            this.#nextMomentum[g] = cosine ? end + ((start - end) / 2.0) * cosOut : (end - start) * pct + start;
+            this.#momentum.next[g] = cosine ? end + ((start - end) / 2.0) * cosOut : (end - start) * pct + start;
             if (useBeta1 && !Array.isArray(group.betas)) {
               throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
             }
@@ -265,18 +252,15 @@ export class OneCycleLR extends LRScheduler {
 
   protected override commit(): void {
     super.commit();
-    if (!this.#cycleMomentum) return;
-    this.#lastMomentum.set(this.#nextMomentum);
-    this.#writeMomentum(this.#nextMomentum);
+    if (this.#cycleMomentum) this.#momentum.commit(this._stepWhere);
   }
 
   /** @internal The lr, and the momentum the last step wrote. */
   override _restoreGroups(): void {
     super._restoreGroups();
-    if (this.#cycleMomentum) this.#writeMomentum(this.#lastMomentum);
+    if (this.#cycleMomentum) this.#momentum.write(this._stepWhere, this.#momentum.last);
   }
 
-  /** Each group's betas[0] (or momentum) = `momenta[g]`. */
   /** The cycle's shape (set by the constructor and by loadStateDict): its phases follow from it. */
   #setCycle(totalSteps: number, pctStart: number, threePhase: boolean, annealStrategy: AnnealStrategy, cycleMomentum: boolean): void {
     this.#totalSteps = totalSteps;
@@ -285,28 +269,6 @@ export class OneCycleLR extends LRScheduler {
     this.#phases = schedulePhases(totalSteps, pctStart, threePhase);
     this.#annealStrategy = annealStrategy;
     this.#cycleMomentum = cycleMomentum;
-  }
-
-  #writeMomentum(momenta: Float64Array): void {
-    const groups = this.optimizer.paramGroups;
-    const useBeta1 = usesBetas(this._stepWhere, this.optimizer);
-    for (let g = 0; g < groups.length; g++) {
-      const group = groups[g];
-      const momentum = momenta[g];
-      if (!useBeta1) {
-        group.momentum = momentum;
-        continue;
-      }
-      // `param_group["betas"] = (computed_momentum, *param_group["betas"][1:])`
-      const own = this.#betas[g];
-      if (group.betas === own) {
-        own[0] = momentum;
-      } else {
-        const fresh = [momentum, ...(group.betas as unknown[]).slice(1)];
-        this.#betas[g] = fresh;
-        group.betas = fresh;
-      }
-    }
   }
 
   override stateDict(): OneCycleLRState {
@@ -324,7 +286,7 @@ export class OneCycleLR extends LRScheduler {
       annealStrategy: this.#annealStrategy,
       cycleMomentum: this.#cycleMomentum,
       threePhase: this.#threePhase,
-      lastMomentum: this.#cycleMomentum ? Array.from(this.#lastMomentum) : [],
+      lastMomentum: this.#cycleMomentum ? Array.from(this.#momentum.last) : [],
     };
   }
 
@@ -342,26 +304,8 @@ export class OneCycleLR extends LRScheduler {
     const lastMomentum = checkArray(where, `${field}.lastMomentum`, o.lastMomentum, momenta, (f, v) => checkMomentum(where, f, v));
     if (cycleMomentum && usesBetas(where, this.optimizer)) checkBetasArrays(where, this.optimizer.paramGroups);
     return () => {
-      if (cycleMomentum) this.#lastMomentum.set(lastMomentum);
+      if (cycleMomentum) this.#momentum.last.set(lastMomentum);
       this.#setCycle(totalSteps, pctStart, threePhase, annealStrategy, cycleMomentum);
     };
   }
-}
-
-/**
- * torch: `use_beta1 = "betas" in optimizer.defaults`; without betas the optimizer must have a
- * `momentum` ("optimizer must support momentum or beta1 with `cycle_momentum` option enabled").
- */
-/** Each group's `betas` is an array, whose beta1 the cycle replaces. */
-function checkBetasArrays(where: string, groups: readonly SchedulerParamGroup[]): void {
-  groups.forEach((group, g) => {
-    if (!Array.isArray(group.betas)) throw typeError(where, `optimizer.paramGroups[${g}].betas`, 'an array [beta1, beta2]', group.betas);
-  });
-}
-
-function usesBetas(where: string, optimizer: SchedulableOptimizer): boolean {
-  const defaults = optimizer.defaults;
-  if (defaults !== undefined && defaults !== null && 'betas' in defaults) return true;
-  if (defaults !== undefined && defaults !== null && 'momentum' in defaults) return false;
-  throw typeError(where, 'optimizer.defaults', 'an object with betas or momentum (cycleMomentum cycles one of them)', defaults);
 }

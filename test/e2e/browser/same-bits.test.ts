@@ -33,7 +33,7 @@ test('the run covers every optimizer class and every scheduler the package expor
   expect(Object.keys(node.optimizers).sort()).toEqual(optimizerClasses().map(([name]) => name).sort());
   expect(optimizerNames(lucid).length).toBeGreaterThanOrEqual(11);
   expect(Object.keys(node.schedulers).sort()).toEqual(schedulerNames(lucid).sort());
-  expect(schedulerNames(lucid)).toHaveLength(12);
+  expect(schedulerNames(lucid)).toHaveLength(16);
 });
 
 test('the run is a real one: every optimizer moved the 62 elements that had gradients, and no other', () => {

@@ -21,7 +21,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-radam': 11,
   'torch-rmsprop': 13,
   'torch-rprop': 9,
-  'torch-schedulers': 12,
+  'torch-schedulers': 16,
   'torch-sgd': 19,
 });
 
