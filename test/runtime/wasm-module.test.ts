@@ -114,3 +114,23 @@ test('clipGradNorm() makes exactly one call into WebAssembly for 150 parameters,
   opt.step();
   expect(Object.fromEntries(calls)).toEqual({ clipGradNorm: 1, rawoptimizer_step: 1 });
 });
+
+test('AveragedModel.update() makes exactly one call into WebAssembly for 150 parameters, also after clipGradNorm moved the id buffer', async () => {
+  const { init, AveragedModel, clipGradNorm, Parameter } = await import('lucid-optim');
+  await init();
+  const params = Array.from({ length: 150 }, (_, i) => new Parameter(Float32Array.from({ length: 3 + i }, () => i)));
+  const ema = new AveragedModel(params, { average: 'ema', decay: 0.9 });
+  ema.update(); // the first call makes room for the ids
+  calls.clear();
+  ema.update();
+  expect(Object.fromEntries(calls)).toEqual({ averageParams: 1 });
+  // clipGradNorm over more parameters grows (moves) the shared id buffer; update still names the right ones.
+  const more = Array.from({ length: 400 }, () => new Parameter(2));
+  for (const p of more) p.grad = [1, 1];
+  clipGradNorm(more, 1);
+  params[7].data[0] = 100;
+  calls.clear();
+  ema.update();
+  expect(Object.fromEntries(calls)).toEqual({ averageParams: 1 });
+  expect(ema.params[7].data[0]).toBe(Math.fround(Math.fround(7) + Math.fround(0.1) * (100 - 7)));
+});

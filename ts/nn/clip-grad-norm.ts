@@ -6,7 +6,8 @@
 import { describe, disposedError, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
 import { Parameter } from './parameter.js';
 import { checkBoolean, checkNumber } from '../runtime/validate.js';
-import { ErrorKind, clipGradNormRaw, clipIds, outOfMemoryMessage, rustError, takeClipError, wasmMemory, type RustError } from '../runtime/wasm.js';
+import { ErrorKind, clipGradNormRaw, rustError, takeClipError, wasmMemory, type RustError } from '../runtime/wasm.js';
+import { paramIds } from './param-ids.js';
 
 /** {@link clipGradNorm}'s options. */
 export interface ClipGradNormOptions {
@@ -20,14 +21,6 @@ export interface ClipGradNormOptions {
 
 const OPTION_KEYS: readonly string[] = Object.freeze(['errorIfNonfinite']);
 const NO_OPTIONS: ClipGradNormOptions = Object.freeze({});
-
-/**
- * A view of Rust's id buffer (`clipIds`), kept between calls: it moves only when it grows, and
- * the view is rebuilt only then or when WebAssembly memory grew (which detaches views).
- */
-let ids = new Uint32Array(0);
-let idsPtr = 0;
-let idsCapacity = 0;
 
 /**
  * Clips the gradient norm of `params`, as `torch.nn.utils.clip_grad_norm_(params, max_norm,
@@ -60,7 +53,7 @@ let idsCapacity = 0;
  */
 export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: number, normType = 2, options: ClipGradNormOptions = NO_OPTIONS): number {
   const where = 'clipGradNorm';
-  const memory = wasmMemory(where);
+  wasmMemory(where); // before init(): the TypeError that says so, before any other check
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(where, 'options', 'an object', options);
   for (const key in options) {
     if (!OPTION_KEYS.includes(key)) {
@@ -77,16 +70,7 @@ export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: n
     if (!(p instanceof Parameter)) throw typeError(where, `params[${i}]`, 'a Parameter', p);
     if (p.disposed) throw disposedError(where, `params[${i}] (${p.label})`);
   }
-  if (n > idsCapacity) {
-    // Room for twice as many, so that a list that grows by one does not reallocate each time. The
-    // buffer is a cache: a call refused after this keeps it (memoryStats() counts it).
-    const capacity = Math.max(n, 2 * idsCapacity, 16);
-    const ptr = clipIds(capacity);
-    if (ptr === 0) throw new RangeError(`${where}: cannot make room for ${n} parameter ids: ${outOfMemoryMessage(rustError(takeClipError()))}`);
-    idsPtr = ptr;
-    idsCapacity = capacity;
-  }
-  if (ids.buffer !== memory.buffer || ids.length !== idsCapacity) ids = new Uint32Array(memory.buffer, idsPtr, idsCapacity);
+  const ids = paramIds(where, n);
   for (let i = 0; i < n; i++) ids[i] = list[i].id;
   const total = clipGradNormRaw(n, maxNorm, normType, errorIfNonfinite);
   // A norm is never negative: -1 says that the call failed and changed nothing.

@@ -232,7 +232,7 @@ export function checkStep(where: string, field: string, value: unknown): number 
 }
 
 /** A saved buffer: a Float32Array, or an array of numbers (and JSON's strings for the others) of `length`. */
-function checkBuffer(where: string, field: string, value: unknown, length: number): ArrayLike<number> {
+export function checkBuffer(where: string, field: string, value: unknown, length: number): ArrayLike<number> {
   if (value instanceof Float32Array || Array.isArray(value)) {
     if (value.length !== length) throw rangeError(where, `${field}.length`, `${length} (the parameter's length)`, value.length);
     if (!Array.isArray(value)) return value;

@@ -3,6 +3,7 @@
 // retyped here), and the helpers for views into WebAssembly memory.
 
 import initGlue, {
+  AverageMode,
   BufferUse,
   CrossRule,
   ErrorKind,
@@ -14,6 +15,7 @@ import initGlue, {
   Rule,
   StepOutcome,
   algorithmIndex,
+  averageParams,
   allocatedBytes,
   allocationCount,
   buffersInUse,
@@ -26,10 +28,12 @@ import initGlue, {
   maxStep,
   reserve as reserveRaw,
   ruleText,
+  takeAverageError,
   takeClipError,
 } from '../../build/wasm/simd/lucid_optim.js';
 
 export {
+  AverageMode,
   BufferUse,
   CrossRule,
   ErrorKind,
@@ -41,6 +45,7 @@ export {
   Rule,
   StepOutcome,
   algorithmIndex,
+  averageParams,
   allocatedBytes,
   allocationCount,
   buffersInUse,
@@ -50,6 +55,7 @@ export {
   clipIds,
   reserveRaw,
   ruleText,
+  takeAverageError,
   takeClipError,
 };
 

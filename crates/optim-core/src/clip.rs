@@ -138,8 +138,13 @@ impl ParamRegistry {
         Ok(&mut self.ids)
     }
 
+    /// The ids the host wrote (the whole buffer; a call reads its first entries).
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
     /// The live parameter with id `id`, if any.
-    fn get(&self, id: u32) -> Option<SharedParam> {
+    pub(crate) fn get(&self, id: u32) -> Option<SharedParam> {
         match self.slots.get(id as usize) {
             Some(Slot::Used(param)) => param.upgrade(),
             _ => None,

@@ -34,6 +34,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod algorithms;
+mod averaging;
 mod clip;
 pub mod engine;
 pub mod kernel;
@@ -42,6 +43,7 @@ mod param;
 pub mod schema;
 
 pub use algorithms::AlgorithmId;
+pub use averaging::{AverageError, Averaging};
 pub use clip::{ClipError, ParamRegistry};
 pub use engine::{Optimizer, ParamState, StepError, Stepped, MAX_STEP};
 pub use memory::{try_zeros, zeros_admitted, AllocError, MemoryPolicy, Unbounded};

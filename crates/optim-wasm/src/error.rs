@@ -3,7 +3,7 @@
 //! `RangeError`; no message is formatted here, so reporting exhausted memory needs no memory.
 
 use optim_core::schema::InvalidHyperparameter;
-use optim_core::{AllocError, ClipError, StepError};
+use optim_core::{AllocError, AverageError, ClipError, StepError};
 use wasm_bindgen::prelude::*;
 
 use crate::spec::{CrossRule, Rule};
@@ -143,6 +143,17 @@ impl From<StepError> for RawError {
                 Self::out_of_range(index as f64)
             }
             StepError::OutOfMemory { param, error } => Self { param, ..Self::from(error) },
+        }
+    }
+}
+
+impl From<AverageError> for RawError {
+    fn from(error: AverageError) -> Self {
+        let at = |kind, index| Self { param: Some(index), ..Self::new(kind) };
+        match error {
+            AverageError::TooMany { count } => Self::out_of_range(count as f64),
+            AverageError::NoSuchParameter { index } | AverageError::Mismatch { index } => at(ErrorKind::OutOfRange, index),
+            AverageError::Disposed { index } => at(ErrorKind::Disposed, index),
         }
     }
 }

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod averaging;
 pub mod clip;
 pub mod error;
 pub mod memory;

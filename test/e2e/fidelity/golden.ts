@@ -15,6 +15,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-adamw': 9,
   'torch-adamw-nofma': 9,
   'torch-asgd': 10,
+  'torch-averaging': 5,
   'torch-checkpoints': 27,
   'torch-clip': 17,
   'torch-nadam': 11,
