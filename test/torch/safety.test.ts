@@ -1,9 +1,11 @@
 // The safety matrix: hand-made hostile torch.save files. Each must be refused with lucid-optim's own
 // TypeError (not an allowed pickle) or RangeError (a length, offset, count or depth out of bounds),
 // never another error class, never a hang (the suite's timeout), never an engine stack overflow.
+import { readFileSync } from 'node:fs';
 import { zipSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
 import { loadTorch, saveTorch } from 'lucid-optim';
+import { goldenNames } from '../e2e/fidelity/golden';
 import { OP, OWN_ERROR, valueOrRefused, binint, bytes, global, long8, storagePid, str, tensor, tensorOf, torchZip } from './torch-helpers.js';
 
 /** loadTorch of a zip holding `pkl` (and `storages`) throws `cls` with a message matching `msg`. */
@@ -238,7 +240,46 @@ describe('the zip container', () => {
   });
 
   test('a big-endian file', () => {
-    const file = zipSync({ 'archive/data.pkl': [bytes(...P2, OP.NONE, OP.STOP), { level: 0 }], 'archive/byteorder': [bytes('big'), { level: 0 }] });
+    const file = zipSync({
+      'archive/data.pkl': [bytes(...P2, OP.NONE, OP.STOP), { level: 0 }],
+      'archive/byteorder': [bytes('big'), { level: 0 }],
+      'archive/version': [bytes('3\n'), { level: 0 }],
+    });
     expect(() => loadTorch(file)).toThrow(/only little-endian/);
+  });
+});
+
+/**
+ * Files real torch refuses, made from one torch.save file by scripts/golden/refused.py, which
+ * recorded torch 2.15's verdict on each (test/fixtures/torch-refused/verdicts.json: torch.load(path,
+ * weights_only=True) loads it, or its exception and message). Whatever torch refuses, loadTorch
+ * refuses with its own TypeError or RangeError; what torch loads, it loads.
+ */
+describe("files torch refuses (torch's verdicts in test/fixtures/torch-refused/verdicts.json)", () => {
+  const dir = new URL('../fixtures/torch-refused/', import.meta.url);
+  const verdicts = JSON.parse(readFileSync(new URL('verdicts.json', dir), 'utf8')) as {
+    files: Record<string, { what: string; torch: 'loads' | 'refuses'; error?: string; message?: string }>;
+  };
+  const files = goldenNames('torch-refused').filter((f) => f.endsWith('.pt'));
+
+  test('every file has a verdict, and torch refused all but the base file', () => {
+    expect(Object.keys(verdicts.files).sort()).toEqual(files);
+    expect(files.filter((f) => verdicts.files[f].torch === 'loads')).toEqual(['base.pt']);
+  });
+
+  test.each(files.map((f) => [f, verdicts.files[f]] as const))('%s: %o', (name, verdict) => {
+    const file = readFileSync(new URL(name, dir));
+    if (verdict.torch === 'loads') {
+      const value = loadTorch(file) as Map<string, { data: Float32Array }>;
+      expect(Array.from(value.get('w')!.data)).toEqual([0, 1, 2, 3, 4, 5]);
+      return;
+    }
+    const outcome = valueOrRefused(() => loadTorch(file));
+    expect(outcome, `torch: ${verdict.error}: ${verdict.message}`).not.toBe('value');
+    try {
+      loadTorch(file);
+    } catch (e) {
+      expect((e as Error).message).toMatch(OWN_ERROR);
+    }
   });
 });

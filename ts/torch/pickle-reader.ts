@@ -222,7 +222,9 @@ export function unpickle(p: Uint8Array, source: UnpickleSource): unknown {
     const bytes = source.storage(key);
     if (!bytes) return fail(`storage ${key} has no data/${key} entry in the file`);
     const nbytes = numel * DTYPES[dtype].itemsize;
-    if (nbytes > bytes.length) outOfRange(`storage ${key} claims ${numel} ${dtype} elements (${nbytes} bytes) but its entry holds ${bytes.length} bytes`);
+    // torch: "record size (28 bytes) does not match expected size (24 bytes = ...)": a record must
+    // hold exactly its storage's bytes, no fewer and no more.
+    if (nbytes !== bytes.length) outOfRange(`storage ${key} claims ${numel} ${dtype} elements (${nbytes} bytes) but its entry holds ${bytes.length} bytes`);
     const ref = new StorageRef(dtype, numel, bytes.subarray(0, nbytes));
     storages.set(key, ref);
     return ref;

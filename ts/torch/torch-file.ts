@@ -30,6 +30,77 @@ const DATA_DESCRIPTOR = 16;
 const PAD_ID = 0x4246;
 /** A fixed timestamp keeps the output byte-for-byte deterministic. */
 const MTIME = new Date(2000, 0, 1);
+/**
+ * The file format versions torch 2.15 reads (caffe2/serialize/versions.h:
+ * kMinSupportedFileFormatVersion 0x1, kMaxSupportedFileFormatVersion 0xA); torch refuses a file
+ * outside them ("Attempted to read a PyTorch file with version 99, but the maximum supported
+ * version for reading is 10").
+ */
+const MIN_FILE_VERSION = 1;
+const MAX_FILE_VERSION = 10;
+/** A zip central-directory entry takes at least 46 bytes. */
+const CENTRAL_ENTRY = 46;
+
+/**
+ * The zip's end records, checked as torch's reader (miniz, in caffe2/serialize/inline_container.cc)
+ * checks them before it reads a file, so that nothing torch refuses is read here: one disk; the
+ * zip64 end record, where its locator says there is one, which torch then reads instead of the
+ * classic record (the classic record's counts must then agree with it, or be zip64's 0xFFFF
+ * markers, since fflate reads the classic one); a central directory of at most 2^32 - 1 bytes
+ * (miniz: "unsupported central directory size"), of at least 46 bytes per entry, and inside the
+ * file ("invalid header or archive is corrupted").
+ */
+function checkEndRecords(file: Uint8Array): void {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const u16 = (at: number) => view.getUint16(at, true);
+  const u32 = (at: number) => view.getUint32(at, true);
+  const u64 = (at: number) => Number(view.getBigUint64(at, true));
+  const corrupt = (why: string) => new RangeError(`loadTorch: not a readable zip file (${why}; torch refuses it too)`);
+  // The end record fflate reads: the last signature at least 22 bytes before the end, as it searches.
+  let end = file.length - 22;
+  while (end >= 0 && u32(end) !== 0x06054b50) {
+    if (file.length - end > 65558) end = 0;
+    end--;
+  }
+  if (end < 0) throw new TypeError('loadTorch: not a readable zip file (no end of central directory record)');
+  let disk = u16(end + 4);
+  let directoryDisk = u16(end + 6);
+  let onThisDisk = u16(end + 8);
+  let entries = u16(end + 10);
+  let size = u32(end + 12);
+  let offset = u32(end + 16);
+  const locator = end - 20;
+  if (locator >= 0 && u32(locator) === 0x07064b50) {
+    const at = u64(locator + 8);
+    if (at + 56 > file.length || u32(at) !== 0x06064b50) throw corrupt('its zip64 end record is not where its locator says');
+    const zip64 = { disk: u32(at + 16), directoryDisk: u32(at + 20), onThisDisk: u64(at + 24), entries: u64(at + 32), size: u64(at + 40), offset: u64(at + 48) };
+    const agrees = (classic: number, wide: number, marker: number) => classic === marker || classic === wide;
+    if (!agrees(entries, zip64.entries, 0xffff) || !agrees(onThisDisk, zip64.onThisDisk, 0xffff) || !agrees(offset, zip64.offset, 0xffffffff)) {
+      throw corrupt("its two end records (classic and zip64) disagree on the central directory's entries or place");
+    }
+    ({ disk, directoryDisk, onThisDisk, entries, size, offset } = zip64);
+  }
+  if (disk !== 0 || directoryDisk !== 0 || onThisDisk !== entries) throw corrupt('it spans several disks');
+  if (size > 0xffffffff) throw corrupt(`its central directory declares ${size} bytes, an unsupported size`);
+  if (size < entries * CENTRAL_ENTRY) throw corrupt(`its central directory declares ${size} bytes for ${entries} entries of at least ${CENTRAL_ENTRY} bytes`);
+  if (offset + size > file.length) throw corrupt(`its central directory (${size} bytes at ${offset}) ends past the file's ${file.length} bytes`);
+}
+
+/**
+ * The file format version, as torch's reader requires it: a `version` record (torch prefers
+ * `.data/version` when there is one), its leading decimal digits a version torch reads.
+ */
+function checkVersion(record: Uint8Array | undefined): void {
+  // torch: 'Expected hasRecord("version") to be true, but got false.'
+  if (record === undefined) throw new TypeError("loadTorch: the file has no version record (torch.save writes '<archive>/version'; torch refuses a file without one)");
+  // std::stoull: leading white space, then decimal digits.
+  const digits = /^\s*(\d+)/.exec(new TextDecoder().decode(record));
+  if (digits === null) throw new TypeError(`loadTorch: the file's version record is not a number, got ${JSON.stringify(new TextDecoder().decode(record.subarray(0, 40)))}`);
+  const version = Number(digits[1]);
+  if (!(version >= MIN_FILE_VERSION && version <= MAX_FILE_VERSION)) {
+    throw new RangeError(`loadTorch: the file's format version must be in [${MIN_FILE_VERSION}, ${MAX_FILE_VERSION}] (what torch 2.15 reads), got ${digits[1]}`);
+  }
+}
 
 /**
  * Reads a file written by `torch.save` (zip format): the pickled value with dict/OrderedDict -> Map,
@@ -53,10 +124,11 @@ export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
   if (file.length < 4 || file[0] !== 0x50 || file[1] !== 0x4b || file[2] !== 0x03 || file[3] !== 0x04) {
     throw new TypeError('loadTorch: not a zip file (torch.save has written zip files since torch 1.6; the legacy format is not supported)');
   }
+  checkEndRecords(file);
   const declared = new Map<string, number>();
   // A zip directory entry takes 46 bytes: more entries than that cannot be real (and a hostile
   // count of 2^32 must not keep fflate's loop going).
-  const maxEntries = Math.floor(file.length / 46);
+  const maxEntries = Math.floor(file.length / CENTRAL_ENTRY);
   let seen = 0;
   let files: Record<string, Uint8Array>;
   try {
@@ -86,6 +158,7 @@ export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
   const pkls = Object.keys(files).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1) throw new TypeError(`loadTorch: expected one <archive>/data.pkl entry, found ${pkls.length}`);
   const prefix = pkls[0].slice(0, -'data.pkl'.length);
+  checkVersion(entry(`${prefix}.data/version`) ?? entry(`${prefix}version`));
   const byteorder = entry(`${prefix}byteorder`);
   if (byteorder && new TextDecoder().decode(byteorder) !== 'little') throw new TypeError('loadTorch: only little-endian files are supported');
   const pkl = entry(`${prefix}data.pkl`) as Uint8Array;
