@@ -56,6 +56,8 @@ CASES = {
     "bigger-record.pt": ("a storage record holding more bytes than its tensor's storage declares", lambda g: rezip(g, lambda n, d: (n, d + b"\0\0\0\0") if n.endswith("/data/0") else (n, d))),
     "newer-version.pt": ("a version record newer than torch reads", lambda g: rezip(g, lambda n, d: (n, b"99\n") if n.endswith("/version") and "/.data/" not in n else (n, d))),
     "no-version.pt": ("no version record", lambda g: rezip(g, lambda n, d: None if n.endswith("version") else (n, d))),
+    "version-zero.pt": ("version 0, older than torch reads", lambda g: rezip(g, lambda n, d: (n, b"0\n") if n.endswith("/version") and "/.data/" not in n else (n, d))),
+    "bad-storage-alignment.pt": ("a .storage_alignment record that is not an integer", lambda g: rezip(g, lambda n, d: (n, b"abc") if n.endswith("/.storage_alignment") else (n, d))),
     "zip64-cd-size-huge.pt": ("the zip64 end record declares a central directory of 2^40 bytes", lambda g: zip64_cd_size(g, 1 << 40)),
     "zip64-cd-size-zero.pt": ("the zip64 end record declares a central directory of 0 bytes for 7 entries", lambda g: zip64_cd_size(g, 0)),
 }

@@ -103,6 +103,19 @@ function checkVersion(record: Uint8Array | undefined): void {
 }
 
 /**
+ * torch.load reads a `.storage_alignment` record, where there is one, with Python's `int()`
+ * ("invalid literal for int() with base 10: b'abc'"): white space, a sign, digits with single
+ * underscores between them. The value itself is not used here (entries are found by the directory).
+ */
+function checkStorageAlignment(record: Uint8Array | undefined): void {
+  if (record === undefined) return;
+  const text = new TextDecoder().decode(record);
+  if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(text)) {
+    throw new TypeError(`loadTorch: the file's .storage_alignment record is not an integer, got ${JSON.stringify(text.slice(0, 40))} (torch refuses it too)`);
+  }
+}
+
+/**
  * Reads a file written by `torch.save` (zip format): the pickled value with dict/OrderedDict -> Map,
  * list/tuple -> Array, int -> number (bigint beyond 2^53), float -> number, bool, None -> null,
  * str -> string and tensors -> {@link TorchTensor}. Only what `torch.load(weights_only=True)`
@@ -159,6 +172,7 @@ export function loadTorch(bytes: Uint8Array | ArrayBuffer): unknown {
   if (pkls.length !== 1) throw new TypeError(`loadTorch: expected one <archive>/data.pkl entry, found ${pkls.length}`);
   const prefix = pkls[0].slice(0, -'data.pkl'.length);
   checkVersion(entry(`${prefix}.data/version`) ?? entry(`${prefix}version`));
+  checkStorageAlignment(entry(`${prefix}.storage_alignment`));
   const byteorder = entry(`${prefix}byteorder`);
   if (byteorder && new TextDecoder().decode(byteorder) !== 'little') throw new TypeError('loadTorch: only little-endian files are supported');
   const pkl = entry(`${prefix}data.pkl`) as Uint8Array;

@@ -1,7 +1,7 @@
-// The same bits in every engine: one seeded run of every optimizer class, every scheduler and
-// clipGradNorm (test/e2e/browser/fixtures/same-bits.mjs) gives the same hash of every parameter,
-// state buffer, learning rate and norm in Node and in Chromium, Firefox and WebKit
-// (test/e2e/browser/engines.ts). WebAssembly's float arithmetic is deterministic but for NaN
+// The same bits in every engine: one seeded run of every optimizer class, every scheduler,
+// clipGradNorm and AveragedModel (test/e2e/browser/fixtures/same-bits.mjs) gives the same hash of
+// every parameter, state buffer, learning rate, norm and averaged weight in Node and in Chromium,
+// Firefox and WebKit (test/e2e/browser/engines.mjs). WebAssembly's float arithmetic is deterministic but for NaN
 // payloads, and the JavaScript around it uses only operations IEEE 754 rounds exactly; so the
 // expected values here are not numbers from anywhere, they are Node's own run, to the bit.
 // The run enumerates the package's exports: a new optimizer joins without an edit, a new scheduler
@@ -29,7 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-test('the run covers every optimizer class and every scheduler the package exports', () => {
+test('the run covers every optimizer class and every scheduler the package exports, and both averages', () => {
+  expect(Object.keys(node.averaging)).toEqual(['swa', 'ema 0.97', 'ema 0.2']);
   expect(Object.keys(node.optimizers).sort()).toEqual(optimizerClasses().map(([name]) => name).sort());
   expect(optimizerNames(lucid).length).toBeGreaterThanOrEqual(11);
   expect(Object.keys(node.schedulers).sort()).toEqual(schedulerNames(lucid).sort());
@@ -39,7 +40,7 @@ test('the run covers every optimizer class and every scheduler the package expor
 test('the run is a real one: every optimizer moved the 62 elements that had gradients, and no other', () => {
   for (const [name, moved] of Object.entries(node.moved)) expect(moved, name).toBe(37 + 15 + 10);
   // Distinct runs give distinct hashes (a hash of nothing would not).
-  const hashes = [...Object.values(node.optimizers), ...Object.values(node.schedulers), node.clipGradNorm];
+  const hashes = [...Object.values(node.optimizers), ...Object.values(node.schedulers), node.clipGradNorm, ...Object.values(node.averaging)];
   expect(new Set(hashes).size).toBe(hashes.length);
 });
 
@@ -74,5 +75,9 @@ describe.each(ENGINES)('in %s', (engineName) => {
   test('clipGradNorm: the same norms as Node', () => {
     expect(report.clipGradNorm).toBe(node.clipGradNorm);
     expect(report.moved).toEqual(node.moved);
+  });
+
+  test('AveragedModel (SWA, and EMA with both branches of lerp): the same averaged weights as Node', () => {
+    expect(report.averaging).toEqual(node.averaging);
   });
 });

@@ -20,7 +20,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-clip': 17,
   'torch-nadam': 11,
   'torch-radam': 11,
-  'torch-refused': 7,
+  'torch-refused': 9,
   'torch-rmsprop': 13,
   'torch-rprop': 9,
   'torch-schedulers': 16,
