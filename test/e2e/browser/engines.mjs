@@ -11,6 +11,8 @@
 // test reads and sets controls, as Playwright's own selectOption and fill do), real clicks, file
 // inputs, downloads and screenshots. Uncaught errors are recorded by the page itself (every page
 // under test starts with UNCAUGHT_ERRORS_SCRIPT), because WebDriver has no event for them.
+// Plain JavaScript, so that bench/browsers.mjs runs it in Node as it is; its types, with the
+// interface's documentation, are in engines.d.mts.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,10 +43,8 @@ export async function launch(name) {
     throw new Error(`no ${name} at ${BINARIES[name]}: run \`bash scripts/setup.sh --browser\` (Debian), ` +
       `or point LUCID_OPTIM_${name.toUpperCase()} at another ${name} build`);
   }
-  if (name === 'Chromium')
-    return launchChromium();
-  if (name === 'Firefox')
-    return launchFirefox();
+  if (name === 'Chromium') return launchChromium();
+  if (name === 'Firefox') return launchFirefox();
   return launchWebKit();
 }
 
@@ -52,16 +52,14 @@ export async function launch(name) {
 
 async function pageErrors(page) {
   const errors = await page.evaluate(() => window.uncaughtErrors ?? null);
-  if (errors === null)
-    throw new Error('this page does not record its uncaught errors: start it with UNCAUGHT_ERRORS_SCRIPT');
+  if (errors === null) throw new Error('this page does not record its uncaught errors: start it with UNCAUGHT_ERRORS_SCRIPT');
   return errors;
 }
 
 async function waitInPage(page, fn, arg) {
   const deadline = Date.now() + TIMEOUT_MS;
   while (!(await page.evaluate(fn, arg))) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${TIMEOUT_MS / 1000} s waiting for ${fn.toString()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${TIMEOUT_MS / 1000} s waiting for ${fn.toString()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -77,23 +75,26 @@ function setFileInPage({ selector, name, mimeType, base64 }) {
   input.dispatchEvent(new Event('change', { bubbles: true }));
 }
 
+/** `EnginePage.setInputFile` through the page's DOM (setFileInPage), for engines without a file chooser command. */
+function setFileViaPage(page, selector, file) {
+  return page.evaluate(setFileInPage, { selector, name: file.name, mimeType: file.mimeType, base64: Buffer.from(file.bytes).toString('base64') });
+}
+
 /** Catches the next `<a download>` click's blob instead of saving it (`window.caughtDownload`, base64). */
 function catchDownloadInPage() {
-  const w = window;
   const click = HTMLAnchorElement.prototype.click;
-  w.caughtDownload = new Promise((resolve) => {
+  window.caughtDownload = new Promise((resolve) => {
     HTMLAnchorElement.prototype.click = function () {
-      if (!this.download)
-        return click.call(this);
+      if (!this.download) return click.call(this);
       HTMLAnchorElement.prototype.click = click;
       const name = this.download;
       void fetch(this.href)
         .then((response) => response.arrayBuffer())
         .then((buffer) => {
-        let binary = '';
-        for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
-        resolve({ name, base64: btoa(binary) });
-      });
+          let binary = '';
+          for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
+          resolve({ name, base64: btoa(binary) });
+        });
     };
   });
 }
@@ -174,7 +175,7 @@ async function launchFirefox() {
         evaluate: (fn, arg) => page.evaluate(fn, arg),
         waitFor: (fn, arg) => waitInPage(self, fn, arg),
         click: (selector) => page.click(selector),
-        setInputFile: (selector, file) => self.evaluate(setFileInPage, { selector, name: file.name, mimeType: file.mimeType, base64: Buffer.from(file.bytes).toString('base64') }),
+        setInputFile: (selector, file) => setFileViaPage(self, selector, file),
         download: (selector) => downloadInPage(self, selector),
         screenshot: async (path) => void (await page.screenshot({ path })),
         errors: () => pageErrors(self),
@@ -217,37 +218,51 @@ async function startXvfb() {
   return { display, process: xvfb };
 }
 
+/**
+ * WebKitWebDriver on a port the system picked a moment before. Another process may take that port
+ * in between (the driver takes a number, not a socket): then the driver exits, and this tries
+ * again with another port.
+ */
+async function startDriver(display) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // WebKitGTK takes navigator.language from the locale; a bare CI's C/POSIX locale makes it "c",
+    // which Intl refuses (uPlot's `new Intl.NumberFormat(navigator.language)` throws). A user's
+    // browser has a real one.
+    const driver = spawn('WebKitWebDriver', [`--port=${port}`], { env: { ...process.env, DISPLAY: display, LANG: 'en_US.UTF-8', LANGUAGE: 'en_US' }, stdio: 'ignore' });
+    let exited = false;
+    driver.once('exit', () => (exited = true));
+    const started = Date.now();
+    while (!exited && Date.now() - started < 10_000) {
+      const ready = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok, () => false);
+      if (ready) return { driver, port };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    driver.kill();
+    if (attempt === 5) throw new Error(`WebKitWebDriver did not start (5 attempts; the last on port ${port}${exited ? ', which it left at once' : ''})`);
+  }
+}
+
 async function launchWebKit() {
   const xvfb = await startXvfb();
-  const port = await freePort();
-  // WebKitGTK takes navigator.language from the locale; a bare CI's C/POSIX locale makes it "c",
-  // which Intl refuses (uPlot's `new Intl.NumberFormat(navigator.language)` throws). A user's
-  // browser has a real one.
-  const driver = spawn('WebKitWebDriver', [`--port=${port}`], { env: { ...process.env, DISPLAY: xvfb.display, LANG: 'en_US.UTF-8', LANGUAGE: 'en_US' }, stdio: 'ignore' });
+  let driver, port;
+  try {
+    ({ driver, port } = await startDriver(xvfb.display));
+  } catch (error) {
+    xvfb.process.kill();
+    throw error;
+  }
   const stop = () => {
     driver.kill();
     xvfb.process.kill();
   };
   const base = `http://127.0.0.1:${port}`;
-  /** One WebDriver command; connection refusals while the driver starts are retried for 10 s. */
+  /** One WebDriver command (the driver answers: startDriver waited for it). */
   async function command(method, path, body) {
-    const started = Date.now();
-    for (;;) {
-      let response;
-      try {
-        response = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      }
-      catch (error) {
-        if (Date.now() - started > 10_000)
-          throw new Error(`WebKitWebDriver on port ${port} does not answer: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      const { value } = (await response.json());
-      if (!response.ok)
-        throw new Error(`WebDriver ${method} ${path}: ${value.error}: ${value.message}`);
-      return value;
-    }
+    const response = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const { value } = await response.json();
+    if (!response.ok) throw new Error(`WebDriver ${method} ${path}: ${value.error}: ${value.message}`);
+    return value;
   }
   let session;
   try {
@@ -255,8 +270,7 @@ async function launchWebKit() {
       capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: BINARIES.WebKit, args: ['--automation'] } } },
     });
     await command('POST', `/session/${session.sessionId}/timeouts`, { script: TIMEOUT_MS, pageLoad: TIMEOUT_MS });
-  }
-  catch (error) {
+  } catch (error) {
     stop();
     throw error;
   }
@@ -302,13 +316,12 @@ async function launchWebKit() {
           const script = 'const [arg, done] = arguments; Promise.resolve().then(() => (' + fn.toString() + ')(arg))' +
             '.then((value) => done({ value: value === undefined ? null : value }), (error) => done({ error: String(error && error.stack || error) }));';
           const result = await on('POST', '/execute/async', { script, args: [arg ?? null] });
-          if (result.error !== undefined)
-            throw new Error(`in the page: ${result.error}`);
+          if (result.error !== undefined) throw new Error(`in the page: ${result.error}`);
           return result.value;
         },
         waitFor: (fn, arg) => waitInPage(self, fn, arg),
         click: async (selector) => void (await on('POST', `/element/${await element(selector)}/click`, {})),
-        setInputFile: (selector, file) => self.evaluate(setFileInPage, { selector, name: file.name, mimeType: file.mimeType, base64: Buffer.from(file.bytes).toString('base64') }),
+        setInputFile: (selector, file) => setFileViaPage(self, selector, file),
         download: (selector) => downloadInPage(self, selector),
         screenshot: async (path) => writeFileSync(path, Buffer.from(await on('GET', '/screenshot'), 'base64')),
         errors: () => pageErrors(self),
@@ -316,8 +329,7 @@ async function launchWebKit() {
           if (handle === firstWindow) {
             await on('POST', '/url', { url: 'about:blank' });
             firstWindowFree = true;
-          }
-          else {
+          } else {
             await on('DELETE', '/window');
             current = undefined;
           }
