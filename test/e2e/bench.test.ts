@@ -133,3 +133,13 @@ test('node bench/browsers.mjs --quick: the Adam step in Node and in each browser
   for (const line of rows) expect(line).toMatch(/^\S+ [\d.]+ .* +\d+ +[\d.]+×$/);
   expect(stdout).not.toMatch(/not isolated/);
 });
+
+test('node bench/averaging.mjs --quick: a row per average, lucid-optim agreeing with the plain loop first', async () => {
+  // The script throws (and fails here) if the plain loop's 5 updates disagree with lucid-optim's.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/averaging.mjs', '--quick'], { cwd: root, maxBuffer: 1 << 20 }).catch((error) => {
+    throw new Error(`bench/averaging.mjs failed:\n${error.stderr}`);
+  });
+  const rows = stdout.split('\n').filter((line) => /^(EMA|SWA) /.test(line));
+  expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual(['EMA (decay 0.999)', 'SWA (running mean)']);
+  for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +[\d.]+x$/);
+});
