@@ -22,7 +22,7 @@ const lib = fileURLToPath(new URL('./lib/', import.meta.url));
 
 const lucid = await import('../dist/node.mjs');
 await lucid.init();
-const rows = [{ engine: `Node ${process.versions.node} (V8 ${process.versions.v8})`, ...measureAdam(lucid, settings) }];
+const rows = [{ engine: `Node ${process.versions.node} (V8 ${process.versions.v8})`, ...(await measureAdam(lucid, settings)) }];
 
 const server = await serveStatic({
   mounts: { '/lucid-optim/': dist, '/': lib },

@@ -1,7 +1,8 @@
 // Shared test helpers: f32-aware comparisons, and the package's optimizer classes.
 import { expect } from 'vitest';
 import * as lucid from 'lucid-optim';
-import { Optimizer } from 'lucid-optim';
+import type { Optimizer } from 'lucid-optim';
+import { optimizerNames, schedulerNames } from './e2e/browser/fixtures/exports.mjs';
 
 /**
  * Expects `actual` (f32 results) to equal `expected` (the f64 value of a hand derivation) within
@@ -55,11 +56,14 @@ export interface SpecOption {
   rules: number[];
 }
 
-/** Every optimizer class the package exports, by its exported name (a new algorithm is found without an edit). */
+/** Every optimizer class the package exports, by its exported name (a new algorithm is found without an edit; the rule is test/e2e/browser/fixtures/exports.mjs's). */
 export function optimizerClasses(): [string, OptimizerClass][] {
-  return (Object.entries(lucid) as [string, unknown][]).filter(
-    (entry): entry is [string, OptimizerClass] => typeof entry[1] === 'function' && (entry[1] as { prototype: unknown }).prototype instanceof Optimizer,
-  );
+  return optimizerNames(lucid).map((name): [string, OptimizerClass] => [name, (lucid as unknown as Record<string, OptimizerClass>)[name]]);
+}
+
+/** Every scheduler class the package exports, by its exported name (the rule is exports.mjs's). */
+export function schedulerClassNames(): string[] {
+  return schedulerNames(lucid);
 }
 
 /** What an optimizer of `Class` over no parameters says of itself: its defaults (torch's) and its spec's options. */

@@ -1,6 +1,7 @@
 // Shared helpers of the scheduler suites: the optimizer the torch fixtures use, schedulers built from
 // a fixture's options, exact comparisons, and a snapshot of everything a failed call must not change.
 import { readFileSync } from 'node:fs';
+import { goldenNames } from '../e2e/fidelity/golden.js';
 import { expect } from 'vitest';
 import {
   Adam,
@@ -66,24 +67,12 @@ export interface Fixture {
   refused: Refused[];
 }
 
-export const SCHEDULER_NAMES = [
-  'LambdaLR',
-  'StepLR',
-  'MultiStepLR',
-  'ExponentialLR',
-  'CosineAnnealingLR',
-  'LinearLR',
-  'ConstantLR',
-  'PolynomialLR',
-  'OneCycleLR',
-  'CosineAnnealingWarmRestarts',
-  'SequentialLR',
-  'ReduceLROnPlateau',
-  'MultiplicativeLR',
-  'CyclicLR',
-  'ChainedScheduler',
-  'SWALR',
-] as const;
+/**
+ * Every scheduler with torch fixtures, by name: the files of test/fixtures/torch-schedulers/
+ * (goldenNames fails if the directory holds another number of them). torch-fixtures.test.ts checks
+ * that these are the package's scheduler classes.
+ */
+export const SCHEDULER_NAMES: readonly string[] = goldenNames('torch-schedulers').map((file) => file.replace(/\.json$/, ''));
 
 export function loadFixture(name: string): Fixture {
   const url = new URL(`../fixtures/torch-schedulers/${name}.json`, import.meta.url);

@@ -31,6 +31,7 @@ import {
   type Refused,
   ulps,
 } from './scheduler-helpers.js';
+import { schedulerClassNames } from '../helpers.js';
 
 beforeAll(() => init());
 
@@ -92,6 +93,10 @@ function continueRun(key: string, config: Config, opt: Adam, sched: AnyScheduler
     expectRow(key, opt, sched, k, rows, offset, what);
   }
 }
+
+test("every scheduler the package exports has torch's fixtures, and every fixture a scheduler", () => {
+  expect([...SCHEDULER_NAMES].sort()).toEqual(schedulerClassNames().sort());
+});
 
 for (const name of SCHEDULER_NAMES) {
   const fixture = loadFixture(name);

@@ -4,7 +4,8 @@
 // the error messages.
 
 import { describe, disposedError, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
-import { Parameter } from './parameter.js';
+import type { Parameter } from './parameter.js';
+import { liveParameters } from './param-list.js';
 import { checkBoolean, checkNumber } from '../runtime/validate.js';
 import { ErrorKind, clipGradNormRaw, rustError, takeClipError, wasmMemory, type RustError } from '../runtime/wasm.js';
 import { paramIds } from './param-ids.js';
@@ -63,29 +64,14 @@ export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: n
   const errorIfNonfinite = checkBoolean(where, 'options.errorIfNonfinite', options.errorIfNonfinite ?? false);
   checkNumber(where, 'maxNorm', maxNorm);
   checkNumber(where, 'normType', normType);
-  const list = toList(where, params);
+  const list = liveParameters(where, params, 'an iterable of Parameters (or a Parameter)', true);
   const n = list.length;
-  for (let i = 0; i < n; i++) {
-    const p = list[i];
-    if (!(p instanceof Parameter)) throw typeError(where, `params[${i}]`, 'a Parameter', p);
-    if (p.disposed) throw disposedError(where, `params[${i}] (${p.label})`);
-  }
   const ids = paramIds(where, n);
   for (let i = 0; i < n; i++) ids[i] = list[i].id;
   const total = clipGradNormRaw(n, maxNorm, normType, errorIfNonfinite);
   // A norm is never negative: -1 says that the call failed and changed nothing.
   if (total < 0) throw clipError(where, rustError(takeClipError()), list, normType);
   return total;
-}
-
-/** `params` as an array to index (arrays as they are: the usual case allocates nothing). */
-function toList(where: string, params: unknown): readonly Parameter[] {
-  if (Array.isArray(params)) return params as Parameter[];
-  if (params instanceof Parameter) return [params];
-  if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw typeError(where, 'params', 'an iterable of Parameters (or a Parameter)', params);
-  }
-  return [...(params as Iterable<Parameter>)];
 }
 
 /** The error for a refused call: Rust says what kind, and which position in the list. */

@@ -4,6 +4,8 @@
 // (crates/optim-core/src/averaging.rs); state_dict in lucid's shape and in torch's.
 
 import { disposedError, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
+import { liveParameters } from '../nn/param-list.js';
+import { checkChoice, checkFinite, given, readOptions } from '../schedulers/options.js';
 import { checkInteger } from '../runtime/validate.js';
 import { AverageMode, averageParams, rustError, takeAverageError, wasmMemory } from '../runtime/wasm.js';
 import { Parameter } from '../nn/parameter.js';
@@ -33,7 +35,8 @@ export interface AveragedModelState {
   params: Float32Array[];
 }
 
-const OPTION_KEYS: readonly string[] = Object.freeze(['average', 'decay']);
+const OPTION_KEYS = ['average', 'decay'] as const;
+const AVERAGES: readonly AverageKind[] = ['swa', 'ema'];
 const STATE_KEYS: readonly string[] = Object.freeze(['nAveraged', 'params']);
 
 /**
@@ -70,43 +73,29 @@ export class AveragedModel {
   constructor(params: Iterable<Parameter>, options: AveragedModelOptions = {}) {
     const where = 'AveragedModel';
     wasmMemory(where);
-    if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw typeError(where, 'params', 'an iterable of Parameters', params);
-    }
-    const source = [...(params as Iterable<unknown>)];
-    const seen = new Set<unknown>();
+    const source = liveParameters(where, params, 'an iterable of Parameters');
+    const seen = new Set<Parameter>();
     source.forEach((p, i) => {
-      if (!(p instanceof Parameter)) throw typeError(where, `params[${i}]`, 'a Parameter', p);
-      if (p.disposed) throw disposedError(where, `params[${i}] (${p.label})`);
       if (seen.has(p)) throw rangeError(where, `params[${i}]`, 'listed once (it is already in the list)', p.label);
       seen.add(p);
     });
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(where, 'options', 'an object', options);
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) throw unknownKeyError(where, key, OPTION_KEYS, (options as Record<string, unknown>)[key]);
-    }
-    const average = options.average ?? 'swa';
-    if (average !== 'swa' && average !== 'ema') {
-      const fail = typeof average === 'string' ? rangeError : typeError;
-      throw fail(where, 'average', 'one of "swa", "ema"', average);
-    }
+    const o = readOptions(where, 'options', options, OPTION_KEYS);
+    const average = checkChoice<AverageKind>(where, 'average', given(o.average, 'swa'), AVERAGES);
     let decay: number | undefined;
     if (average === 'ema') {
-      decay = options.decay ?? 0.999;
-      if (typeof decay !== 'number') throw typeError(where, 'decay', 'a number in [0, 1]', decay);
-      if (!(decay >= 0 && decay <= 1)) throw rangeError(where, 'decay', 'in [0, 1]', decay);
-    } else if (options.decay !== undefined) {
-      throw typeError(where, 'decay', "left out (it is an option of average: 'ema')", options.decay);
+      decay = checkFinite(where, 'decay', given(o.decay, 0.999), 'in [0, 1]', (d) => d >= 0 && d <= 1);
+    } else if (o.decay !== undefined) {
+      throw typeError(where, 'decay', "left out (it is an option of average: 'ema')", o.decay);
     }
     // torch: `self.module = deepcopy(model)`. A copy that cannot be made gives back the others.
     const copies: Parameter[] = [];
     try {
-      for (const p of source as Parameter[]) copies.push(new Parameter(p.data, { shape: p.shape, name: p.name }));
+      for (const p of source) copies.push(new Parameter(p.data, { shape: p.shape, name: p.name }));
     } catch (error) {
       for (const c of copies) c.dispose();
       throw error;
     }
-    this.source = Object.freeze(source as Parameter[]);
+    this.source = Object.freeze([...source]);
     this.params = Object.freeze(copies);
     this.average = average;
     this.decay = decay;

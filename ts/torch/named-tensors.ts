@@ -1,5 +1,6 @@
-import { disposedError, rangeError, typeError } from '../runtime/errors.js';
-import { Parameter } from '../nn/parameter.js';
+import { rangeError, typeError } from '../runtime/errors.js';
+import type { Parameter } from '../nn/parameter.js';
+import { liveParameters } from '../nn/param-list.js';
 import type { TorchTensor } from './tensor.js';
 
 /**
@@ -23,18 +24,13 @@ import type { TorchTensor } from './tensor.js';
  */
 export function namedTensors(params: Iterable<Parameter>): Map<string, TorchTensor> {
   const where = 'namedTensors';
-  if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw typeError(where, 'params', 'an iterable of named Parameters', params);
-  }
-  const list = [...(params as Iterable<unknown>)];
+  const list = liveParameters(where, params, 'an iterable of named Parameters');
   // Every check before any copy: a refused call builds nothing.
   const names = new Set<string>();
   list.forEach((p, i) => {
-    if (!(p instanceof Parameter)) throw typeError(where, `params[${i}]`, 'a Parameter', p);
-    if (p.disposed) throw disposedError(where, `params[${i}] (${p.label})`);
     if (p.name === undefined) throw typeError(where, `params[${i}].name`, "a string (give it one: new Parameter(values, { name: 'fc.weight' }))", p.name);
     if (names.has(p.name)) throw rangeError(where, `params[${i}].name`, 'unique (a state dict has one entry per name)', p.name);
     names.add(p.name);
   });
-  return new Map((list as Parameter[]).map((p): [string, TorchTensor] => [p.name!, { dtype: 'float32', shape: [...p.shape], data: p.data.slice() }]));
+  return new Map(list.map((p): [string, TorchTensor] => [p.name!, { dtype: 'float32', shape: [...p.shape], data: p.data.slice() }]));
 }

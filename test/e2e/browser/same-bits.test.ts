@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serveStatic } from '../../../examples/web/static-server.mjs';
 import { optimizerClasses } from '../../helpers';
 import { ENGINES, launch } from './engines.mjs';
-import { optimizerNames, runSameBits, schedulerNames } from './fixtures/same-bits.mjs';
+import { optimizerNames, schedulerNames } from './fixtures/exports.mjs';
+import { runSameBits } from './fixtures/same-bits.mjs';
 
 type Report = ReturnType<typeof runSameBits>;
 
