@@ -49,8 +49,12 @@ export type OptimizerClass = new (params: unknown, options?: object) => Optimize
 /** One option of an algorithm's spec, as the suites read it (internal: `_spec`, not in the published types). */
 export interface SpecOption {
   name: string;
-  kind: 'number' | 'pair' | 'flag' | 'torch';
+  kind: 'number' | 'tuple' | 'flag' | 'choice' | 'torch';
   slot: number;
+  /** Slots it takes (a tuple's length). */
+  width: number;
+  /** A choice's values (`null`: torch's None). */
+  choices: (string | null)[];
   fixed: boolean;
   /** Each slot's rule, numbered as crates/optim-wasm/src/spec.rs exports optim-core's `Rule`. */
   rules: number[];

@@ -28,6 +28,10 @@
 //                                 maximize=False, differentiable=False, capturable=False)
 //   torch/optim/rprop.py:    Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
 //                                  foreach=None, maximize=False, differentiable=False)
+//   torch/optim/_muon.py:    Muon(params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+//                                 ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS, ns_steps=DEFAULT_NS_STEPS,
+//                                 adjust_lr_fn=None)   with EPS = 1e-7, DEFAULT_A = 3.4445, DEFAULT_B = -4.7750,
+//                                 DEFAULT_C = 2.0315, DEFAULT_NS_STEPS = 5
 //
 // Every optimizer the package exports is found by walking its exports, so a new algorithm is
 // checked here without an edit, except its row in TORCH_DEFAULTS, which the last test demands.
@@ -50,6 +54,7 @@ const TORCH_DEFAULTS: Record<string, Record<string, unknown>> = {
   RAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, decoupledWeightDecay: false },
   ASGD: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false },
   Rprop: { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false },
+  Muon: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: null },
 };
 
 /** What the tests read of a class (internal: stripped from the package's types). */
@@ -77,7 +82,7 @@ describe.each(CLASSES)('%s', (exported, Class) => {
     expect(specOf().defaults).toEqual(TORCH_DEFAULTS[exported]);
   });
 
-  test('its row writer puts every option at the slot the spec gives it, flags as 0 or 1', () => {
+  test('its row writer puts every option at the slot the spec gives it, flags as 0 or 1, a choice as its index', () => {
     const { spec } = specOf();
     const slots = Object.fromEntries(spec.options.map((f) => [f.name, f.slot]));
     for (let trial = 0; trial < 8; trial++) {
@@ -86,9 +91,14 @@ describe.each(CLASSES)('%s', (exported, Class) => {
       const expected = new Float64Array(spec.rowLen).fill(NaN);
       spec.options.forEach((f, i) => {
         const value = 10 * trial + i + 0.5;
-        if (f.kind === 'pair') {
-          group[f.name] = [value, value + 0.25];
-          expected.set([value, value + 0.25], f.slot);
+        if (f.kind === 'tuple') {
+          const tuple = Array.from({ length: f.width }, (_, e) => value + 0.25 * e);
+          group[f.name] = tuple;
+          expected.set(tuple, f.slot);
+        } else if (f.kind === 'choice') {
+          const index = (trial + i) % f.choices.length;
+          group[f.name] = f.choices[index];
+          expected[f.slot] = index;
         } else if (f.kind === 'flag') {
           group[f.name] = (trial + i) % 2 === 0;
           expected[f.slot] = (trial + i) % 2 === 0 ? 1 : 0;

@@ -72,12 +72,18 @@ const configs = [
   ['RAdam', ['RAdam', {}]],
   ['ASGD, averaging', ['ASGD', { t0: 10 }]],
   ['Rprop', ['Rprop', {}]],
+  // Matrices (Muon takes nothing else): the Newton–Schulz scratch is allocated by the first step only.
+  ['Muon, wide, tall and square matrices', ['Muon', {}]],
 ];
 const which = Number(process.argv[1]);
 if (which < configs.length) {
   const [name, options] = configs[which];
   // Sizes with and without a SIMD tail, one parameter without a gradient (skipped every step).
-  const params = [1000, 37, 4096, 3].map((n) => new Parameter(n));
+  // Muon: the same as matrices, 1000 as 20×50, 4096 as 16×256 (kept small: each step runs 5
+  // Newton–Schulz iterations of three matrix products).
+  const matrices = Array.isArray(options) && options[0] === 'Muon';
+  const shapes = matrices ? [[20, 50], [37, 1], [16, 256], [3, 1]] : [[1000], [37], [4096], [3]];
+  const params = shapes.map((shape) => new Parameter(shape[0] * (shape[1] ?? 1), { shape }));
   params.slice(0, 3).forEach((p, i) => { p.grad = Float32Array.from({ length: p.length }, (_, j) => Math.sin(i + j) + 1.5); });
   const opt = options === null
     ? new Adam([{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 1e-2, amsgrad: true }])
@@ -138,7 +144,7 @@ if (which < configs.length) {
   console.log(JSON.stringify({ name: 'control', retained: min('retained'), allocated: min('allocated'), windows }));
 }
 `;
-const CONFIGS = 17;
+const CONFIGS = 18;
 /** Bytes of the boxed float64 (HeapNumber) a call that returns a non-integer number allocates. */
 const RETURNED_NUMBER = 16;
 

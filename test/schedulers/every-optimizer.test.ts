@@ -29,7 +29,8 @@ function optimizerOf(Class: OptimizerClass, config: Config): Optimizer {
   const what = cycled(Class);
   return new Class(
     config.groups.map((g) => ({
-      params: [new Parameter([0.5])],
+      // 1×1: a matrix, as Muon requires (the element-wise algorithms ignore the shape).
+      params: [new Parameter([0.5], { shape: [1, 1] })],
       lr: g.lr,
       ...(what === 'betas' ? { betas: [g.betas[0], 0.999] } : what === 'momentum' ? { momentum: g.betas[0] } : {}),
     })),
@@ -40,7 +41,7 @@ function optimizerOf(Class: OptimizerClass, config: Config): Optimizer {
 const SKIPPED: Record<string, number> = { 'OneCycleLR/cos-defaults': 76 };
 
 test('every optimizer but Adam is scheduled here', () => {
-  expect(CLASSES.map(([name]) => name).sort()).toEqual(['ASGD', 'Adadelta', 'Adagrad', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Rprop', 'SGD']);
+  expect(CLASSES.map(([name]) => name).sort()).toEqual(['ASGD', 'Adadelta', 'Adagrad', 'AdamW', 'Adamax', 'Muon', 'NAdam', 'RAdam', 'RMSprop', 'Rprop', 'SGD']);
 });
 
 describe.each(CLASSES)('%s', (_className, Class) => {

@@ -13,6 +13,7 @@ import {
   Adam,
   Adamax,
   LinearLR,
+  Muon,
   NAdam,
   Parameter,
   RAdam,
@@ -34,6 +35,7 @@ import {
   adamW,
   adamax,
   asgd,
+  muon,
   nadam,
   radam,
   rmsprop,
@@ -108,6 +110,7 @@ export function bridgeSuite(backend: Backend): void {
     radam: [radam, RAdam],
     asgd: [asgd, ASGD],
     rprop: [rprop, Rprop],
+    muon: [muon, Muon],
   } as const;
   type Factory = keyof typeof FACTORIES;
   const bridge = (factory: Factory, options: object) => (FACTORIES[factory][0] as (o: object) => LucidOptimizer)(options);
@@ -127,15 +130,18 @@ export function bridgeSuite(backend: Backend): void {
     ['radam', { lr: 0.01, betas: [0.9, 0.9], weightDecay: 1e-2 }, true],
     ['asgd', { lr: 0.01, t0: 10, weightDecay: 1e-3 }, true],
     ['rprop', { lr: 0.01, etas: [0.4, 1.3], stepSizes: [1e-5, 1] }, true],
+    ['muon', { lr: 0.02, momentum: 0.9, weightDecay: 0.01 }, true],
+    ['muon', { adjustLrFn: 'match_rms_adamw', nesterov: false, nsSteps: 3 }, false],
     ['adamW', { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }, false],
   ] as const)('%s %j gives exactly the numbers of lucid-optim itself (reading wasm backend memory: %s)', (factory, options, fromBackend) => {
     test('same gradients, bit for bit: frozen steps, a variable first seen late, a scheduler built before the first step', () => {
       // Four variables; v1 is frozen (null gradient) every third step, v3 gets its first gradient
       // at step 10. The reference is lucid-optim's own optimizer on Parameters holding the same
       // values and gradients (lucid-optim is itself proven against torch: test/e2e/fidelity/).
-      const shapes = [[3, 5], [7], [1], [33]];
+      // Muon takes only matrices: the same sizes as 2-D shapes where they allow it.
+      const shapes = factory === 'muon' ? [[3, 5], [7, 1], [1, 1], [3, 11]] : [[3, 5], [7], [1], [33]];
       const variables = shapes.map((shape, i) => tf.variable(tf.tensor(seeded(10 + i, shape.reduce((a, b) => a * b, 1)), shape), true, name(`exact${i}`)));
-      const params = variables.map((v) => new Parameter(v.dataSync() as Float32Array));
+      const params = variables.map((v) => new Parameter(v.dataSync() as Float32Array, { shape: v.shape }));
       const opt = bridge(factory, options);
       internal(opt)._useBackendMemory(fromBackend);
       const reference = direct(factory, options);
@@ -172,8 +178,8 @@ export function bridgeSuite(backend: Backend): void {
           else expect(x, `${varName}.${key}`).toBe(y);
         }
       });
-      if (factory !== 'sgd') {
-        // Per-variable step counts: v1 skipped steps 3, 6, …, 39 (13 of 40); v3 started at step 10.
+      if (factory !== 'sgd' && factory !== 'muon') {
+        // Per-variable step counts (SGD and Muon keep none): v1 skipped steps 3, 6, …, 39 (13 of 40); v3 started at step 10.
         expect(order.map((n) => bridged.state[n].step)).toEqual(order.map((n) => [40, 27, 40, 31][variables.findIndex((v) => v.name === n)]));
       }
       // Which path read the values: the wasm backend's memory (a variable and its gradient per
@@ -576,6 +582,22 @@ export function bridgeSuite(backend: Backend): void {
     }
     opt.dispose();
     again.dispose();
+  });
+
+  test("muon(): 2-D variables only, as torch's Muon; a bias is refused by its name and nothing changes", () => {
+    const kernel = tf.variable(tf.tensor(seeded(60, 6), [2, 3]), true, name('kernel'));
+    const bias = tf.variable(tf.tensor(seeded(61, 3)), true, name('bias'));
+    const opt = muon({ lr: 0.02 });
+    const grad = (seed: number, shape: number[]) => tf.tensor(seeded(seed, shape.reduce((a, b) => a * b, 1)), shape);
+    const [g1, g2, g3] = [grad(62, [2, 3]), grad(63, [2, 3]), grad(64, [3])];
+    opt.applyGradients({ [kernel.name]: g1 });
+    const before = { kernel: Array.from(kernel.dataSync()), bias: Array.from(bias.dataSync()), state: opt.stateDict() };
+    const error = thrownBy(() => opt.applyGradients({ [kernel.name]: g2, [bias.name]: g3 }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain(`(Parameter "${bias.name}") has shape [3], but Muon takes only 2-D parameters`);
+    expect({ kernel: Array.from(kernel.dataSync()), bias: Array.from(bias.dataSync()), state: opt.stateDict() }).toEqual(before);
+    opt.dispose();
+    tf.dispose([kernel, bias, g1, g2, g3]);
   });
 
   describe('bad input names the field and changes nothing', () => {

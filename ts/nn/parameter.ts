@@ -90,6 +90,9 @@ export class Parameter {
     } catch (error) {
       throw new RangeError(`${where}: cannot create ${length} elements: ${outOfMemoryMessage(rustError(error))}`);
     }
+    // Rust keeps what algorithms that take matrices read (the dimensions and the last two);
+    // every parameter starts 1-D there. The shape was checked above: this cannot fail.
+    if (fullShape.length !== 1) raw.setShape(Float64Array.from(fullShape));
     this.raw = raw;
     this.id = raw.id;
     this.length = length;

@@ -20,7 +20,7 @@ import {
 } from '../runtime/wasm.js';
 import { Parameter } from '../nn/parameter.js';
 import { checkTorchStateDict, toTorchStateDict, type StateDictOptions, type TorchStateDict } from '../torch/optimizer-state-dict.js';
-import { collectParams, resolveGroup, rowError, type GroupRules, type ParamGroup, type ParamGroupInput } from './param-groups.js';
+import { collectParams, notAMatrix, resolveGroup, rowError, type GroupRules, type ParamGroup, type ParamGroupInput } from './param-groups.js';
 import { specOf, writeRow, type AlgorithmSpec } from './spec.js';
 import { checkStateDict, checkStateDictOptions, savedBuffer, type StateDict } from './state-dict.js';
 
@@ -262,7 +262,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     checkInteger(where, 'group', group, 0, this.paramGroups.length - 1);
     // Iterating `params` may run code (a generator) that adds parameters or disposes: `#taken`
     // is live, and collectParams checks only once it has iterated.
-    const list = collectParams(where, 'params', params, this.#taken);
+    const list = collectParams(where, 'params', params, this.#taken, this.#spec);
     const raw = this.#live(where);
     list.forEach((p, i) => {
       // Room for all of them comes with the first: if memory refuses it, none was added. After
@@ -404,7 +404,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     const paramGroups = this.paramGroups.map((group) => {
       const { params, ...rest } = group as ParamGroup;
       const saved: Record<string, unknown> = { ...rest, params: params.map(() => next++) };
-      for (const f of spec.options) if (f.kind === 'pair' && Array.isArray(rest[f.name])) saved[f.name] = [...(rest[f.name] as unknown[])];
+      for (const f of spec.options) if (f.kind === 'tuple' && Array.isArray(rest[f.name])) saved[f.name] = [...(rest[f.name] as unknown[])];
       return saved;
     });
     const raw = this.#live(where);
@@ -595,6 +595,8 @@ export class Optimizer<H extends object = object, S extends object = object, O e
         const allocation = p === undefined ? subject : `${what} for ${subject}, ${p.length} elements)`;
         return new RangeError(`${where}: cannot allocate ${allocation}: ${outOfMemoryMessage(error)}`);
       }
+      case ErrorKind.NotAMatrix:
+        return notAMatrix(where, `${subject})`, p?.shape ?? [], this.#spec.name);
       default:
         return new Error(`${where}: unexpected error from WebAssembly (kind ${error.kind}, value ${error.value})`);
     }
@@ -606,7 +608,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     // reading them at every step stays fast (a copy made by spreading gets a shape of its own:
     // with 3,000 groups that cost 1.3 µs per group and step).
     const group = resolveGroup(this.#rules, where, `${field}.`, input, { defaults: this.defaults as Record<string, unknown>, allowExtra: true, fixed: 'check' });
-    const params = collectParams(where, plain ? field : `${field}.params`, (input as ParamGroupInput).params, taken);
+    const params = collectParams(where, plain ? field : `${field}.params`, (input as ParamGroupInput).params, taken, this.#spec);
     // Read-only: the optimizer's own list is what steps, so reassigning it would only lie.
     groupParams.set(group, Object.freeze(params));
     Object.defineProperty(group, 'params', { get: paramsOf, set: refuseParams, enumerable: true, configurable: false });

@@ -121,12 +121,21 @@ export function resolveGroup(rules: GroupRules, where: string, prefix: string, o
 /** A field's value (`field` names it in messages), type-checked (its range is Rust's), written into `row`. */
 function checkType(f: FieldSpec, where: string, field: string, value: unknown, row: Float64Array): unknown {
   switch (f.kind) {
-    case 'pair': {
-      if (!Array.isArray(value)) throw typeError(where, field, 'an array of 2 numbers', value);
-      if (value.length !== 2) throw rangeError(where, `${field}.length`, '2', value.length);
-      row[f.slot] = checkNumber(where, `${field}[0]`, value[0]);
-      row[f.slot + 1] = checkNumber(where, `${field}[1]`, value[1]);
-      return [value[0], value[1]];
+    case 'tuple': {
+      if (!Array.isArray(value)) throw typeError(where, field, `an array of ${f.width} numbers`, value);
+      if (value.length !== f.width) throw rangeError(where, `${field}.length`, String(f.width), value.length);
+      for (let e = 0; e < f.width; e++) row[f.slot + e] = checkNumber(where, `${field}[${e}]`, value[e]);
+      return value.slice(0, f.width);
+    }
+    case 'choice': {
+      const index = f.choices.indexOf(value as string | null);
+      if (index < 0) {
+        const choices = f.choices.map((c) => describe(c)).join(', ');
+        const fail = typeof value === 'string' ? rangeError : typeError;
+        throw fail(where, field, `one of ${choices}`, value);
+      }
+      row[f.slot] = index;
+      return value;
     }
     case 'flag':
       row[f.slot] = checkBoolean(where, field, value) ? 1 : 0;
@@ -161,8 +170,11 @@ export function rowError(
   return rangeError(where, `${prefix}${spelt}`, ruleText(error.rule!), error.value);
 }
 
-/** The parameters of a group input, checked to be live, distinct Parameters not in `taken`. */
-export function collectParams(where: string, field: string, params: unknown, taken: ReadonlySet<Parameter>): Parameter[] {
+/**
+ * The parameters of a group input, checked to be live, distinct Parameters not in `taken`, and
+ * matrices where the algorithm takes only matrices (`spec.matricesOnly`: torch's Muon).
+ */
+export function collectParams(where: string, field: string, params: unknown, taken: ReadonlySet<Parameter>, spec: AlgorithmSpec): Parameter[] {
   if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw typeError(where, field, 'an iterable of Parameters', params);
   }
@@ -174,7 +186,16 @@ export function collectParams(where: string, field: string, params: unknown, tak
     if (seen.has(p) || taken.has(p)) {
       throw new TypeError(`${where}: ${field}[${i}] (${p.label}) appears more than once; a parameter can be in only one group`);
     }
+    if (spec.matricesOnly && p.shape.length !== 2) throw notAMatrix(where, `${field}[${i}] (${p.label})`, p.shape, spec.name);
     seen.add(p);
   });
   return list as Parameter[];
+}
+
+/** The error for a parameter that is not a matrix, given to an algorithm that takes only matrices (torch's Muon). */
+export function notAMatrix(where: string, subject: string, shape: readonly number[], algorithm: string): TypeError {
+  return new TypeError(
+    `${where}: ${subject} has shape [${shape.join(', ')}], but ${algorithm} takes only 2-D parameters (torch: "${algorithm} only supports 2D parameters"); ` +
+      'give the parameter a 2-D shape (new Parameter(values, { shape: [rows, cols] })) or optimize it with another optimizer, such as AdamW',
+  );
 }

@@ -12,12 +12,19 @@ export interface FieldSpec {
   readonly torchName: string;
   /** lucid-optim's (camelCase): `weightDecay`. */
   readonly name: string;
-  /** `number`, `pair` (`betas`), `flag`, or `torch`: one of torch's execution flags, not an option. */
-  readonly kind: 'number' | 'pair' | 'flag' | 'torch';
+  /**
+   * `number`, `tuple` (`betas`, Muon's `nsCoefficients`: `width` numbers), `flag`, `choice` (one
+   * of `choices`: Muon's `adjustLrFn`), or `torch`: one of torch's execution flags, not an option.
+   */
+  readonly kind: 'number' | 'tuple' | 'flag' | 'choice' | 'torch';
   /** Its first slot in a group's row (torch-only fields take none). */
   readonly slot: number;
+  /** Slots it takes: a tuple's length, 1 for other options, 0 for torch's flags. */
+  readonly width: number;
+  /** A choice's values (`null`: Python's None), in the order of the index its slot holds; empty otherwise. */
+  readonly choices: readonly (string | null)[];
   /** torch 2.15's default (a torch-only field: what torch saves, `null` for None). */
-  readonly default: number | readonly [number, number] | boolean | null;
+  readonly default: number | readonly number[] | boolean | string | null;
   /** A flag that is not an option of this class and always holds its default (AdamW's `decoupledWeightDecay`). */
   readonly fixed: boolean;
   /** The rule of each of its slots. */
@@ -65,10 +72,12 @@ export interface AlgorithmSpec {
   readonly countsSteps: boolean;
   /** Whether the constructor creates every parameter's state, as torch's Adagrad does. */
   readonly eagerState: boolean;
+  /** Whether every parameter must be a matrix (2-D), as torch's Muon requires. */
+  readonly matricesOnly: boolean;
   /** The state's scalars besides `step`, in torch's order (they come before the buffers). */
   readonly scalars: readonly ScalarSpec[];
   readonly buffers: readonly BufferSpec[];
-  /** torch's defaults of the options (pairs as frozen arrays). */
+  /** torch's defaults of the options (tuples as frozen arrays). */
   readonly defaults: Readonly<Record<string, unknown>>;
 }
 
@@ -97,8 +106,9 @@ export function specOf(name: string, where: string): AlgorithmSpec {
 
 const KINDS: Readonly<Record<FieldKind, FieldSpec['kind']>> = {
   [FieldKind.Number]: 'number',
-  [FieldKind.Pair]: 'pair',
+  [FieldKind.Tuple]: 'tuple',
   [FieldKind.Flag]: 'flag',
+  [FieldKind.Choice]: 'choice',
   [FieldKind.TorchOnly]: 'torch',
 };
 
@@ -110,13 +120,15 @@ function readSpec(algorithm: number): AlgorithmSpec {
       const kind = KINDS[raw.fieldKind(i)];
       const slot = raw.fieldSlot(i);
       const value = (e: number) => raw.fieldDefault(i, e);
+      const width = raw.fieldWidth(i);
+      const choices = Object.freeze(Array.from({ length: raw.fieldChoiceCount(i) }, (_, k) => raw.fieldChoice(i, k) ?? null));
       const defaults: Record<FieldSpec['kind'], () => FieldSpec['default']> = {
         number: () => value(0),
-        pair: () => Object.freeze([value(0), value(1)]) as readonly [number, number],
+        tuple: () => Object.freeze(Array.from({ length: width }, (_, e) => value(e))),
         flag: () => value(0) === 1,
+        choice: () => choices[value(0)],
         torch: () => (Number.isNaN(value(0)) ? null : value(0) === 1),
       };
-      const width = kind === 'pair' ? 2 : kind === 'torch' ? 0 : 1;
       const torchName = raw.fieldName(i);
       fields.push(
         Object.freeze({
@@ -124,6 +136,8 @@ function readSpec(algorithm: number): AlgorithmSpec {
           name: camelCase(torchName),
           kind,
           slot,
+          width,
+          choices,
           default: defaults[kind](),
           fixed: raw.fieldFixed(i),
           rules: Object.freeze(Array.from({ length: width }, (_, e) => raw.slotRule(slot + e))),
@@ -133,7 +147,7 @@ function readSpec(algorithm: number): AlgorithmSpec {
     const options = fields.filter((f) => f.kind !== 'torch');
     const slotPaths: string[] = [];
     for (const f of options) {
-      if (f.kind === 'pair') slotPaths.push(`${f.name}[0]`, `${f.name}[1]`);
+      if (f.kind === 'tuple') for (let e = 0; e < f.width; e++) slotPaths.push(`${f.name}[${e}]`);
       else slotPaths.push(f.name);
     }
     const buffers: BufferSpec[] = [];
@@ -158,6 +172,7 @@ function readSpec(algorithm: number): AlgorithmSpec {
       slotPaths: Object.freeze(slotPaths),
       countsSteps: raw.countsSteps,
       eagerState: raw.eagerState,
+      matricesOnly: raw.matricesOnly,
       scalars: Object.freeze(scalars),
       buffers: Object.freeze(buffers),
       defaults: Object.freeze(Object.fromEntries(options.map((f) => [f.name, f.default]))),
@@ -167,14 +182,18 @@ function readSpec(algorithm: number): AlgorithmSpec {
   }
 }
 
-/** Writes a group's options into `row` (at `offset`), as Rust reads them: numbers as they are, flags as 0 or 1. */
+/**
+ * Writes a group's options into `row` (at `offset`), as Rust reads them: numbers as they are,
+ * tuples one number per slot, flags as 0 or 1, a choice as its index.
+ */
 export function writeRow(spec: AlgorithmSpec, group: Readonly<Record<string, unknown>>, row: Float64Array, offset = 0): void {
   for (const f of spec.options) {
     const value = group[f.name];
-    if (f.kind === 'pair') {
-      const pair = value as readonly number[];
-      row[offset + f.slot] = pair[0];
-      row[offset + f.slot + 1] = pair[1];
+    if (f.kind === 'tuple') {
+      const tuple = value as readonly number[];
+      for (let e = 0; e < f.width; e++) row[offset + f.slot + e] = tuple[e];
+    } else if (f.kind === 'choice') {
+      row[offset + f.slot] = f.choices.indexOf(value as string | null);
     } else {
       row[offset + f.slot] = f.kind === 'flag' ? (value ? 1 : 0) : (value as number);
     }

@@ -191,7 +191,7 @@ export function requiredBuffers(spec: AlgorithmSpec, groups: readonly Record<str
  */
 export function requiredWhy(spec: AlgorithmSpec, b: number, spell: (f: FieldSpec) => string, on: string): string {
   const buffer = spec.buffers[b];
-  const field = spec.options.find((f) => f.slot === buffer.useSlot && f.kind !== 'pair');
+  const field = spec.options.find((f) => f.slot === buffer.useSlot && f.kind !== 'tuple');
   if (buffer.use === BufferUse.Always || field === undefined) return '';
   return `its group has ${spell(field)}: ${field.kind === 'flag' ? on : 'not 0'}`;
 }

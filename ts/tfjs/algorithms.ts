@@ -9,6 +9,7 @@ import {
   Adam,
   AdamW,
   Adamax,
+  Muon,
   NAdam,
   RAdam,
   RMSprop,
@@ -20,6 +21,7 @@ import {
   type AdamOptions,
   type AdamWOptions,
   type AdamaxOptions,
+  type MuonOptions,
   type NAdamOptions,
   type RAdamOptions,
   type RMSpropOptions,
@@ -254,6 +256,27 @@ export class LucidRprop extends LucidOptimizer<Rprop> {
 
   /** @param options lucid-optim's Rprop options (`lr`, `etas`, `stepSizes`, `maximize`). */
   constructor(options: RpropOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Muon (lucid-optim's {@link Muon}) as a TensorFlow.js optimizer, for 2-D variables
+ * only, as torch's (tf.train has none): minimize over the kernels (`optimizer.minimize(f, false,
+ * kernels)`) and give the biases and embeddings another optimizer, such as `adamW()`; a variable
+ * that is not 2-D is refused by name. Create it with `muon()` from `lucid-optim/tfjs`, after
+ * `await init()`.
+ */
+export class LucidMuon extends LucidOptimizer<Muon> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidMuon';
+  }
+  /** @internal */
+  static override readonly lucidClass = Muon;
+
+  /** @param options lucid-optim's Muon options (`lr`, `weightDecay`, `momentum`, `nesterov`, `nsCoefficients`, `eps`, `nsSteps`, `adjustLrFn`). */
+  constructor(options: MuonOptions = {}) {
     super(options);
   }
 }

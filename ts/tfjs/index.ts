@@ -10,6 +10,7 @@ import type {
   AdamOptions,
   AdamWOptions,
   AdamaxOptions,
+  MuonOptions,
   NAdamOptions,
   RAdamOptions,
   RMSpropOptions,
@@ -23,6 +24,7 @@ import {
   LucidAdam,
   LucidAdamW,
   LucidAdamax,
+  LucidMuon,
   LucidNAdam,
   LucidRAdam,
   LucidRMSprop,
@@ -38,6 +40,7 @@ export {
   LucidAdam,
   LucidAdamW,
   LucidAdamax,
+  LucidMuon,
   LucidNAdam,
   LucidRAdam,
   LucidRMSprop,
@@ -48,7 +51,7 @@ export type { NamedParamGroup, NamedStateDict } from './named-state-dict.js';
 
 // Under their own names, so that tfjs's `Adam` stays what it is, and `tf.loadLayersModel` can
 // rebuild a model saved with any of them (the saved training config names the class).
-for (const cls of [LucidAdam, LucidAdamW, LucidSGD, LucidRMSprop, LucidAdagrad, LucidAdadelta, LucidAdamax, LucidNAdam, LucidRAdam, LucidASGD, LucidRprop]) {
+for (const cls of [LucidAdam, LucidAdamW, LucidSGD, LucidRMSprop, LucidAdagrad, LucidAdadelta, LucidAdamax, LucidNAdam, LucidRAdam, LucidASGD, LucidRprop, LucidMuon]) {
   serialization.registerClass(cls);
 }
 
@@ -219,4 +222,22 @@ export function asgd(options: ASGDOptions = {}): LucidASGD {
  */
 export function rprop(options: RpropOptions = {}): LucidRprop {
   return new LucidRprop(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Muon` as a TensorFlow.js optimizer, for 2-D variables only (dense
+ * kernels): give the others (biases, embeddings) another optimizer. Call `await init()` first.
+ * Options: `lr` (default 1e-3), `weightDecay` (0.1), `momentum` (0.95), `nesterov` (true),
+ * `nsCoefficients` ([3.4445, -4.775, 2.0315]), `eps` (1e-7), `nsSteps` (5), `adjustLrFn` (null),
+ * `skipNonFinite`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const kernels = model.trainableWeights.filter((w) => w.shape.length === 2).map((w) => w.read());
+ * muon({ lr: 0.02 }).minimize(() => loss(model.predict(x), y), false, kernels as tf.Variable[]);
+ * ```
+ */
+export function muon(options: MuonOptions = {}): LucidMuon {
+  return new LucidMuon(options);
 }

@@ -222,7 +222,12 @@ export class LucidOptimizer<T extends LucidOptim<object, object, object> = Lucid
     // lucid-optim's own checks, with the dict's names in its messages, before anything changes:
     // the Parameters of variables not seen yet must be added first, and that cannot be undone.
     lucid._checkStateDict(positional, [names.length], sizes, (key) => quote(names[Number(key)] ?? key));
-    this.#createParameters(where, [...lengths].map(([name, length]) => ({ name, length, shape: [length] })));
+    // The registered variable's shape where it has that many elements (Muon takes only matrices).
+    const shapeOf = (name: string, length: number): number[] => {
+      const variable = engine().registeredVariables[name] as Variable | undefined;
+      return variable !== undefined && variable.size === length ? [...variable.shape] : [length];
+    };
+    this.#createParameters(where, [...lengths].map(([name, length]) => ({ name, length, shape: shapeOf(name, length) })));
     lucid.loadStateDict(positional);
     this.#unclaimed.clear();
     for (const name of Object.keys(state)) this.#unclaimed.add(name);

@@ -6,10 +6,44 @@ use std::rc::Rc;
 
 use crate::memory::{zeros_admitted, AllocError, MemoryPolicy};
 
+/// What an optimizer knows of a parameter's shape: how many dimensions it has and its last two
+/// (a matrix's rows and columns, for Muon); a 1-D parameter of `n` elements is 1 row of `n`
+/// columns, a 0-d one 1 of 1. A 3-D or larger one is `len / (rows * cols)` such matrices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dims {
+    /// Number of dimensions.
+    pub ndim: usize,
+    /// The second-to-last dimension (1 for fewer than 2 dimensions).
+    pub rows: usize,
+    /// The last dimension (1 for a 0-d parameter).
+    pub cols: usize,
+}
+
+impl Dims {
+    /// The dims of `shape`, if its product is `len`.
+    pub fn of_shape(shape: impl IntoIterator<Item = usize>, len: usize) -> Option<Dims> {
+        let (mut dims, mut product) = (Dims { ndim: 0, rows: 1, cols: 1 }, 1usize);
+        for d in shape {
+            product = product.checked_mul(d)?;
+            dims = Dims { ndim: dims.ndim + 1, rows: dims.cols, cols: d };
+        }
+        if dims.ndim < 2 {
+            dims.rows = 1;
+        }
+        (product == len).then_some(dims)
+    }
+
+    /// The dims of a flat parameter of `len` elements (1-D), as every parameter starts.
+    pub fn flat(len: usize) -> Dims {
+        Dims { ndim: 1, rows: 1, cols: len }
+    }
+}
+
 /// One parameter's `data` and (once set) `grad`, as flat f32 buffers.
 #[derive(Debug, Default)]
 pub struct ParamBuffers {
     data: Vec<f32>,
+    dims: Dims,
     /// Allocated at the first gradient and kept afterwards, so that clearing and setting a
     /// gradient every step never allocates. Meaningful only while `has_grad`.
     grad: Vec<f32>,
@@ -24,12 +58,29 @@ pub type SharedParam = Rc<RefCell<ParamBuffers>>;
 impl ParamBuffers {
     /// A zero-filled parameter of `len` elements, admitted by `policy`.
     pub fn zeros(len: usize, policy: &impl MemoryPolicy) -> Result<Self, AllocError> {
-        Ok(Self { data: zeros_admitted(len, policy)?, ..Self::default() })
+        Ok(Self { data: zeros_admitted(len, policy)?, dims: Dims::flat(len), ..Self::default() })
     }
 
     /// A parameter holding `values`, with no gradient.
     pub fn from_values(values: Vec<f32>) -> Self {
-        Self { data: values, ..Self::default() }
+        Self { dims: Dims::flat(values.len()), data: values, ..Self::default() }
+    }
+
+    /// Gives the parameter the shape `shape` (its product must be the length; it is 1-D until
+    /// then). Returns false, changing nothing, otherwise.
+    pub fn set_shape(&mut self, shape: impl IntoIterator<Item = usize>) -> bool {
+        match Dims::of_shape(shape, self.data.len()) {
+            Some(dims) => {
+                self.dims = dims;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What the optimizers know of its shape.
+    pub fn dims(&self) -> Dims {
+        self.dims
     }
 
     /// The values (empty once disposed).

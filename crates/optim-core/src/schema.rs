@@ -26,7 +26,16 @@ pub enum Rule {
     Finite,
     /// Exactly `0.0` (false) or `1.0` (true): a flag.
     Flag,
+    /// An integer in `[0, MAX_ITERATIONS]`: Muon's `ns_steps` (torch: "Number of steps must be
+    /// less than 100 for computational efficiency"; a negative count runs none, as `range` does).
+    IterationCount,
+    /// The index of one of a [`FieldKind::Choice`]'s choices ([`Spec::check_row`] checks it
+    /// against their number; hosts map the choice's name to it).
+    Choice,
 }
+
+/// The most iterations [`Rule::IterationCount`] allows (torch's Muon: fewer than 100).
+pub const MAX_ITERATIONS: f64 = 99.0;
 
 impl Rule {
     /// Whether `value` follows the rule.
@@ -39,6 +48,9 @@ impl Rule {
             Rule::AboveOne => value.is_finite() && value > 1.0,
             Rule::Finite => value.is_finite(),
             Rule::Flag => value == 0.0 || value == 1.0,
+            Rule::IterationCount => (0.0..=MAX_ITERATIONS).contains(&value) && value.fract() == 0.0,
+            // The number of choices is the field's: `Spec::check_row` checks the upper end.
+            Rule::Choice => value >= 0.0 && value.fract() == 0.0,
         }
     }
 }
@@ -54,6 +66,8 @@ impl Rule {
             Rule::AboveOne => "a finite number > 1",
             Rule::Finite => "a finite number",
             Rule::Flag => "0 or 1",
+            Rule::IterationCount => "an integer in [0, 99]",
+            Rule::Choice => "one of the choices",
         }
     }
 }
@@ -82,12 +96,22 @@ pub enum FieldKind {
         /// What it may be.
         rule: Rule,
     },
-    /// Two numbers (torch's tuples, such as `betas`), in two slots.
-    Pair {
-        /// torch's default.
-        default: [f64; 2],
-        /// What each may be.
-        rules: [Rule; 2],
+    /// `len` numbers (torch's tuples: `betas`, Muon's three `ns_coefficients`), in `len` slots.
+    Tuple {
+        /// How many (2 or 3; at most [`MAX_TUPLE`]).
+        len: usize,
+        /// torch's default (the first `len`).
+        default: [f64; MAX_TUPLE],
+        /// What each may be (the first `len`).
+        rules: [Rule; MAX_TUPLE],
+    },
+    /// One of a few names, or Python's None (Muon's `adjust_lr_fn`): its slot holds the index of
+    /// the choice in `choices`.
+    Choice {
+        /// The index of torch's default.
+        default: usize,
+        /// Every value torch accepts, `None` for Python's None.
+        choices: &'static [Option<&'static str>],
     },
     /// A boolean, `0.0` or `1.0` in its slot.
     Flag {
@@ -114,8 +138,8 @@ impl FieldKind {
     /// Slots the field takes in a row.
     pub const fn width(&self) -> usize {
         match self {
-            FieldKind::Number { .. } | FieldKind::Flag { .. } => 1,
-            FieldKind::Pair { .. } => 2,
+            FieldKind::Number { .. } | FieldKind::Flag { .. } | FieldKind::Choice { .. } => 1,
+            FieldKind::Tuple { len, .. } => *len,
             FieldKind::TorchOnly { .. } => 0,
         }
     }
@@ -138,12 +162,23 @@ impl FieldSpec {
 
     /// A pair of numbers, one rule for both.
     pub const fn pair(name: &'static str, default: [f64; 2], rule: Rule) -> Self {
-        Self { name, kind: FieldKind::Pair { default, rules: [rule, rule] } }
+        Self::pair_with(name, default, [rule, rule])
     }
 
     /// A pair of numbers with a rule each (Rprop's `etas`: `0 < etas[0] < 1 < etas[1]`).
     pub const fn pair_with(name: &'static str, default: [f64; 2], rules: [Rule; 2]) -> Self {
-        Self { name, kind: FieldKind::Pair { default, rules } }
+        let kind = FieldKind::Tuple { len: 2, default: [default[0], default[1], 0.0], rules: [rules[0], rules[1], Rule::Finite] };
+        Self { name, kind }
+    }
+
+    /// Three numbers, one rule for all.
+    pub const fn triple(name: &'static str, default: [f64; 3], rule: Rule) -> Self {
+        Self { name, kind: FieldKind::Tuple { len: 3, default, rules: [rule, rule, rule] } }
+    }
+
+    /// One of `choices` (`None`: Python's None), torch's default at index `default`.
+    pub const fn choice(name: &'static str, default: usize, choices: &'static [Option<&'static str>]) -> Self {
+        Self { name, kind: FieldKind::Choice { default, choices } }
     }
 
     /// A boolean option.
@@ -209,6 +244,9 @@ impl BufferSpec {
     }
 }
 
+/// The most numbers a [`FieldKind::Tuple`] holds.
+pub const MAX_TUPLE: usize = 3;
+
 /// The most state buffers an algorithm has.
 pub const MAX_BUFFERS: usize = 3;
 
@@ -261,6 +299,9 @@ pub struct Spec {
     pub eager_state: bool,
     /// The rule across fields a row breaks, if any (checked after every field's own rule).
     pub cross_check: fn(&[f64]) -> Option<CrossRule>,
+    /// Whether every parameter must be a matrix (2 dimensions), as torch's Muon requires: the
+    /// step is refused for one that is not ([`StepError::NotAMatrix`](crate::StepError)).
+    pub matrices_only: bool,
 }
 
 /// A row broke a rule.
@@ -361,8 +402,9 @@ impl Spec {
         let (field, element) = self.field_of_slot(slot)?;
         Some(match field.kind {
             FieldKind::Number { rule, .. } => rule,
-            FieldKind::Pair { rules, .. } => rules[element],
+            FieldKind::Tuple { rules, .. } => rules[element],
             FieldKind::Flag { .. } => Rule::Flag,
+            FieldKind::Choice { .. } => Rule::Choice,
             FieldKind::TorchOnly { .. } => unreachable!("torch-only fields take no slot"),
         })
     }
@@ -377,8 +419,9 @@ impl Spec {
         for field in self.fields {
             match field.kind {
                 FieldKind::Number { default, .. } => row[slot] = default,
-                FieldKind::Pair { default, .. } => row[slot..slot + 2].copy_from_slice(&default),
+                FieldKind::Tuple { len, default, .. } => row[slot..slot + len].copy_from_slice(&default[..len]),
                 FieldKind::Flag { default, .. } => row[slot] = f64::from(u8::from(default)),
+                FieldKind::Choice { default, .. } => row[slot] = default as f64,
                 FieldKind::TorchOnly { .. } => {}
             }
             slot += field.kind.width();
@@ -393,8 +436,13 @@ impl Spec {
     pub fn check_row(&self, row: &[f64]) -> Result<(), InvalidHyperparameter> {
         assert!(row.len() == self.row_len(), "row length");
         for (slot, &value) in row.iter().enumerate() {
+            let (field, _) = self.field_of_slot(slot).expect("slot within the row");
             let rule = self.slot_rule(slot).expect("slot within the row");
-            if !rule.allows(value) {
+            let within = match field.kind {
+                FieldKind::Choice { choices, .. } => value < choices.len() as f64,
+                _ => true,
+            };
+            if !(rule.allows(value) && within) {
                 return Err(InvalidHyperparameter::Field { slot, value, rule });
             }
         }
@@ -458,6 +506,7 @@ mod tests {
         counts_steps: true,
         eager_state: false,
         cross_check: nesterov_like,
+        matrices_only: false,
     };
 
     #[test]

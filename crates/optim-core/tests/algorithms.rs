@@ -38,6 +38,8 @@ impl Rng {
             Rule::AboveOne => 1.0 + 2.0 * u,
             Rule::Finite => [-3.0, 0.0, 1e-6, 2.0, 50.0][(u * 5.0) as usize],
             Rule::Flag => f64::from(u8::from(u < 0.5)),
+            Rule::IterationCount => [0.0, 1.0, 5.0][(u * 3.0) as usize],
+            Rule::Choice => unreachable!("choices are drawn by their number"),
         }
     }
     /// Gradient values: mostly moderate, some exact zeros of both signs, some large and tiny.
@@ -71,7 +73,8 @@ fn row(id: AlgorithmId, rng: &mut Rng) -> Vec<f64> {
         for field in spec.fields {
             match field.kind {
                 FieldKind::Number { rule, .. } => row.push(rng.value(rule)),
-                FieldKind::Pair { rules, .. } => row.extend(rules.map(|r| rng.value(r))),
+                FieldKind::Tuple { len, rules, .. } => row.extend(rules[..len].iter().map(|&r| rng.value(r))),
+                FieldKind::Choice { choices, .. } => row.push((rng.unit() * choices.len() as f64).floor()),
                 FieldKind::Flag { fixed: true, default } => row.push(f64::from(u8::from(default))),
                 FieldKind::Flag { .. } => row.push(rng.value(Rule::Flag)),
                 FieldKind::TorchOnly { .. } => {}
@@ -89,6 +92,14 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
     let mut rng = Rng(seed);
     let rows = [row(id, &mut rng), row(id, &mut rng)];
     let params: Vec<SharedParam> = (0..14).map(|n| shared((0..n).map(|i| (i as f32 - 3.0) * 0.37).collect())).collect();
+    if id.spec().matrices_only {
+        // Matrices of every length: the smallest divisor >= 2 rows (1 row for a prime).
+        for p in &params {
+            let n = p.borrow().len();
+            let rows = (2..n).find(|d| n % d == 0).unwrap_or(1);
+            assert!(p.borrow_mut().set_shape([rows, n / rows]));
+        }
+    }
     let mut opt = Optimizer::new(id, Unbounded);
     opt.set_kernel(kernel);
     for (g, chunk) in params.chunks(7).enumerate() {

@@ -31,6 +31,9 @@ pub enum ErrorKind {
     NonFinite = 7,
     /// A group's hyperparameters broke a rule across fields (`group`, `cross`).
     CrossRule = 8,
+    /// The algorithm takes only matrices and a parameter with a gradient is not one (`param`;
+    /// `value`: its number of dimensions).
+    NotAMatrix = 9,
 }
 
 /// A failed export's reason, thrown to JavaScript (or returned by `RawOptimizer.takeError()`).
@@ -143,6 +146,9 @@ impl From<StepError> for RawError {
                 Self::out_of_range(index as f64)
             }
             StepError::OutOfMemory { param, error } => Self { param, ..Self::from(error) },
+            StepError::NotAMatrix { param, ndim } => {
+                Self { param: Some(param), value: ndim as f64, ..Self::new(ErrorKind::NotAMatrix) }
+            }
         }
     }
 }

@@ -55,6 +55,25 @@ impl RawParameter {
         self.id
     }
 
+    /// Gives the parameter its logical shape (each dimension a non-negative integer, their
+    /// product its length), which algorithms that take matrices read. An error, changing nothing,
+    /// otherwise or once disposed.
+    #[wasm_bindgen(js_name = setShape)]
+    pub fn set_shape(&self, shape: &[f64]) -> Result<(), RawError> {
+        let mut buffers = self.buffers.borrow_mut();
+        if buffers.is_disposed() {
+            return Err(RawError::disposed());
+        }
+        if let Some(&bad) = shape.iter().find(|&&d| !(d >= 0.0 && d.fract() == 0.0 && d <= MAX_ELEMENTS as f64)) {
+            return Err(RawError::out_of_range(bad));
+        }
+        if buffers.set_shape(shape.iter().map(|&d| d as usize)) {
+            Ok(())
+        } else {
+            Err(RawError::out_of_range(shape.iter().product()))
+        }
+    }
+
     /// Number of elements (0 once disposed).
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> usize {

@@ -31,12 +31,15 @@ pub(crate) fn algorithm(index: u8) -> AlgorithmId {
 pub enum FieldKind {
     /// A number, one slot.
     Number = 0,
-    /// Two numbers (`betas`), two slots.
-    Pair = 1,
+    /// Numbers in as many slots (`betas`, Muon's `ns_coefficients`): see `fieldWidth`.
+    Tuple = 1,
     /// A boolean, one slot holding 0 or 1.
     Flag = 2,
     /// One of torch's execution-strategy flags: no slot, not an option.
     TorchOnly = 3,
+    /// One of a few names or None (Muon's `adjust_lr_fn`), its index in one slot: see
+    /// `fieldChoice`.
+    Choice = 4,
 }
 
 /// A rule of one slot (optim-core's `Rule`).
@@ -57,6 +60,10 @@ pub enum Rule {
     OpenUnitInterval = 5,
     /// A finite number `> 1`.
     AboveOne = 6,
+    /// An integer in `[0, 99]`.
+    IterationCount = 7,
+    /// The index of one of a choice field's choices.
+    Choice = 8,
 }
 
 impl From<schema::Rule> for Rule {
@@ -69,6 +76,8 @@ impl From<schema::Rule> for Rule {
             schema::Rule::ClosedUnitInterval => Self::ClosedUnitInterval,
             schema::Rule::OpenUnitInterval => Self::OpenUnitInterval,
             schema::Rule::AboveOne => Self::AboveOne,
+            schema::Rule::IterationCount => Self::IterationCount,
+            schema::Rule::Choice => Self::Choice,
         }
     }
 }
@@ -83,6 +92,8 @@ impl From<Rule> for schema::Rule {
             Rule::ClosedUnitInterval => Self::ClosedUnitInterval,
             Rule::OpenUnitInterval => Self::OpenUnitInterval,
             Rule::AboveOne => Self::AboveOne,
+            Rule::IterationCount => Self::IterationCount,
+            Rule::Choice => Self::Choice,
         }
     }
 }
@@ -160,6 +171,12 @@ impl RawSpec {
         self.0.eager_state
     }
 
+    /// Whether every parameter must be a matrix (torch's Muon): a step refuses one that is not.
+    #[wasm_bindgen(getter, js_name = matricesOnly)]
+    pub fn matrices_only(&self) -> bool {
+        self.0.matrices_only
+    }
+
     /// Number of per-parameter state scalars besides `step` (NAdam's `mu_product`, ...).
     #[wasm_bindgen(getter, js_name = scalarCount)]
     pub fn scalar_count(&self) -> usize {
@@ -189,9 +206,34 @@ impl RawSpec {
     pub fn field_kind(&self, i: usize) -> FieldKind {
         match self.field(i).map(|f| f.kind) {
             Some(CoreFieldKind::Number { .. }) => FieldKind::Number,
-            Some(CoreFieldKind::Pair { .. }) => FieldKind::Pair,
+            Some(CoreFieldKind::Tuple { .. }) => FieldKind::Tuple,
             Some(CoreFieldKind::Flag { .. }) => FieldKind::Flag,
+            Some(CoreFieldKind::Choice { .. }) => FieldKind::Choice,
             Some(CoreFieldKind::TorchOnly { .. }) | None => FieldKind::TorchOnly,
+        }
+    }
+
+    /// Slots field `i` takes in a row (a tuple's length; 0 past the last field).
+    #[wasm_bindgen(js_name = fieldWidth)]
+    pub fn field_width(&self, i: usize) -> usize {
+        self.field(i).map_or(0, |f| f.kind.width())
+    }
+
+    /// Number of choices of field `i` (0 for a field that is not a choice).
+    #[wasm_bindgen(js_name = fieldChoiceCount)]
+    pub fn field_choice_count(&self, i: usize) -> usize {
+        match self.field(i).map(|f| f.kind) {
+            Some(CoreFieldKind::Choice { choices, .. }) => choices.len(),
+            _ => 0,
+        }
+    }
+
+    /// Choice `k` of field `i`: its name, or `undefined` for Python's None (and past the last).
+    #[wasm_bindgen(js_name = fieldChoice)]
+    pub fn field_choice(&self, i: usize, k: usize) -> Option<String> {
+        match self.field(i).map(|f| f.kind) {
+            Some(CoreFieldKind::Choice { choices, .. }) => choices.get(k).copied().flatten().map(String::from),
+            _ => None,
         }
     }
 
@@ -201,15 +243,17 @@ impl RawSpec {
         self.0.fields.iter().take(i).map(|f| f.kind.width()).sum()
     }
 
-    /// torch's default of element `element` of field `i`: the number; a flag's 0 or 1; for a
+    /// torch's default of element `element` of field `i`: the number; a flag's 0 or 1; a choice's
+    /// index; for a
     /// torch-only field what torch saves, NaN for Python's None.
     #[wasm_bindgen(js_name = fieldDefault)]
     pub fn field_default(&self, i: usize, element: usize) -> f64 {
         let flag = |on: bool| f64::from(u8::from(on));
         match self.field(i).map(|f| f.kind) {
             Some(CoreFieldKind::Number { default, .. }) => default,
-            Some(CoreFieldKind::Pair { default, .. }) => default.get(element).copied().unwrap_or(f64::NAN),
+            Some(CoreFieldKind::Tuple { len, default, .. }) => default[..len].get(element).copied().unwrap_or(f64::NAN),
             Some(CoreFieldKind::Flag { default, .. }) => flag(default),
+            Some(CoreFieldKind::Choice { default, .. }) => default as f64,
             Some(CoreFieldKind::TorchOnly { saved }) => saved.map_or(f64::NAN, flag),
             None => f64::NAN,
         }
@@ -343,7 +387,7 @@ mod tests {
                 "decoupled_weight_decay"
             ]
         );
-        assert_eq!((spec.field_kind(1), spec.field_slot(1), spec.field_default(1, 1)), (FieldKind::Pair, 1, 0.999));
+        assert_eq!((spec.field_kind(1), spec.field_slot(1), spec.field_default(1, 1)), (FieldKind::Tuple, 1, 0.999));
         assert_eq!((spec.field_default(3, 0), spec.field_fixed(10), spec.field_fixed(4)), (1e-2, true, false));
         assert!(spec.field_default(6, 0).is_nan(), "foreach saves None");
         assert_eq!(spec.field_default(7, 0), 0.0, "capturable saves False");
@@ -374,8 +418,10 @@ mod tests {
             Core::ClosedUnitInterval,
             Core::OpenUnitInterval,
             Core::AboveOne,
+            Core::IterationCount,
+            Core::Choice,
         ];
-        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(rules.map(|r| schema::Rule::from(Rule::from(r))), rules);
         assert_eq!(rule_text(Rule::AboveOne), "a finite number > 1");
         let asgd = RawSpec::new(AlgorithmId::Asgd as u8);
@@ -384,6 +430,20 @@ mod tests {
             (2, "eta".into(), "mu".into(), String::new())
         );
         assert!(RawSpec::new(AlgorithmId::Adagrad as u8).eager_state() && !asgd.eager_state());
+    }
+
+    #[test]
+    fn tuples_and_choices_are_read_as_muon_declares_them() {
+        let muon = RawSpec::new(AlgorithmId::Muon as u8);
+        assert!(muon.matrices_only() && !RawSpec::new(AlgorithmId::Adam as u8).matrices_only());
+        assert_eq!(
+            (muon.field_name(4), muon.field_kind(4), muon.field_width(4)),
+            ("ns_coefficients".into(), FieldKind::Tuple, 3)
+        );
+        assert_eq!((muon.field_default(4, 1), muon.field_default(4, 3).is_nan()), (-4.775, true));
+        assert_eq!((muon.field_kind(7), muon.field_choice_count(7), muon.field_default(7, 0)), (FieldKind::Choice, 4, 0.0));
+        assert_eq!((muon.field_choice(7, 0), muon.field_choice(7, 2)), (None, Some("match_rms_adamw".into())));
+        assert_eq!((muon.slot_rule(8), muon.slot_rule(9), muon.row_len()), (Rule::IterationCount, Rule::Choice, 10));
     }
 
     #[test]

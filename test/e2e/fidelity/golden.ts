@@ -18,6 +18,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-averaging': 5,
   'torch-checkpoints': 27,
   'torch-clip': 17,
+  'torch-muon': 7,
   'torch-nadam': 11,
   'torch-radam': 11,
   'torch-refused': 9,

@@ -118,11 +118,13 @@ class NewParam implements Cmd {
   constructor(readonly init: number[]) {}
   check = () => true;
   run(m: Model, r: Real): void {
-    r.params.push(new Parameter(this.init));
-    m.params.push({ disposed: false, twin: new Parameter(this.init), shadow: undefined });
+    // 1×n: a matrix, as Muon requires (the element-wise algorithms ignore the shape).
+    const shape = [1, this.init.length];
+    r.params.push(new Parameter(this.init, { shape }));
+    m.params.push({ disposed: false, twin: new Parameter(this.init, { shape }), shadow: undefined });
     checkAll(m, r);
   }
-  toString = () => `new Parameter([${this.init}])`;
+  toString = () => `new Parameter([${this.init}], { shape: [1, ${this.init.length}] })`;
 }
 
 class SetGrad implements Cmd {
@@ -315,16 +317,17 @@ class BadStep implements Cmd {
 function hyperOf(Class: OptimizerClass): fc.Arbitrary<Hyper> {
   const fields = describeClass(Class).options;
   // Rule numbers as the wasm export numbers optim-core's Rule (crates/optim-wasm/src/spec.rs).
-  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2] };
+  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2], 7: [0, 1, 5] };
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const f of fields) {
     if (f.fixed) continue;
     if (f.kind === 'flag') record[f.name] = fc.boolean();
-    else if (f.kind === 'pair') record[f.name] = fc.tuple(fc.constantFrom(...taken[f.rules[0]]), fc.constantFrom(...taken[f.rules[1]]));
+    else if (f.kind === 'tuple') record[f.name] = fc.tuple(...f.rules.map((rule) => fc.constantFrom(...taken[rule])));
+    else if (f.kind === 'choice') record[f.name] = fc.constantFrom(...f.choices);
     else record[f.name] = fc.constantFrom(...taken[f.rules[0]]);
   }
-  // SGD's rule across fields: nesterov only with momentum > 0 and no dampening.
-  return fc.record(record).map((h) => ('nesterov' in h && !((h.momentum as number) > 0 && h.dampening === 0) ? { ...h, nesterov: false } : h));
+  // SGD's rule across fields: nesterov only with momentum > 0 and no dampening (Muon has no such rule).
+  return fc.record(record).map((h) => ('dampening' in h && h.nesterov && !((h.momentum as number) > 0 && h.dampening === 0) ? { ...h, nesterov: false } : h));
 }
 
 const value = fc.integer({ min: -1024, max: 1024 }).map((k) => k / 64);
@@ -355,7 +358,7 @@ function commandsFor(Class: OptimizerClass) {
 describe.each(CLASSES)('%s: random operation sequences against its one-parameter shadows', (name, Class) => {
   test(`${RUNS} sequences of up to 50 operations per seed`, () => {
     const eager = (() => {
-      const p = new Parameter(1);
+      const p = new Parameter(1, { shape: [1, 1] });
       const probe = new Class([{ params: [p] }]);
       const has = Object.keys(probe.stateDict().state).length > 0; // Adagrad makes state in its constructor
       probe.dispose();

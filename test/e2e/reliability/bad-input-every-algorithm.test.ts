@@ -23,6 +23,7 @@ const REFUSED: Record<number, [number, string][]> = {
   4: [[1.5, '1.5'], [-0.1, '-0.1'], [NaN, 'NaN']], // ClosedUnitInterval [0, 1]
   5: [[0, '0'], [1, '1'], [NaN, 'NaN']], // OpenUnitInterval (0, 1)
   6: [[1, '1'], [0.5, '0.5'], [Infinity, 'Infinity']], // AboveOne
+  7: [[100, '100'], [-1, '-1'], [2.5, '2.5'], [NaN, 'NaN']], // IterationCount: an integer in [0, 99]
 };
 const NOT_NUMBERS: [unknown, string][] = [
   ['0.1', '"0.1"'],
@@ -35,11 +36,19 @@ const NOT_FLAGS: [unknown, string][] = [
   [null, 'null'],
 ];
 
-/** Two parameters with state after one step (and a gradient set), one spare; every case gets a fresh one. */
+const NOT_CHOICES: [unknown, string, typeof TypeError | typeof RangeError][] = [
+  ['Original', '"Original"', RangeError],
+  [1, '1', TypeError],
+];
+
+/**
+ * Two parameters with state after one step (and a gradient set), one spare; every case gets a
+ * fresh one. Matrices, as Muon requires (the element-wise algorithms ignore the shape).
+ */
 function setup(Class: OptimizerClass) {
-  const a = new Parameter([1, -2, 3, 0.5], { name: 'a' });
-  const b = new Parameter([0.25, 4], { name: 'b' });
-  const spare = new Parameter([1, 2], { name: 'spare' });
+  const a = new Parameter([1, -2, 3, 0.5], { name: 'a', shape: [2, 2] });
+  const b = new Parameter([0.25, 4], { name: 'b', shape: [1, 2] });
+  const spare = new Parameter([1, 2], { name: 'spare', shape: [2, 1] });
   const opt = new Class([{ params: [a] }, { params: [b] }]);
   a.grad = [0.5, -0.5, 0, 2];
   b.grad = [1, 1];
@@ -97,8 +106,8 @@ function casesOf(name: string, Class: OptimizerClass): Case[] {
     if (f.kind === 'number') {
       for (const [v, shown] of REFUSED[f.rules[0]]) everyWay(f.name, v, f.name, shown, RangeError);
       for (const [v, shown] of NOT_NUMBERS) everyWay(f.name, v, f.name, shown, TypeError);
-    } else if (f.kind === 'pair') {
-      const fine: number[] = [0, 1].map((e) => (f.rules[e] === 6 ? 2 : 0.5)); // a value every pair rule takes
+    } else if (f.kind === 'tuple') {
+      const fine: number[] = f.rules.map((rule) => (rule === 6 ? 2 : 0.5)); // a value every tuple rule takes
       f.rules.forEach((rule, e) => {
         for (const [v, shown] of REFUSED[rule]) {
           const pair = [...fine];
@@ -109,9 +118,12 @@ function casesOf(name: string, Class: OptimizerClass): Case[] {
         pair[e] = '0.5';
         everyWay(f.name, pair, `${f.name}[${e}]`, '"0.5"', TypeError);
       });
-      everyWay(f.name, [0.5, 0.5, 0.5], `${f.name}.length`, '3', RangeError);
+      everyWay(f.name, [...fine, 0.5], `${f.name}.length`, String(f.width + 1), RangeError);
     } else if (f.kind === 'flag') {
       for (const [v, shown] of NOT_FLAGS) everyWay(f.name, v, f.name, shown, TypeError);
+    } else if (f.kind === 'choice') {
+      // A name torch does not have: RangeError; not a name (nor null): TypeError.
+      for (const [v, shown, error] of NOT_CHOICES) everyWay(f.name, v, f.name, shown, error);
     }
   }
   // Every key of a saved state, given a value of the wrong type: a string (a number or a buffer expected).

@@ -53,6 +53,7 @@ pub static ADADELTA: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(ADADELTA {

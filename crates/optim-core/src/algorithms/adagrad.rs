@@ -58,6 +58,7 @@ pub static ADAGRAD: Spec = Spec {
     counts_steps: true,
     eager_state: true,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(ADAGRAD {

@@ -69,6 +69,7 @@ pub static ADAM: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 /// `torch.optim.AdamW`.
@@ -80,6 +81,7 @@ pub static ADAMW: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(

@@ -50,6 +50,7 @@ pub static ADAMAX: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(ADAMAX {

@@ -62,6 +62,7 @@ pub static ASGD: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(ASGD {

@@ -50,13 +50,19 @@ macro_rules! hyperparameters {
     };
     (@type number) => { f64 };
     (@type pair) => { (f64, f64) };
+    (@type triple) => { (f64, f64, f64) };
     (@type flag) => { bool };
+    (@type choice) => { usize };
     (@read number, $row:ident, $slot:ident) => { $row[$slot] };
     (@read pair, $row:ident, $slot:ident) => { ($row[$slot], $row[$slot + 1]) };
+    (@read triple, $row:ident, $slot:ident) => { ($row[$slot], $row[$slot + 1], $row[$slot + 2]) };
     (@read flag, $row:ident, $slot:ident) => { $row[$slot] == 1.0 };
+    (@read choice, $row:ident, $slot:ident) => { $row[$slot] as usize };
     (@write number, $row:ident, $slot:ident, $value:expr) => { $row[$slot] = $value };
     (@write pair, $row:ident, $slot:ident, $value:expr) => { ($row[$slot], $row[$slot + 1]) = $value };
+    (@write triple, $row:ident, $slot:ident, $value:expr) => { ($row[$slot], $row[$slot + 1], $row[$slot + 2]) = $value };
     (@write flag, $row:ident, $slot:ident, $value:expr) => { $row[$slot] = f64::from(u8::from($value)) };
+    (@write choice, $row:ident, $slot:ident, $value:expr) => { $row[$slot] = $value as f64 };
 }
 
 pub mod adadelta;
@@ -64,6 +70,7 @@ pub mod adagrad;
 pub mod adam;
 pub mod adamax;
 pub mod asgd;
+pub mod muon;
 pub mod nadam;
 pub mod radam;
 pub mod rmsprop;
@@ -73,6 +80,7 @@ pub mod sgd;
 use crate::engine::{self, Optimizer, ParamState, Scalars};
 use crate::kernel::Kernel;
 use crate::memory::MemoryPolicy;
+use crate::param::Dims;
 use crate::schema::{BufferMask, Spec, MAX_BUFFERS};
 
 /// One parameter's step, as the engine hands it to [`Algorithm::step`].
@@ -81,6 +89,8 @@ pub struct Target<'a> {
     pub param: &'a mut [f32],
     /// The gradient, of the same length.
     pub grad: &'a [f32],
+    /// What the engine knows of the parameter's shape.
+    pub dims: Dims,
     /// The state's step count, this step included (algorithms that count steps; 0 otherwise).
     pub step: u64,
     /// The state's scalars (the spec's `scalars`, in order), to update in place.
@@ -91,6 +101,9 @@ pub struct Target<'a> {
     /// Which of them this step created, zero-filled: torch's first use (SGD's absent
     /// `momentum_buffer`).
     pub fresh: BufferMask,
+    /// Scratch of at least [`Algorithm::workspace_len`] floats, holding whatever the previous
+    /// step left.
+    pub workspace: &'a mut [f32],
 }
 
 /// An algorithm's hyperparameters, decoded from a checked row (`hyperparameters!` implements it).
@@ -111,6 +124,13 @@ pub trait Algorithm {
 
     /// Called before the first parameter of each group.
     fn begin_group(_memo: &mut Self::Memo) {}
+
+    /// The scratch floats one parameter's step needs beside its state (Muon's Newton–Schulz
+    /// matrices), which the engine allocates before a step and keeps; none for element-wise
+    /// algorithms.
+    fn workspace_len(_hyper: &Self::Hyperparameters, _dims: Dims) -> usize {
+        0
+    }
 
     /// One parameter's update, with the `kernel` asked for.
     fn step(hyper: &Self::Hyperparameters, memo: &mut Self::Memo, target: Target<'_>, kernel: Kernel);
@@ -144,6 +164,16 @@ macro_rules! algorithms {
                     $(AlgorithmId::$variant => engine::update::<$step, M>(opt),)*
                 }
             }
+
+            /// The scratch a step of a parameter of `dims` with `row` needs
+            /// ([`Algorithm::workspace_len`]).
+            pub(crate) fn workspace_len(self, row: &[f64], dims: Dims) -> usize {
+                match self {
+                    $(AlgorithmId::$variant => {
+                        <$step as Algorithm>::workspace_len(&<<$step as Algorithm>::Hyperparameters as FromRow>::from_row(row), dims)
+                    })*
+                }
+            }
         }
     };
 }
@@ -171,6 +201,8 @@ algorithms! {
     Asgd = 9 => asgd::ASGD, asgd::Asgd;
     /// `torch.optim.Rprop`.
     Rprop = 10 => rprop::RPROP, rprop::Rprop;
+    /// `torch.optim.Muon`: momentum, orthogonalized by Newton–Schulz iterations (matrices only).
+    Muon = 11 => muon::MUON, muon::Muon;
 }
 
 impl AlgorithmId {
@@ -200,6 +232,26 @@ pub fn step_param<A: Algorithm>(
     grad: &[f32],
     kernel: Kernel,
 ) {
+    step_shaped::<A>(spec, row, state, param, Dims::flat(param.len()), grad, kernel);
+}
+
+/// [`step_param`] for a parameter of shape `dims` (a matrix, for Muon), with a workspace of its
+/// own.
+///
+/// # Panics
+/// As [`step_param`].
+pub fn step_shaped<A: Algorithm>(
+    spec: &Spec,
+    row: &[f64],
+    state: &mut Option<ParamState>,
+    param: &mut [f32],
+    dims: Dims,
+    grad: &[f32],
+    kernel: Kernel,
+) {
+    let hyper = A::Hyperparameters::from_row(row);
+    let mut workspace = vec![0.0; A::workspace_len(&hyper, dims)];
+    let workspace = &mut workspace[..];
     spec.check_row(row).expect("a valid row");
     let used = spec.buffers_in_use(row);
     let mut no_scalars = Scalars::default();
@@ -217,9 +269,10 @@ pub fn step_param<A: Algorithm>(
                 state.advance();
             }
             let view = state.for_step(used);
-            Target { param, grad, step: view.step, scalars: view.scalars, buffers: view.buffers, fresh: view.fresh }
+            let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
+            Target { param, grad, dims, step, scalars, buffers, fresh, workspace }
         }
-        None => Target { param, grad, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0 },
+        None => Target { param, grad, dims, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0, workspace },
     };
-    A::step(&A::Hyperparameters::from_row(row), &mut A::Memo::default(), target, kernel);
+    A::step(&hyper, &mut A::Memo::default(), target, kernel);
 }

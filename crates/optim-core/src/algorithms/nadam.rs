@@ -70,6 +70,7 @@ pub static NADAM: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(NADAM {

@@ -66,6 +66,7 @@ pub static RADAM: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(RADAM {

@@ -71,6 +71,7 @@ pub static RMSPROP: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(RMSPROP {

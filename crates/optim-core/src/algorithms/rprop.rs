@@ -60,6 +60,7 @@ pub static RPROP: Spec = Spec {
     counts_steps: true,
     eager_state: false,
     cross_check: no_cross_rules,
+    matrices_only: false,
 };
 
 hyperparameters!(RPROP {

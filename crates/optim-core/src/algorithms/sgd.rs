@@ -68,6 +68,7 @@ pub static SGD: Spec = Spec {
     counts_steps: false,
     eager_state: false,
     cross_check: nesterov_needs_momentum,
+    matrices_only: false,
 };
 
 hyperparameters!(SGD {

@@ -23,7 +23,7 @@ pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
 use crate::kernel::finite::all_finite;
 use crate::kernel::Kernel;
-use crate::memory::{reserve_admitted, AllocError, MemoryPolicy, Unbounded};
+use crate::memory::{reserve_admitted, zeros_admitted, AllocError, MemoryPolicy, Unbounded};
 use crate::param::SharedParam;
 use crate::schema::{BufferMask, InvalidHyperparameter, Spec};
 
@@ -63,6 +63,14 @@ pub enum StepError {
         /// The index asked for.
         group: usize,
     },
+    /// The algorithm takes only matrices ([`Spec::matrices_only`]: Muon) and a parameter with a
+    /// gradient is not one.
+    NotAMatrix {
+        /// The parameter's index across groups.
+        param: usize,
+        /// Its number of dimensions.
+        ndim: usize,
+    },
     /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
     OutOfMemory {
         /// The parameter's index across groups, if the allocation was its state.
@@ -80,6 +88,7 @@ impl fmt::Display for StepError {
             Self::StepLimit { param, step } => write!(f, "parameter {param}: step {step} is beyond the limit {MAX_STEP}"),
             Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
             Self::NoSuchGroup { group } => write!(f, "no group {group}"),
+            Self::NotAMatrix { param, ndim } => write!(f, "parameter {param} has {ndim} dimensions, not 2"),
             Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
             Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
         }
@@ -159,6 +168,9 @@ pub struct Optimizer<M: MemoryPolicy = Unbounded> {
     pending: Vec<Pending>,
     /// States being loaded, indexed like `slots`; empty and unallocated outside a load.
     staged: Vec<Option<ParamState>>,
+    /// Scratch a step's arithmetic needs beside the state (Muon's matrices): as long as the
+    /// largest any step needed so far, kept so that later steps allocate nothing.
+    workspace: Vec<f32>,
     kernel: Kernel,
     policy: M,
 }
@@ -177,6 +189,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
             defaults: Vec::new(),
             pending: Vec::new(),
             staged: Vec::new(),
+            workspace: Vec::new(),
             kernel: Kernel::Simd,
             policy,
         }
@@ -381,6 +394,9 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 if buffers.is_disposed() {
                     return Err(StepError::Disposed { param });
                 }
+                if self.spec.matrices_only && buffers.has_grad() && buffers.dims().ndim != 2 {
+                    return Err(StepError::NotAMatrix { param, ndim: buffers.dims().ndim });
+                }
                 if let Some(state) = slot.state.as_ref().filter(|_| buffers.has_grad() && self.spec.counts_steps) {
                     if state.step_count() >= MAX_STEP {
                         return Err(StepError::StepLimit { param, step: state.step_count() as f64 });
@@ -395,7 +411,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 }
             }
         }
-        if let Err(error) = self.allocate_pending(false) {
+        if let Err(error) = self.allocate_pending(false).and_then(|()| self.reserve_workspace()) {
             self.pending = Vec::new();
             return Err(error);
         }
@@ -441,6 +457,27 @@ impl<M: MemoryPolicy> Optimizer<M> {
         Ok(())
     }
 
+    /// Makes the workspace as long as the largest that a parameter with a gradient needs this step
+    /// ([`Algorithm::workspace_len`]: Muon's Newton–Schulz matrices; none for element-wise
+    /// algorithms). It only grows, so that steps after the first allocate nothing.
+    fn reserve_workspace(&mut self) -> Result<(), StepError> {
+        let mut needed = 0;
+        for group in 0..self.group_ends.len() {
+            let row = self.row(group);
+            for param in self.group_range(group) {
+                let buffers = self.slots[param].param.borrow();
+                if buffers.has_grad() {
+                    needed = needed.max(self.algorithm.workspace_len(row, buffers.dims()));
+                }
+            }
+        }
+        if needed > self.workspace.len() {
+            self.workspace =
+                zeros_admitted(needed, &self.policy).map_err(|error| StepError::OutOfMemory { param: None, error })?;
+        }
+        Ok(())
+    }
+
     /// Installs what [`Self::allocate_pending`] allocated. Cannot fail.
     fn install_pending(&mut self) {
         for Pending { slot, group, new_state, buffers } in std::mem::take(&mut self.pending) {
@@ -474,16 +511,28 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
         let range = opt.group_range(group);
         for slot in &mut opt.slots[range] {
             let mut buffers = slot.param.borrow_mut();
+            let dims = buffers.dims();
             let (param, Some(grad)) = buffers.data_and_grad() else { continue };
+            let workspace = &mut opt.workspace[..];
             let target = match slot.state.as_mut() {
                 Some(state) => {
                     if counts_steps {
                         state.advance();
                     }
                     let view = state.for_step(used);
-                    Target { param, grad, step: view.step, scalars: view.scalars, buffers: view.buffers, fresh: view.fresh }
+                    let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
+                    Target { param, grad, dims, step, scalars, buffers, fresh, workspace }
                 }
-                None => Target { param, grad, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0 },
+                None => Target {
+                    param,
+                    grad,
+                    dims,
+                    step: 0,
+                    scalars: &mut no_scalars,
+                    buffers: Default::default(),
+                    fresh: 0,
+                    workspace,
+                },
             };
             A::step(&hyper, &mut memo, target, opt.kernel);
         }

@@ -73,9 +73,21 @@ fn optimizer<M: MemoryPolicy>(policy: M, groups: &[(&[&SharedParam], Hyperparame
 
 /// The same optimizer under another memory policy.
 fn with_policy<M: MemoryPolicy, N: MemoryPolicy>(opt: Optimizer<M>, policy: N) -> Optimizer<N> {
-    let Optimizer { algorithm, spec, row_len, slots, group_ends, hyper_table, defaults, pending, staged, kernel, policy: _ } =
-        opt;
-    Optimizer { algorithm, spec, row_len, slots, group_ends, hyper_table, defaults, pending, staged, kernel, policy }
+    let Optimizer {
+        algorithm,
+        spec,
+        row_len,
+        slots,
+        group_ends,
+        hyper_table,
+        defaults,
+        pending,
+        staged,
+        workspace,
+        kernel,
+        policy: _,
+    } = opt;
+    Optimizer { algorithm, spec, row_len, slots, group_ends, hyper_table, defaults, pending, staged, workspace, kernel, policy }
 }
 
 /// Everything a step or a load could change: every parameter's values, and every state.

@@ -9,10 +9,13 @@
 //!   step reads as torch's single-tensor code, operation by operation.
 //! * [`elementwise`]: the loop an algorithm's per-element update runs in, body and tail.
 //! * [`finite`] and [`norm`]: the non-finite guard's check and `clip_grad_norm_`'s reductions.
+//! * [`matmul`]: the blocked matrix product Muon's Newton–Schulz iteration runs on.
 
 pub mod elementwise;
 pub mod finite;
+
 mod lanes;
+pub mod matmul;
 pub mod norm;
 pub mod torch_ops;
 
