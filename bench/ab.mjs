@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CASES, VARIANTS, lucidOptions, makeData } from './lib/data.mjs';
-import { measure, median } from './lib/measure.mjs';
+import { measure, median, stepping } from './lib/measure.mjs';
 
 const { values: args, positionals: dirs } = parseArgs({
   allowPositionals: true,
@@ -44,18 +44,7 @@ for (const variant of pick(VARIANTS, args.variant)) {
         p.grad = data.grads[i];
         return p;
       });
-      const opt = new Adam(params, lucidOptions(variant));
-      return {
-        run(steps) {
-          const start = performance.now();
-          for (let i = 0; i < steps; i++) opt.step();
-          return performance.now() - start;
-        },
-        dispose() {
-          opt.dispose();
-          for (const p of params) p.dispose();
-        },
-      };
+      return stepping(new Adam(params, lucidOptions(variant)), params);
     });
     const measured = await measure(factories, { reps: Number(args.reps), warmupMs: 500, minWarmupSteps: 3, minBatchMs: 100, maxStepsPerModel: 5_000 });
     const cells = measured.map(({ samples }, i) => {

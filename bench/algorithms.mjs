@@ -14,13 +14,12 @@
 // Before timing, every contestant takes 5 steps from the same values and gradients and must agree
 // with lucid-optim within float32 rounding (the plain loops compute in float64; tfjs in float32).
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Parameter, RAdam, RMSprop, Rprop, SGD, init } from '../dist/node.mjs';
 import { makeData } from './lib/data.mjs';
 import { machine } from './lib/machine.mjs';
-import { measure, median } from './lib/measure.mjs';
+import { measure, median, stepping } from './lib/measure.mjs';
+import { loadTfWasm } from './lib/tfjs-wasm.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' } } });
 const quick = args.quick;
@@ -347,18 +346,9 @@ function rpropLoop(options) {
   };
 }
 
-const require = createRequire(import.meta.url);
 let tf;
 async function loadTf() {
-  if (tf) return tf;
-  tf = require('@tensorflow/tfjs-core');
-  const wasm = require('@tensorflow/tfjs-backend-wasm');
-  tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
-  tf.enableProdMode();
-  await tf.setBackend('wasm');
-  await tf.ready();
+  tf ??= await loadTfWasm();
   return tf;
 }
 
@@ -368,19 +358,7 @@ function contestants(row, data) {
     const [Class, options] = row.lucid();
     const p = new Parameter(data.params[0]);
     p.grad = data.grads[0];
-    const opt = new Class([p], options);
-    return {
-      run(steps) {
-        const start = performance.now();
-        for (let i = 0; i < steps; i++) opt.step();
-        return performance.now() - start;
-      },
-      params: () => p.data.slice(),
-      dispose() {
-        opt.dispose();
-        p.dispose();
-      },
-    };
+    return { ...stepping(new Class([p], options), [p]), params: () => p.data.slice() };
   };
   const plain = async () => {
     const p = data.params[0].slice();

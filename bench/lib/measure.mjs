@@ -63,3 +63,21 @@ export async function measure(factories, { reps, warmupMs, minWarmupSteps, minBa
   for (const slot of slots) await slot.instance.dispose();
   return slots.map((slot, i) => ({ batch: slot.batch, samples: samples[i] }));
 }
+
+/**
+ * A contestant's model of `opt` over `params` (both disposed with it): `run(k)` takes k steps and
+ * returns their milliseconds.
+ */
+export function stepping(opt, params) {
+  return {
+    run(steps) {
+      const start = performance.now();
+      for (let i = 0; i < steps; i++) opt.step();
+      return performance.now() - start;
+    },
+    dispose() {
+      opt.dispose();
+      for (const p of params) p.dispose();
+    },
+  };
+}

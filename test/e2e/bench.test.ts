@@ -143,3 +143,15 @@ test('node bench/averaging.mjs --quick: a row per average, lucid-optim agreeing 
   expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual(['EMA (decay 0.999)', 'SWA (running mean)']);
   for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +[\d.]+x$/);
 });
+
+test('node bench/muon.mjs --quick: GFLOP/s rows for lucid-optim, plain JS and tfjs-wasm, then a Muon step row that agreed with plain JS first', async () => {
+  // The script throws (and fails here) if tfjs's product and the plain loop disagree, or if the
+  // plain-JS Muon's two steps disagree with lucid-optim's.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/muon.mjs', '--quick'], { cwd: root, maxBuffer: 1 << 20 }).catch((error) => {
+    throw new Error(`bench/muon.mjs failed:\n${error.stderr}`);
+  });
+  const products = stdout.split('\n').filter((line) => /^\d+ +[\d.]+ /.test(line));
+  expect(products).toHaveLength(2);
+  for (const line of products) expect(line).toMatch(/^\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+x +[\d.]+x$/);
+  expect(stdout).toMatch(/\n\d+×\d+, defaults +[\d.]+ +[\d.]+ +[\d.]+x\n/);
+});
