@@ -16,3 +16,7 @@ export function ulpOf(x: number): number;
 export function ulpError(got: number, want: number): number;
 /** fma(a, b, c) = a * b + c rounded once to float32, for float32 a, b, c. */
 export function fma32(a: number, b: number, c: number): number;
+/** ||a - b||_2 / ||b - p0||_2 in float64 (`b`, `p0` rounded to float32): how far `a` is from `b`, relative to how far `b` moved. */
+export function relativeDistance(a: ArrayLike<number>, b: readonly number[], p0: readonly number[]): number;
+/** max |a - b| / max |b| (`b` rounded to float32). */
+export function relativeMaxError(a: ArrayLike<number>, b: readonly number[]): number;

@@ -74,3 +74,28 @@ export function fma32(a, b, c) {
   }
   return r;
 }
+
+/**
+ * ||a - b||_2 / ||b - p0||_2 in float64, with `b` and `p0` as fixtures write them (rounded to
+ * float32 here): how far `a` is from `b`, relative to how far `b` moved from `p0`.
+ */
+export function relativeDistance(a, b, p0) {
+  let diff = 0;
+  let moved = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff += (a[i] - Math.fround(b[i])) ** 2;
+    moved += (Math.fround(b[i]) - Math.fround(p0[i])) ** 2;
+  }
+  return Math.sqrt(diff / moved);
+}
+
+/** max |a - b| / max |b| (`b` as fixtures write it, rounded to float32): the largest error relative to the largest value. */
+export function relativeMaxError(a, b) {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - Math.fround(b[i])));
+    scale = Math.max(scale, Math.abs(Math.fround(b[i])));
+  }
+  return scale === 0 ? err : err / scale;
+}

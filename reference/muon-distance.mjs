@@ -7,19 +7,11 @@
 //
 // The distance of a parameter after a step is ||p_lucid - p_torch||_2 / ||p_torch - p_0||_2 (how
 // far lucid is from torch, relative to how far torch moved the parameter), in float64.
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { jsonFixtures, replay } from './fixtures.mjs';
+import { relativeDistance } from './float32.mjs';
 
-/** ||a - b||_2 / ||b - p0||_2, with `b` and `p0` as the fixture writes them (rounded to float32 here). */
-export function relativeDistance(a, b, p0) {
-  let diff = 0;
-  let moved = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i] - Math.fround(b[i])) ** 2;
-    moved += (Math.fround(b[i]) - Math.fround(p0[i])) ** 2;
-  }
-  return Math.sqrt(diff / moved);
-}
+export { relativeDistance };
 
 /**
  * Runs fixture `fx` in lucid (`lucid`: the package, after `init()`). Returns, for every step torch
@@ -28,49 +20,35 @@ export function relativeDistance(a, b, p0) {
  * and the state dict's param groups in torch's shape after the first step.
  */
 export function measure(lucid, fx) {
-  const params = fx.params.map(({ shape, initial }) => new lucid.Parameter(initial, { shape }));
-  const opt = new lucid.Muon(fx.groups.map(({ params: indices, ...options }) => ({ params: indices.map((i) => params[i]), ...options })));
   const recorded = new Map(fx.runs.float32.map((c, k) => [c.afterStep, [c, fx.runs.bfloat16[k]]]));
   const rows = [];
   let torchGroups;
-  try {
-    fx.grads.forEach((grads, s) => {
-      grads.forEach((g, i) => (params[i].grad = g));
-      opt.step();
-      const step = s + 1;
-      if (step === 1) torchGroups = opt.stateDict({ format: 'torch' }).get('param_groups');
-      const pair = recorded.get(step);
-      if (pair === undefined) return;
-      const [f32, bf16] = pair;
-      const state = opt.stateDict().state;
-      params.forEach((p, i) => {
-        const want = f32.momentumBuffers[i];
-        const ours = state[i]?.momentumBuffer;
-        const bufferIsTorchs =
-          want === null ? ours === undefined : ours !== undefined && ours.length === want.length && want.every((v, e) => Object.is(ours[e], Math.fround(v)));
-        rows.push({
-          step,
-          param: i,
-          float32: relativeDistance(p.data, f32.params[i], fx.params[i].initial),
-          bfloat16: relativeDistance(p.data, bf16.params[i], fx.params[i].initial),
-          bufferIsTorchs,
-        });
+  replay(lucid, lucid.Muon, fx, (step, params, opt) => {
+    if (step === 1) torchGroups = opt.stateDict({ format: 'torch' }).get('param_groups');
+    const pair = recorded.get(step);
+    if (pair === undefined) return;
+    const [f32, bf16] = pair;
+    const state = opt.stateDict().state;
+    params.forEach((p, i) => {
+      const want = f32.momentumBuffers[i];
+      const ours = state[i]?.momentumBuffer;
+      const bufferIsTorchs =
+        want === null ? ours === undefined : ours !== undefined && ours.length === want.length && want.every((v, e) => Object.is(ours[e], Math.fround(v)));
+      rows.push({
+        step,
+        param: i,
+        float32: relativeDistance(p.data, f32.params[i], fx.params[i].initial),
+        bfloat16: relativeDistance(p.data, bf16.params[i], fx.params[i].initial),
+        bufferIsTorchs,
       });
     });
-  } finally {
-    opt.dispose();
-    params.forEach((p) => p.dispose());
-  }
+  });
   return { rows, torchGroups };
 }
 
 /** The fixtures (the .json files; the .pt files are torch's saved state dicts), sorted by file name. */
 export function fixtures() {
-  const dir = new URL('../test/fixtures/torch-muon/', import.meta.url);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')));
+  return jsonFixtures('torch-muon');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

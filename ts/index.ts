@@ -18,6 +18,14 @@ export { NAdam, type NAdamGroupOptions, type NAdamHyperparameters, type NAdamOpt
 export { RAdam, type RAdamGroupOptions, type RAdamHyperparameters, type RAdamOptions, type RAdamParamState, type RAdamStateDict } from './optim/radam.js';
 export { ASGD, type ASGDGroupOptions, type ASGDHyperparameters, type ASGDOptions, type ASGDParamState, type ASGDStateDict } from './optim/asgd.js';
 export { Rprop, type RpropGroupOptions, type RpropHyperparameters, type RpropOptions, type RpropParamState, type RpropStateDict } from './optim/rprop.js';
+export {
+  Adafactor,
+  type AdafactorGroupOptions,
+  type AdafactorHyperparameters,
+  type AdafactorOptions,
+  type AdafactorParamState,
+  type AdafactorStateDict,
+} from './optim/adafactor.js';
 export { Muon, type MuonAdjustLrFn, type MuonGroupOptions, type MuonHyperparameters, type MuonOptions, type MuonParamState, type MuonStateDict } from './optim/muon.js';
 export { AveragedModel, type AverageKind, type AveragedModelOptions, type AveragedModelState } from './optim/averaged-model.js';
 export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';

@@ -43,7 +43,6 @@ Python floats as they are (lr 0.02 is the double 0.02).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -57,6 +56,8 @@ os.environ["ATEN_CPU_CAPABILITY"] = "default"
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.optim._muon as muon_module  # noqa: E402
+
+from fixture_json import f32_list, write_fixture  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-muon"
@@ -103,12 +104,6 @@ CASES = [
         (),
     ),
 ]
-
-
-def f32_list(a: np.ndarray) -> list[float]:
-    # The shortest decimal that rounds to the float32 value (numpy's float32 str), as the double it
-    # parses to, whose repr json writes: the same digits.
-    return [float(str(x)) for x in np.asarray(a, dtype=np.float32).reshape(-1)]
 
 
 def make_data(name: str, shapes, steps: int):
@@ -211,13 +206,7 @@ def main() -> None:
             "torchRunsDistance": distance(bf16, f32, initial),
         }
         path = OUT / f"{name}.json"
-        lines = ["{"]
-        items = list(fixture.items())
-        for k, (key, value) in enumerate(items):
-            comma = "," if k < len(items) - 1 else ""
-            lines.append(f"{json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}")
-        lines.append("}")
-        path.write_text("\n".join(lines) + "\n")
+        write_fixture(path, fixture)
         written.add(path.name)
         print(f"{path.relative_to(REPO_ROOT)}: torch bfloat16 vs float32 iteration: {fixture['torchRunsDistance']:.3e} relative")
     for other in sorted(set(p.name for p in OUT.iterdir()) - written):

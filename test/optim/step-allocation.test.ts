@@ -74,6 +74,8 @@ const configs = [
   ['Rprop', ['Rprop', {}]],
   // Matrices (Muon takes nothing else): the Newton–Schulz scratch is allocated by the first step only.
   ['Muon, wide, tall and square matrices', ['Muon', {}]],
+  // Adafactor on the same matrices: factored row and column moments (and a full one for none).
+  ['Adafactor, factored, weight decay', ['Adafactor', { weightDecay: 1e-2 }]],
 ];
 const which = Number(process.argv[1]);
 if (which < configs.length) {
@@ -81,7 +83,7 @@ if (which < configs.length) {
   // Sizes with and without a SIMD tail, one parameter without a gradient (skipped every step).
   // Muon: the same as matrices, 1000 as 20×50, 4096 as 16×256 (kept small: each step runs 5
   // Newton–Schulz iterations of three matrix products).
-  const matrices = Array.isArray(options) && options[0] === 'Muon';
+  const matrices = Array.isArray(options) && (options[0] === 'Muon' || options[0] === 'Adafactor');
   const shapes = matrices ? [[20, 50], [37, 1], [16, 256], [3, 1]] : [[1000], [37], [4096], [3]];
   const params = shapes.map((shape) => new Parameter(shape[0] * (shape[1] ?? 1), { shape }));
   params.slice(0, 3).forEach((p, i) => { p.grad = Float32Array.from({ length: p.length }, (_, j) => Math.sin(i + j) + 1.5); });
@@ -144,7 +146,7 @@ if (which < configs.length) {
   console.log(JSON.stringify({ name: 'control', retained: min('retained'), allocated: min('allocated'), windows }));
 }
 `;
-const CONFIGS = 18;
+const CONFIGS = 19;
 /** Bytes of the boxed float64 (HeapNumber) a call that returns a non-integer number allocates. */
 const RETURNED_NUMBER = 16;
 

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   ASGD,
   Adadelta,
+  Adafactor,
   Adagrad,
   AdamW,
   Adam,
@@ -30,6 +31,7 @@ import {
   LucidAdamW,
   LucidSGD,
   adadelta,
+  adafactor,
   adagrad,
   adam,
   adamW,
@@ -111,6 +113,7 @@ export function bridgeSuite(backend: Backend): void {
     asgd: [asgd, ASGD],
     rprop: [rprop, Rprop],
     muon: [muon, Muon],
+    adafactor: [adafactor, Adafactor],
   } as const;
   type Factory = keyof typeof FACTORIES;
   const bridge = (factory: Factory, options: object) => (FACTORIES[factory][0] as (o: object) => LucidOptimizer)(options);
@@ -131,6 +134,8 @@ export function bridgeSuite(backend: Backend): void {
     ['asgd', { lr: 0.01, t0: 10, weightDecay: 1e-3 }, true],
     ['rprop', { lr: 0.01, etas: [0.4, 1.3], stepSizes: [1e-5, 1] }, true],
     ['muon', { lr: 0.02, momentum: 0.9, weightDecay: 0.01 }, true],
+    ['adafactor', { lr: 0.02, eps: [1e-30, 1e-3], weightDecay: 0.01 }, true],
+    ['adafactor', { beta2Decay: -0.5, d: 2, maximize: true }, false],
     ['muon', { adjustLrFn: 'match_rms_adamw', nesterov: false, nsSteps: 3 }, false],
     ['adamW', { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true }, false],
   ] as const)('%s %j gives exactly the numbers of lucid-optim itself (reading wasm backend memory: %s)', (factory, options, fromBackend) => {

@@ -7,6 +7,7 @@ import { describe, disposedError, rangeError, typeError, usedAfterDispose } from
 import { checkBoolean, checkInteger } from '../runtime/validate.js';
 import {
   ErrorKind,
+  Extent,
   RawOptimizer,
   StepOutcome,
   buffersInUse,
@@ -21,7 +22,7 @@ import {
 import { Parameter } from '../nn/parameter.js';
 import { checkTorchStateDict, toTorchStateDict, type StateDictOptions, type TorchStateDict } from '../torch/optimizer-state-dict.js';
 import { collectParams, notAMatrix, resolveGroup, rowError, type GroupRules, type ParamGroup, type ParamGroupInput } from './param-groups.js';
-import { specOf, writeRow, type AlgorithmSpec } from './spec.js';
+import { bufferLength, specOf, writeRow, type AlgorithmSpec } from './spec.js';
 import { checkStateDict, checkStateDictOptions, savedBuffer, type StateDict } from './state-dict.js';
 
 /** What {@link OptimizerOptions.onNonFinite} receives when the guard skips a step. */
@@ -414,19 +415,20 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     let index = 0;
     for (const [g, group] of this.paramGroups.entries()) {
       writeRow(spec, paramGroups[g], row);
-      const inUse = buffersInUse(spec.algorithm, row);
       for (const p of group.params) {
         const i = index++;
         const step = raw.stateStep(i);
         if (step === undefined) continue;
+        const inUse = buffersInUse(spec.algorithm, row, p.shape.length);
         const entry: Record<string, unknown> = spec.countsSteps ? { step } : {};
         spec.scalars.forEach((k, s) => (entry[k.name] = raw.stateScalar(i, s)));
         spec.buffers.forEach((b, k) => {
           const ptr = raw.statePtr(i, k);
-          if (ptr !== 0) entry[b.name] = savedBuffer(new Float32Array(memory.buffer, ptr, p.length).slice());
+          const length = b.extent === Extent.Param ? p.length : bufferLength(spec, k, p.shape);
+          if (ptr !== 0) entry[b.name] = savedBuffer(new Float32Array(memory.buffer, ptr, length).slice());
           // In use but not created yet (AMSGrad switched on since this parameter's last step): its
           // next step creates it as zeros. Save those zeros, so that the dict is complete and loads back.
-          else if (b.required && inUse & (1 << k)) entry[b.name] = savedBuffer(new Float32Array(p.length));
+          else if (b.required && inUse & (1 << k)) entry[b.name] = savedBuffer(new Float32Array(length));
         });
         state[i] = entry;
       }
@@ -469,7 +471,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     const checked =
       stateDict instanceof Map
         ? checkTorchStateDict(this.#rules, where, stateDict, this.#groupSizes, this.#params.map((p) => p.shape))
-        : checkStateDict(this.#rules, where, stateDict, this.#groupSizes, this.#params.map((p) => p.length));
+        : checkStateDict(this.#rules, where, stateDict, this.#groupSizes, this.#params.map((p) => p.shape));
     // Reading the dict may have run code (getters) that disposed the optimizer or a parameter.
     const raw = this.#live(where);
     this.#assertParamsLive(where);
@@ -489,9 +491,9 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     }
     // Allocation is over: memory cannot grow while copying, so the views stay valid.
     for (const s of checked.states) {
-      const length = this.#params[s.index].length;
       s.buffers.forEach((values, k) => {
-        if (values !== undefined) new Float32Array(memory.buffer, raw.stagedPtr(s.index, k), length).set(values);
+        // Checked to be the buffer's length for the parameter's shape.
+        if (values !== undefined) new Float32Array(memory.buffer, raw.stagedPtr(s.index, k), values.length).set(values);
       });
     }
     raw.commitStaged();
@@ -550,13 +552,13 @@ export class Optimizer<H extends object = object, S extends object = object, O e
 
   /**
    * @internal For adapters (lucid-optim/tfjs): checks `stateDict` (lucid's shape) as
-   * `loadStateDict` would for groups of `groupSizes` parameters of `lengths` elements, with its
-   * errors, changing nothing. `label` writes a state key in messages.
+   * `loadStateDict` would for groups of `groupSizes` parameters of `shapes`, with its errors,
+   * changing nothing. `label` writes a state key in messages.
    */
-  _checkStateDict(stateDict: unknown, groupSizes: number[], lengths: number[], label?: (key: string) => string): void {
+  _checkStateDict(stateDict: unknown, groupSizes: number[], shapes: readonly (readonly number[])[], label?: (key: string) => string): void {
     const where = this.#where.loadStateDict;
     this.#live(where);
-    checkStateDict(this.#rules, where, stateDict, groupSizes, lengths, label);
+    checkStateDict(this.#rules, where, stateDict, groupSizes, shapes, label);
   }
 
   #live(where: string): RawOptimizer {

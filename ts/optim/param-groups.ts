@@ -8,7 +8,7 @@ import { CrossRule, checkRow, ruleText, rustError, type RustError } from '../run
 import { Parameter } from '../nn/parameter.js';
 import { disposedError } from '../runtime/errors.js';
 import { checkBoolean, checkNumber } from '../runtime/validate.js';
-import type { AlgorithmSpec, FieldSpec } from './spec.js';
+import { nullable, type AlgorithmSpec, type FieldSpec } from './spec.js';
 
 /** A parameter group as passed to a constructor or `addParamGroup`: its parameters and any of the algorithm's options `O`. */
 export type ParamGroupInput<O extends object = Record<string, unknown>> = O & {
@@ -124,7 +124,19 @@ function checkType(f: FieldSpec, where: string, field: string, value: unknown, r
     case 'tuple': {
       if (!Array.isArray(value)) throw typeError(where, field, `an array of ${f.width} numbers`, value);
       if (value.length !== f.width) throw rangeError(where, `${field}.length`, String(f.width), value.length);
-      for (let e = 0; e < f.width; e++) row[f.slot + e] = checkNumber(where, `${field}[${e}]`, value[e]);
+      for (let e = 0; e < f.width; e++) {
+        const element: unknown = value[e];
+        if (nullable(f.rules[e])) {
+          // null is torch's None, which the row holds as NaN: a NaN given as a number is refused here.
+          if (element === null) {
+            row[f.slot + e] = NaN;
+            continue;
+          }
+          if (typeof element !== 'number') throw typeError(where, `${field}[${e}]`, 'a number or null', element);
+          if (Number.isNaN(element)) throw rangeError(where, `${field}[${e}]`, ruleText(f.rules[e]), element);
+        }
+        row[f.slot + e] = checkNumber(where, `${field}[${e}]`, element);
+      }
       return value.slice(0, f.width);
     }
     case 'choice': {

@@ -4,7 +4,7 @@
 // Validation, messages, both state-dict shapes, the tfjs bridge and the documentation tables are
 // built from it; nothing here retypes a field.
 
-import { BufferUse, FieldKind, RawSpec, Rule, algorithmIndex, wasmMemory } from '../runtime/wasm.js';
+import { BufferUse, Extent, FieldKind, RawSpec, Rule, algorithmIndex, bufferShapeRaw, wasmMemory } from '../runtime/wasm.js';
 
 /** One key of torch's param groups (but `params`). */
 export interface FieldSpec {
@@ -24,7 +24,7 @@ export interface FieldSpec {
   /** A choice's values (`null`: Python's None), in the order of the index its slot holds; empty otherwise. */
   readonly choices: readonly (string | null)[];
   /** torch 2.15's default (a torch-only field: what torch saves, `null` for None). */
-  readonly default: number | readonly number[] | boolean | string | null;
+  readonly default: number | readonly (number | null)[] | boolean | string | null;
   /** A flag that is not an option of this class and always holds its default (AdamW's `decoupledWeightDecay`). */
   readonly fixed: boolean;
   /** The rule of each of its slots. */
@@ -42,6 +42,10 @@ export interface BufferSpec {
   readonly useSlot: number;
   /** Whether a loaded state must have it while it is in use (torch raises a KeyError otherwise). */
   readonly required: boolean;
+  /** How many elements it holds: the parameter's, or (Adafactor's `row_var`, `col_var`) one per row or column: {@link bufferShape}. */
+  readonly extent: Extent;
+  /** Whether it has the parameter's shape (`extent` is `Extent.Param`). */
+  readonly ofParamShape: boolean;
 }
 
 /** A per-parameter state scalar besides `step`: a float32 0-d tensor in torch's state (NAdam's `mu_product`). */
@@ -124,7 +128,8 @@ function readSpec(algorithm: number): AlgorithmSpec {
       const choices = Object.freeze(Array.from({ length: raw.fieldChoiceCount(i) }, (_, k) => raw.fieldChoice(i, k) ?? null));
       const defaults: Record<FieldSpec['kind'], () => FieldSpec['default']> = {
         number: () => value(0),
-        tuple: () => Object.freeze(Array.from({ length: width }, (_, e) => value(e))),
+        // A nullable element's default NaN is torch's None.
+        tuple: () => Object.freeze(Array.from({ length: width }, (_, e) => (nullable(raw.slotRule(slot + e)) && Number.isNaN(value(e)) ? null : value(e)))),
         flag: () => value(0) === 1,
         choice: () => choices[value(0)],
         torch: () => (Number.isNaN(value(0)) ? null : value(0) === 1),
@@ -154,7 +159,15 @@ function readSpec(algorithm: number): AlgorithmSpec {
     for (let b = 0; b < raw.bufferCount; b++) {
       const torchName = raw.bufferName(b);
       buffers.push(
-        Object.freeze({ torchName, name: camelCase(torchName), use: raw.bufferUse(b), useSlot: raw.bufferUseSlot(b), required: raw.bufferRequired(b) }),
+        Object.freeze({
+          torchName,
+          name: camelCase(torchName),
+          use: raw.bufferUse(b),
+          useSlot: raw.bufferUseSlot(b),
+          required: raw.bufferRequired(b),
+          extent: raw.bufferExtent(b),
+          ofParamShape: raw.bufferExtent(b) === Extent.Param,
+        }),
       );
     }
     const scalars: ScalarSpec[] = [];
@@ -182,16 +195,31 @@ function readSpec(algorithm: number): AlgorithmSpec {
   }
 }
 
+/** The shape of `spec`'s buffer `b` for a parameter of shape `shape` (Rust's `Extent`: Adafactor's `row_var` is the shape with its last dimension 1). */
+export function bufferShape(spec: AlgorithmSpec, b: number, shape: readonly number[]): number[] {
+  return spec.buffers[b].extent === Extent.Param ? [...shape] : Array.from(bufferShapeRaw(spec.algorithm, b, Float64Array.from(shape)));
+}
+
+/** The number of elements of `spec`'s buffer `b` for a parameter of shape `shape`. */
+export function bufferLength(spec: AlgorithmSpec, b: number, shape: readonly number[]): number {
+  return bufferShape(spec, b, shape).reduce((n, d) => n * d, 1);
+}
+
+/** Whether slot rule `rule` lets a tuple element be `null` (torch's None: Adafactor's `eps[0]`), which a row holds as NaN. */
+export function nullable(rule: Rule): boolean {
+  return rule === Rule.NonNegativeOrNone;
+}
+
 /**
  * Writes a group's options into `row` (at `offset`), as Rust reads them: numbers as they are,
- * tuples one number per slot, flags as 0 or 1, a choice as its index.
+ * tuples one number per slot (`null`, torch's None, as NaN), flags as 0 or 1, a choice as its index.
  */
 export function writeRow(spec: AlgorithmSpec, group: Readonly<Record<string, unknown>>, row: Float64Array, offset = 0): void {
   for (const f of spec.options) {
     const value = group[f.name];
     if (f.kind === 'tuple') {
-      const tuple = value as readonly number[];
-      for (let e = 0; e < f.width; e++) row[offset + f.slot + e] = tuple[e];
+      const tuple = value as readonly (number | null)[];
+      for (let e = 0; e < f.width; e++) row[offset + f.slot + e] = tuple[e] ?? NaN;
     } else if (f.kind === 'choice') {
       row[offset + f.slot] = f.choices.indexOf(value as string | null);
     } else {

@@ -6,7 +6,7 @@ import { describe, rangeError, typeError, unknownKeyError } from '../runtime/err
 import { checkInteger } from '../runtime/validate.js';
 import { BufferUse, buffersRequired, wasmLimits } from '../runtime/wasm.js';
 import { resolveGroup, type GroupRules } from './param-groups.js';
-import { writeRow, type AlgorithmSpec, type FieldSpec } from './spec.js';
+import { bufferLength, writeRow, type AlgorithmSpec, type FieldSpec } from './spec.js';
 
 /** A saved group: its hyperparameters `H`, extra keys, and the indices of its parameters. */
 export type SavedParamGroup<H extends object = Record<string, unknown>> = H & {
@@ -105,7 +105,7 @@ export function checkStateDict(
   where: string,
   stateDict: unknown,
   groupSizes: number[],
-  lengths: number[],
+  shapes: readonly (readonly number[])[],
   label: (key: string) => string = (key) => key,
 ): CheckedStateDict {
   const { spec } = rules;
@@ -135,8 +135,7 @@ export function checkStateDict(
     throw typeError(where, 'stateDict.state', 'a plain object keyed by parameter index', state);
   }
   const keys = stateKeys(spec);
-  const required = requiredBuffers(spec, groups);
-  const groupOf = groupSizes.flatMap((size, g) => Array<number>(size).fill(g));
+  const required = requiredBuffers(spec, groups, groupSizes, shapes);
   const states = Object.entries(state as Record<string, unknown>).map(([key, entry]): CheckedState => {
     const field = `stateDict.state[${label(key)}]`;
     const index = idToIndex.get(Number(key));
@@ -148,12 +147,12 @@ export function checkStateDict(
     for (const k of Object.keys(e)) {
       if (!keys.includes(k)) throw typeError(where, `${field}.${k}`, `absent (a state has only ${keys.join(', ')})`, e[k]);
     }
-    const length = lengths[index];
     const buffers = spec.buffers.map((b, i) => {
       const value = e[b.name];
-      const why = required[groupOf[index]] & (1 << i) ? requiredWhy(spec, i, (f) => f.name, 'true') : null;
+      const why = required[index] & (1 << i) ? requiredWhy(spec, i, (f) => f.name, 'true') : null;
       if (value === undefined && why !== null && why !== '') throw typeError(where, `${field}.${b.name}`, `a buffer (${why})`, undefined);
-      return value === undefined && why === null ? undefined : checkBuffer(where, `${field}.${b.name}`, value, length);
+      const of = b.ofParamShape ? "the parameter's length" : `its length for the parameter's shape [${shapes[index].join(', ')}]`;
+      return value === undefined && why === null ? undefined : checkBuffer(where, `${field}.${b.name}`, value, bufferLength(spec, i, shapes[index]), of);
     });
     const scalars = spec.scalars.map((k) => checkScalar(where, `${field}.${k.name}`, e[k.name]));
     return { index, step: spec.countsSteps ? checkStep(where, `${field}.step`, e.step) : 0, scalars, buffers };
@@ -175,12 +174,16 @@ export function checkScalar(where: string, field: string, value: unknown): numbe
   return value;
 }
 
-/** Per loaded group, the buffers a state must have (Rust's rule, for the group's row). */
-export function requiredBuffers(spec: AlgorithmSpec, groups: readonly Record<string, unknown>[]): number[] {
+/**
+ * Per parameter (groups of `groupSizes`, parameters of `shapes`), the buffers a loaded state must
+ * have: Rust's rule, for its group's row and its number of dimensions.
+ */
+export function requiredBuffers(spec: AlgorithmSpec, groups: readonly Record<string, unknown>[], groupSizes: readonly number[], shapes: readonly (readonly number[])[]): number[] {
   const row = new Float64Array(spec.rowLen);
-  return groups.map((group) => {
+  let index = 0;
+  return groups.flatMap((group, g) => {
     writeRow(spec, group, row);
-    return buffersRequired(spec.algorithm, row);
+    return Array.from({ length: groupSizes[g] }, () => buffersRequired(spec.algorithm, row, shapes[index++].length));
   });
 }
 
@@ -231,10 +234,10 @@ export function checkStep(where: string, field: string, value: unknown): number 
   return step;
 }
 
-/** A saved buffer: a Float32Array, or an array of numbers (and JSON's strings for the others) of `length`. */
-export function checkBuffer(where: string, field: string, value: unknown, length: number): ArrayLike<number> {
+/** A saved buffer: a Float32Array, or an array of numbers (and JSON's strings for the others) of `length` (`of` says whose). */
+export function checkBuffer(where: string, field: string, value: unknown, length: number, of = "the parameter's length"): ArrayLike<number> {
   if (value instanceof Float32Array || Array.isArray(value)) {
-    if (value.length !== length) throw rangeError(where, `${field}.length`, `${length} (the parameter's length)`, value.length);
+    if (value.length !== length) throw rangeError(where, `${field}.length`, `${length} (${of})`, value.length);
     if (!Array.isArray(value)) return value;
     let converted: number[] | undefined;
     for (let i = 0; i < length; i++) {

@@ -5,6 +5,7 @@
 import {
   ASGD,
   Adadelta,
+  Adafactor,
   Adagrad,
   Adam,
   AdamW,
@@ -17,6 +18,7 @@ import {
   SGD,
   type ASGDOptions,
   type AdadeltaOptions,
+  type AdafactorOptions,
   type AdagradOptions,
   type AdamOptions,
   type AdamWOptions,
@@ -277,6 +279,26 @@ export class LucidMuon extends LucidOptimizer<Muon> {
 
   /** @param options lucid-optim's Muon options (`lr`, `weightDecay`, `momentum`, `nesterov`, `nsCoefficients`, `eps`, `nsSteps`, `adjustLrFn`). */
   constructor(options: MuonOptions = {}) {
+    super(options);
+  }
+}
+
+/**
+ * PyTorch's Adafactor (lucid-optim's {@link Adafactor}) as a TensorFlow.js optimizer (tf.train has
+ * none): a variable of 2 or more dimensions (a dense kernel) keeps factored row and column
+ * moments, any other a full one. Create it with `adafactor()` from `lucid-optim/tfjs`, after
+ * `await init()`.
+ */
+export class LucidAdafactor extends LucidOptimizer<Adafactor> {
+  /** The name `tf.serialization` knows this class by. */
+  static override get className(): string {
+    return 'LucidAdafactor';
+  }
+  /** @internal */
+  static override readonly lucidClass = Adafactor;
+
+  /** @param options lucid-optim's Adafactor options (`lr`, `beta2Decay`, `eps`, `d`, `weightDecay`, `maximize`). */
+  constructor(options: AdafactorOptions = {}) {
     super(options);
   }
 }

@@ -6,6 +6,7 @@ import { serialization } from '@tensorflow/tfjs-core';
 import type {
   ASGDOptions,
   AdadeltaOptions,
+  AdafactorOptions,
   AdagradOptions,
   AdamOptions,
   AdamWOptions,
@@ -20,6 +21,7 @@ import type {
 import {
   LucidASGD,
   LucidAdadelta,
+  LucidAdafactor,
   LucidAdagrad,
   LucidAdam,
   LucidAdamW,
@@ -36,6 +38,7 @@ export { LucidOptimizer, type NamedGradient } from './lucid-optimizer.js';
 export {
   LucidASGD,
   LucidAdadelta,
+  LucidAdafactor,
   LucidAdagrad,
   LucidAdam,
   LucidAdamW,
@@ -51,7 +54,7 @@ export type { NamedParamGroup, NamedStateDict } from './named-state-dict.js';
 
 // Under their own names, so that tfjs's `Adam` stays what it is, and `tf.loadLayersModel` can
 // rebuild a model saved with any of them (the saved training config names the class).
-for (const cls of [LucidAdam, LucidAdamW, LucidSGD, LucidRMSprop, LucidAdagrad, LucidAdadelta, LucidAdamax, LucidNAdam, LucidRAdam, LucidASGD, LucidRprop, LucidMuon]) {
+for (const cls of [LucidAdam, LucidAdamW, LucidSGD, LucidRMSprop, LucidAdagrad, LucidAdadelta, LucidAdamax, LucidNAdam, LucidRAdam, LucidASGD, LucidRprop, LucidMuon, LucidAdafactor]) {
   serialization.registerClass(cls);
 }
 
@@ -240,4 +243,20 @@ export function rprop(options: RpropOptions = {}): LucidRprop {
  */
 export function muon(options: MuonOptions = {}): LucidMuon {
   return new LucidMuon(options);
+}
+
+/**
+ * PyTorch's `torch.optim.Adafactor` as a TensorFlow.js optimizer. Call `await init()` first.
+ * Options: `lr` (default 1e-2), `beta2Decay` (-0.8), `eps` ([null, 1e-3]: null is torch's None),
+ * `d` (1), `weightDecay` (0), `maximize`, `skipNonFinite`. Variables of 2 or more dimensions keep
+ * factored moments (a row and a column vector), others a full one.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * model.compile({ optimizer: adafactor({ lr: 1e-2 }), loss: 'meanSquaredError' });
+ * ```
+ */
+export function adafactor(options: AdafactorOptions = {}): LucidAdafactor {
+  return new LucidAdafactor(options);
 }

@@ -199,35 +199,37 @@ export class LucidOptimizer<T extends LucidOptim<object, object, object> = Lucid
       if (savedNames.has(name)) throw new RangeError(`${where}: stateDict.paramGroups[0].params[${i}] must be unique, got ${quote(name)} twice`);
       savedNames.add(name);
     });
-    // The size of each variable the optimizer has not seen: its saved buffers' length, or the registered variable's.
-    const lengths = new Map<string, number>();
+    // The shape of each variable the optimizer has not seen: the registered variable's, or (for
+    // buffers of the parameter's length) 1-D of its saved buffers' length.
+    const shapes = new Map<string, number[]>();
     for (const [name, entry] of Object.entries(state)) {
       if (!savedNames.has(name)) throw new RangeError(`${where}: stateDict.state[${quote(name)}] names a variable that stateDict.paramGroups[0].params does not list`);
       if (this.#params.has(name)) continue;
-      const buffer = spec.buffers.map((b) => (entry as Entry | null)?.[b.name] as { length?: unknown } | undefined).find((b) => b !== undefined);
-      const length = buffer?.length ?? (engine().registeredVariables[name] as Variable | undefined)?.size;
+      const registered = engine().registeredVariables[name] as Variable | undefined;
+      if (registered !== undefined) {
+        shapes.set(name, [...registered.shape]);
+        continue;
+      }
+      const flat = spec.buffers.findIndex((b) => b.ofParamShape && (entry as Entry | null)?.[b.name] !== undefined);
+      const buffer = flat < 0 ? undefined : ((entry as Entry)[spec.buffers[flat].name] as { length?: unknown });
+      const length = buffer?.length;
       if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) {
-        const first = spec.buffers[0]?.name ?? 'a buffer';
+        const first = spec.buffers.find((b) => b.ofParamShape)?.name ?? 'a buffer';
         throw new TypeError(`${where}: stateDict.state[${quote(name)}].${first} must be a Float32Array (or an array of numbers) of the variable's length, got ${describeValue(buffer)}`);
       }
-      lengths.set(name, length);
+      shapes.set(name, [length]);
     }
-    const names = [...current, ...lengths.keys()];
+    const names = [...current, ...shapes.keys()];
     const index = new Map(names.map((name, i) => [name, i]));
     const positional: StateDict = {
       state: Object.fromEntries(Object.entries(state).map(([name, entry]) => [index.get(name)!, entry])),
       paramGroups: [{ ...(group as NamedParamGroup), params: names.map((_, i) => i) }],
     };
-    const sizes = names.map((name) => this.#params.get(name)?.length ?? lengths.get(name)!);
+    const paramShapes = names.map((name) => this.#params.get(name)?.shape ?? shapes.get(name)!);
     // lucid-optim's own checks, with the dict's names in its messages, before anything changes:
     // the Parameters of variables not seen yet must be added first, and that cannot be undone.
-    lucid._checkStateDict(positional, [names.length], sizes, (key) => quote(names[Number(key)] ?? key));
-    // The registered variable's shape where it has that many elements (Muon takes only matrices).
-    const shapeOf = (name: string, length: number): number[] => {
-      const variable = engine().registeredVariables[name] as Variable | undefined;
-      return variable !== undefined && variable.size === length ? [...variable.shape] : [length];
-    };
-    this.#createParameters(where, [...lengths].map(([name, length]) => ({ name, length, shape: shapeOf(name, length) })));
+    lucid._checkStateDict(positional, [names.length], paramShapes, (key) => quote(names[Number(key)] ?? key));
+    this.#createParameters(where, [...shapes].map(([name, shape]) => ({ name, length: shape.reduce((a, b) => a * b, 1), shape })));
     lucid.loadStateDict(positional);
     this.#unclaimed.clear();
     for (const name of Object.keys(state)) this.#unclaimed.add(name);
@@ -237,7 +239,8 @@ export class LucidOptimizer<T extends LucidOptim<object, object, object> = Lucid
    * The state as named tensors, for `model.save(…, { includeOptimizer: true })`: `iter` (tfjs's
    * iteration count) first, then for each variable with state `<name>/step` (int32 scalar, for
    * algorithms that count steps) and `<name>/<buffer>` for each of its buffers by torch's name
-   * (`exp_avg`, `momentum_buffer`: float32, the variable's shape). The optimizer owns the tensors:
+   * (`exp_avg`, `momentum_buffer`: float32, the variable's shape; Adafactor's `row_var` and
+   * `col_var`, one per row or column, flat). The optimizer owns the tensors:
    * they stay valid until the next `getWeights()` or `dispose()`. Hyperparameters travel in
    * {@link LucidOptimizer.getConfig}.
    */

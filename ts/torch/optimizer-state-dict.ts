@@ -15,9 +15,10 @@
 
 import { describe, rangeError, typeError, unknownKeyError } from '../runtime/errors.js';
 import { OPTIMIZER_KEYS, type GroupRules } from '../optim/param-groups.js';
-import { camelCase } from '../optim/spec.js';
+import { bufferShape, camelCase } from '../optim/spec.js';
 import { checkScalar, checkStep, loadGroup, mapParamIds, requiredBuffers, requiredWhy, type CheckedState, type CheckedStateDict, type StateDict } from '../optim/state-dict.js';
 import { checkBoolean } from '../runtime/validate.js';
+import { Extent } from '../runtime/wasm.js';
 import { isTorchTensor, type TorchTensor } from './tensor.js';
 
 /**
@@ -66,9 +67,9 @@ export function toTorchStateDict(rules: GroupRules, where: string, plain: StateD
     if (spec.countsSteps) entry.set('step', tensor(Float32Array.of(s.step as number), []));
     // Its scalars (NAdam's `mu_product`, ...): float32 0-d tensors too.
     for (const k of spec.scalars) entry.set(k.torchName, tensor(Float32Array.of(s[k.name] as number), []));
-    for (const b of spec.buffers) {
+    for (const [k, b] of spec.buffers.entries()) {
       const data = s[b.name];
-      if (data !== undefined) entry.set(b.torchName, tensor(data as Float32Array, shapes[i]));
+      if (data !== undefined) entry.set(b.torchName, tensor(data as Float32Array, bufferShape(spec, k, shapes[i])));
     }
     state.set(i, entry);
   }
@@ -126,9 +127,8 @@ export function checkTorchStateDict(rules: GroupRules, where: string, stateDict:
   });
   const state = stateDict.get('state');
   if (!(state instanceof Map)) throw typeError(where, "stateDict.get('state')", 'a Map keyed by parameter index', state);
-  const groupOf: number[] = groupSizes.flatMap((size, g) => Array<number>(size).fill(g));
   const keys = [...(spec.countsSteps ? ['step'] : []), ...spec.scalars.map((k) => k.torchName), ...spec.buffers.map((b) => b.torchName)];
-  const required = requiredBuffers(spec, groups);
+  const required = requiredBuffers(spec, groups, groupSizes, shapes);
   const states = [...state.entries()].map(([key, entry]): CheckedState => {
     const index = typeof key === 'number' ? idToIndex.get(key) : undefined;
     if (index === undefined) throw rangeError(where, `stateDict.state key ${describe(key)}`, 'the index of a parameter in param_groups', key);
@@ -139,12 +139,12 @@ export function checkTorchStateDict(rules: GroupRules, where: string, stateDict:
         throw typeError(where, `${field} key ${describe(k)}`, `absent (${spec.name}'s state has only ${keys.join(', ')})`, entry.get(k));
       }
     }
-    const shape = shapes[index];
     const buffers = spec.buffers.map((b, i) => {
       const value = entry.get(b.torchName);
-      const why = required[groupOf[index]] & (1 << i) ? requiredWhy(spec, i, (f) => f.torchName, 'True') : null;
+      const why = required[index] & (1 << i) ? requiredWhy(spec, i, (f) => f.torchName, 'True') : null;
       if (value === undefined && why !== null && why !== '') throw typeError(where, `${field}.${b.torchName}`, `a tensor (${why})`, undefined);
-      return value === undefined && why === null ? undefined : checkMoment(where, `${field}.${b.torchName}`, value, shape);
+      const of = b.extent === Extent.Param ? "the parameter's shape" : `its shape for the parameter's, [${shapes[index].join(', ')}]`;
+      return value === undefined && why === null ? undefined : checkMoment(where, `${field}.${b.torchName}`, value, bufferShape(spec, i, shapes[index]), of);
     });
     const scalars = spec.scalars.map((k) => checkTorchScalar(where, `${field}.${k.torchName}`, entry.get(k.torchName)));
     return { index, step: spec.countsSteps ? checkTorchStep(where, `${field}.step`, entry.get('step')) : 0, scalars, buffers };
@@ -186,17 +186,18 @@ function checkTorchGroup(rules: GroupRules, where: string, prefix: string, saved
 }
 
 /**
- * A buffer: a float32 tensor of exactly the parameter's shape (torch's in-place step would refuse
+ * A buffer: a float32 tensor of exactly `shape`, the parameter's or (Adafactor's `row_var`,
+ * `col_var`) the one torch makes for it, which `of` says (torch's in-place step would refuse
  * another shape; a float64 one torch would round to float32 on loading, lucid refuses, as it
  * refuses Float64Arrays in its own shape, rather than round silently).
  */
-function checkMoment(where: string, field: string, value: unknown, shape: readonly number[]): Float32Array {
+function checkMoment(where: string, field: string, value: unknown, shape: readonly number[], of: string): Float32Array {
   if (!isTorchTensor(value)) throw typeError(where, field, 'a float32 tensor', value);
   if (value.dtype !== 'float32') throw typeError(where, field, 'a float32 tensor (the dtype of the parameters lucid-optim steps)', value);
   const same = value.shape.length === shape.length && value.shape.every((d, i) => d === shape[i]);
   if (!same) {
     const hint = shape.length === 1 ? '; give the Parameter its torch shape: new Parameter(data, { shape })' : '';
-    throw rangeError(where, `${field}.shape`, `[${shape.join(', ')}] (the parameter's shape${hint})`, value.shape);
+    throw rangeError(where, `${field}.shape`, `[${shape.join(', ')}] (${of}${hint})`, value.shape);
   }
   const n = shape.reduce((a, b) => a * b, 1);
   if (!(value.data instanceof Float32Array) || value.data.length !== n) {

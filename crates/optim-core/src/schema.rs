@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::param::Dims;
+
 /// A range rule of one slot of a row: what torch's constructor accepts, tightened to refuse NaN
 /// and infinities (torch lets `lr=nan` through; it can only poison the weights).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +28,13 @@ pub enum Rule {
     Finite,
     /// Exactly `0.0` (false) or `1.0` (true): a flag.
     Flag,
+    /// A finite number `<= 0` (`+0.0` included): Adafactor's `beta2_decay`.
+    NonPositive,
+    /// A finite number `>= 1`: Adafactor's `d`.
+    AtLeastOne,
+    /// A finite number `>= 0`, or Python's None, which a row holds as NaN (Adafactor's
+    /// `eps[0]`; hosts refuse a NaN given as a number).
+    NonNegativeOrNone,
     /// An integer in `[0, MAX_ITERATIONS]`: Muon's `ns_steps` (torch: "Number of steps must be
     /// less than 100 for computational efficiency"; a negative count runs none, as `range` does).
     IterationCount,
@@ -48,6 +57,9 @@ impl Rule {
             Rule::AboveOne => value.is_finite() && value > 1.0,
             Rule::Finite => value.is_finite(),
             Rule::Flag => value == 0.0 || value == 1.0,
+            Rule::NonPositive => value.is_finite() && value <= 0.0,
+            Rule::AtLeastOne => value.is_finite() && value >= 1.0,
+            Rule::NonNegativeOrNone => value.is_nan() || (value.is_finite() && value >= 0.0),
             Rule::IterationCount => (0.0..=MAX_ITERATIONS).contains(&value) && value.fract() == 0.0,
             // The number of choices is the field's: `Spec::check_row` checks the upper end.
             Rule::Choice => value >= 0.0 && value.fract() == 0.0,
@@ -66,6 +78,9 @@ impl Rule {
             Rule::AboveOne => "a finite number > 1",
             Rule::Finite => "a finite number",
             Rule::Flag => "0 or 1",
+            Rule::NonPositive => "a finite number <= 0",
+            Rule::AtLeastOne => "a finite number >= 1",
+            Rule::NonNegativeOrNone => "a finite number >= 0, or null (torch's None)",
             Rule::IterationCount => "an integer in [0, 99]",
             Rule::Choice => "one of the choices",
         }
@@ -206,6 +221,46 @@ pub enum BufferUse {
     WhenFlag(usize),
     /// While the number in this slot is not 0 (SGD's `momentum_buffer`, with `momentum`).
     WhenNonZero(usize),
+    /// For a parameter of 2 or more dimensions (Adafactor's factored `row_var` and `col_var`).
+    WhenFactored,
+    /// For a parameter of fewer (Adafactor's `variance`).
+    WhenNotFactored,
+}
+
+/// How many elements a state buffer holds, for a parameter of `len` elements and shape `dims`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// As many as the parameter (most buffers).
+    Param,
+    /// One per row of the last dimension: the shape with its last dimension 1 (Adafactor's
+    /// `row_var`), `len / cols`.
+    Rows,
+    /// One per column of the last two dimensions: the shape with its second-to-last dimension
+    /// 1 (Adafactor's `col_var`), `len / rows`.
+    Cols,
+}
+
+impl Extent {
+    /// The buffer's shape for a parameter of shape `shape`, written over it: the last dimension
+    /// 1 (`Rows`), the second-to-last 1 (`Cols`, for 2 or more dimensions), or as it is.
+    pub fn shape(self, shape: &mut [usize]) {
+        let ndim = shape.len();
+        match self {
+            Extent::Param => {}
+            Extent::Rows => shape.iter_mut().skip(ndim.saturating_sub(1)).for_each(|d| *d = 1),
+            Extent::Cols if ndim >= 2 => shape[ndim - 2] = 1,
+            Extent::Cols => {}
+        }
+    }
+
+    /// The buffer's length for a parameter of `len` elements and shape `dims`.
+    pub fn len(self, len: usize, dims: Dims) -> usize {
+        match self {
+            Extent::Param => len,
+            Extent::Rows => len.checked_div(dims.cols).unwrap_or(0),
+            Extent::Cols => len.checked_div(dims.rows).unwrap_or(0),
+        }
+    }
 }
 
 /// What a state buffer holds when it is created.
@@ -235,12 +290,14 @@ pub struct BufferSpec {
     pub required: bool,
     /// What it holds when created.
     pub init: BufferInit,
+    /// How many elements it holds.
+    pub extent: Extent,
 }
 
 impl BufferSpec {
     /// A buffer that always exists, starts as zeros, and a loaded state must have (most of them).
     pub const fn zeros(name: &'static str) -> Self {
-        Self { name, used: BufferUse::Always, required: true, init: BufferInit::Zeros }
+        Self { name, used: BufferUse::Always, required: true, init: BufferInit::Zeros, extent: Extent::Param }
     }
 }
 
@@ -449,14 +506,16 @@ impl Spec {
         (self.cross_check)(row).map_or(Ok(()), |rule| Err(InvalidHyperparameter::Cross(rule)))
     }
 
-    /// The buffers a step with `row` uses (a valid row).
-    pub fn buffers_in_use(&self, row: &[f64]) -> BufferMask {
+    /// The buffers a step with `row` uses for a parameter of `ndim` dimensions (a valid row).
+    pub fn buffers_in_use(&self, row: &[f64], ndim: usize) -> BufferMask {
         let mut mask = 0;
         for (b, buffer) in self.buffers.iter().enumerate() {
             let used = match buffer.used {
                 BufferUse::Always => true,
                 BufferUse::WhenFlag(slot) => row[slot] == 1.0,
                 BufferUse::WhenNonZero(slot) => row[slot] != 0.0,
+                BufferUse::WhenFactored => ndim >= 2,
+                BufferUse::WhenNotFactored => ndim < 2,
             };
             if used {
                 mask |= 1 << b;
@@ -465,15 +524,21 @@ impl Spec {
         mask
     }
 
-    /// The buffers a loaded state must have when its group's row is `row`.
-    pub fn buffers_required(&self, row: &[f64]) -> BufferMask {
+    /// The buffers a loaded state of a parameter of `ndim` dimensions must have when its group's
+    /// row is `row`.
+    pub fn buffers_required(&self, row: &[f64], ndim: usize) -> BufferMask {
         let required = self.buffers.iter().enumerate().filter(|(_, b)| b.required).fold(0, |m, (b, _)| m | 1 << b);
-        self.buffers_in_use(row) & required
+        self.buffers_in_use(row, ndim) & required
     }
 
-    /// Whether a step with `row` keeps state for a parameter it steps.
-    pub fn keeps_state(&self, row: &[f64]) -> bool {
-        self.counts_steps || self.buffers_in_use(row) != 0
+    /// Whether a step with `row` keeps state for a parameter of `ndim` dimensions it steps.
+    pub fn keeps_state(&self, row: &[f64], ndim: usize) -> bool {
+        self.counts_steps || self.buffers_in_use(row, ndim) != 0
+    }
+
+    /// Buffer `b`'s length for a parameter of `len` elements and shape `dims` (0 past the last).
+    pub fn buffer_len(&self, b: usize, len: usize, dims: Dims) -> usize {
+        self.buffers.get(b).map_or(0, |buffer| buffer.extent.len(len, dims))
     }
 }
 
@@ -499,8 +564,20 @@ mod tests {
         fields: FIELDS,
         buffers: &[
             BufferSpec::zeros("m"),
-            BufferSpec { name: "max", used: BufferUse::WhenFlag(AMSGRAD), required: true, init: BufferInit::Zeros },
-            BufferSpec { name: "buf", used: BufferUse::WhenNonZero(0), required: false, init: BufferInit::Group(0) },
+            BufferSpec {
+                name: "max",
+                used: BufferUse::WhenFlag(AMSGRAD),
+                required: true,
+                init: BufferInit::Zeros,
+                extent: Extent::Param,
+            },
+            BufferSpec {
+                name: "buf",
+                used: BufferUse::WhenNonZero(0),
+                required: false,
+                init: BufferInit::Group(0),
+                extent: Extent::Param,
+            },
         ],
         scalars: &[],
         counts_steps: true,
@@ -532,11 +609,27 @@ mod tests {
     }
 
     #[test]
+    fn an_extent_s_shape_holds_its_length() {
+        for shape in [&[2, 3, 4][..], &[5, 7], &[6], &[]] {
+            let len = shape.iter().product::<usize>();
+            let dims = Dims::of_shape(shape.iter().copied(), len).unwrap();
+            for extent in [Extent::Param, Extent::Rows, Extent::Cols] {
+                let mut buffer = shape.to_vec();
+                extent.shape(&mut buffer);
+                assert_eq!(buffer.iter().product::<usize>(), extent.len(len, dims), "{extent:?} of {shape:?}");
+            }
+        }
+        let mut shape = [2, 3, 4];
+        Extent::Cols.shape(&mut shape);
+        assert_eq!(shape, [2, 1, 4]);
+    }
+
+    #[test]
     fn buffers_in_use_follow_their_rules() {
-        assert_eq!(SPEC.buffers_in_use(&[0.0, 0.9, 0.9, 0.0]), 0b001);
-        assert_eq!(SPEC.buffers_in_use(&[0.1, 0.9, 0.9, 1.0]), 0b111);
-        assert_eq!(SPEC.buffers_required(&[0.1, 0.9, 0.9, 1.0]), 0b011);
-        assert!(SPEC.keeps_state(&[0.0, 0.9, 0.9, 0.0]));
+        assert_eq!(SPEC.buffers_in_use(&[0.0, 0.9, 0.9, 0.0], 1), 0b001);
+        assert_eq!(SPEC.buffers_in_use(&[0.1, 0.9, 0.9, 1.0], 1), 0b111);
+        assert_eq!(SPEC.buffers_required(&[0.1, 0.9, 0.9, 1.0], 1), 0b011);
+        assert!(SPEC.keeps_state(&[0.0, 0.9, 0.9, 0.0], 1));
     }
 
     #[test]

@@ -39,6 +39,9 @@ impl Rng {
             Rule::Finite => [-3.0, 0.0, 1e-6, 2.0, 50.0][(u * 5.0) as usize],
             Rule::Flag => f64::from(u8::from(u < 0.5)),
             Rule::IterationCount => [0.0, 1.0, 5.0][(u * 3.0) as usize],
+            Rule::NonPositive => [0.0, -0.5, -0.8, -2.0][(u * 4.0) as usize],
+            Rule::AtLeastOne => [1.0, 1.5, 20.0][(u * 3.0) as usize],
+            Rule::NonNegativeOrNone => [f64::NAN, 0.0, 1e-3, 1e-30][(u * 4.0) as usize],
             Rule::Choice => unreachable!("choices are drawn by their number"),
         }
     }
@@ -92,9 +95,10 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
     let mut rng = Rng(seed);
     let rows = [row(id, &mut rng), row(id, &mut rng)];
     let params: Vec<SharedParam> = (0..14).map(|n| shared((0..n).map(|i| (i as f32 - 3.0) * 0.37).collect())).collect();
-    if id.spec().matrices_only {
-        // Matrices of every length: the smallest divisor >= 2 rows (1 row for a prime).
-        for p in &params {
+    // Matrices of every length (the smallest divisor >= 2 rows, 1 row for a prime): all of them
+    // for an algorithm that takes only matrices, every other one otherwise (Adafactor factors them).
+    for (k, p) in params.iter().enumerate() {
+        if id.spec().matrices_only || k % 2 == 0 {
             let n = p.borrow().len();
             let rows = (2..n).find(|d| n % d == 0).unwrap_or(1);
             assert!(p.borrow_mut().set_shape([rows, n / rows]));

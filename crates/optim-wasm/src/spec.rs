@@ -64,6 +64,12 @@ pub enum Rule {
     IterationCount = 7,
     /// The index of one of a choice field's choices.
     Choice = 8,
+    /// A finite number `<= 0`.
+    NonPositive = 9,
+    /// A finite number `>= 1`.
+    AtLeastOne = 10,
+    /// A finite number `>= 0`, or None (NaN in a row).
+    NonNegativeOrNone = 11,
 }
 
 impl From<schema::Rule> for Rule {
@@ -78,6 +84,9 @@ impl From<schema::Rule> for Rule {
             schema::Rule::AboveOne => Self::AboveOne,
             schema::Rule::IterationCount => Self::IterationCount,
             schema::Rule::Choice => Self::Choice,
+            schema::Rule::NonPositive => Self::NonPositive,
+            schema::Rule::AtLeastOne => Self::AtLeastOne,
+            schema::Rule::NonNegativeOrNone => Self::NonNegativeOrNone,
         }
     }
 }
@@ -94,6 +103,9 @@ impl From<Rule> for schema::Rule {
             Rule::AboveOne => Self::AboveOne,
             Rule::IterationCount => Self::IterationCount,
             Rule::Choice => Self::Choice,
+            Rule::NonPositive => Self::NonPositive,
+            Rule::AtLeastOne => Self::AtLeastOne,
+            Rule::NonNegativeOrNone => Self::NonNegativeOrNone,
         }
     }
 }
@@ -132,6 +144,22 @@ pub enum BufferUse {
     WhenFlag = 1,
     /// While a number is not 0.
     WhenNonZero = 2,
+    /// For a parameter of 2 or more dimensions.
+    WhenFactored = 3,
+    /// For a parameter of fewer.
+    WhenNotFactored = 4,
+}
+
+/// How many elements a state buffer holds (optim-core's `Extent`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// The parameter's (its shape).
+    Param = 0,
+    /// The shape with its last dimension 1.
+    Rows = 1,
+    /// The shape with its second-to-last dimension 1.
+    Cols = 2,
 }
 
 /// An algorithm's spec, read field by field (the facade reads each once, at `init()`).
@@ -289,6 +317,8 @@ impl RawSpec {
         match self.0.buffers.get(b).map(|buffer| buffer.used) {
             Some(CoreBufferUse::WhenFlag(_)) => BufferUse::WhenFlag,
             Some(CoreBufferUse::WhenNonZero(_)) => BufferUse::WhenNonZero,
+            Some(CoreBufferUse::WhenFactored) => BufferUse::WhenFactored,
+            Some(CoreBufferUse::WhenNotFactored) => BufferUse::WhenNotFactored,
             Some(CoreBufferUse::Always) | None => BufferUse::Always,
         }
     }
@@ -298,7 +328,17 @@ impl RawSpec {
     pub fn buffer_use_slot(&self, b: usize) -> usize {
         match self.0.buffers.get(b).map(|buffer| buffer.used) {
             Some(CoreBufferUse::WhenFlag(slot) | CoreBufferUse::WhenNonZero(slot)) => slot,
-            Some(CoreBufferUse::Always) | None => 0,
+            Some(CoreBufferUse::Always | CoreBufferUse::WhenFactored | CoreBufferUse::WhenNotFactored) | None => 0,
+        }
+    }
+
+    /// How many elements buffer `b` holds (its shape: `bufferShape`).
+    #[wasm_bindgen(js_name = bufferExtent)]
+    pub fn buffer_extent(&self, b: usize) -> Extent {
+        match self.0.buffers.get(b).map(|buffer| buffer.extent) {
+            Some(schema::Extent::Rows) => Extent::Rows,
+            Some(schema::Extent::Cols) => Extent::Cols,
+            Some(schema::Extent::Param) | None => Extent::Param,
         }
     }
 
@@ -327,28 +367,39 @@ pub fn check_row(algorithm: u8, row: &[f64]) -> Option<RawError> {
     spec.check_row(row).err().map(RawError::from)
 }
 
-/// The state buffers a step with `row` (a checked row of `algorithm`) uses: bit `b` is the spec's
-/// buffer `b`. 0 for a row of the wrong length.
+/// The state buffers a step with `row` (a checked row of `algorithm`) uses for a parameter of
+/// `ndim` dimensions: bit `b` is the spec's buffer `b`. 0 for a row of the wrong length.
 #[wasm_bindgen(js_name = buffersInUse)]
-pub fn buffers_in_use(algorithm: u8, row: &[f64]) -> u8 {
+pub fn buffers_in_use(algorithm: u8, row: &[f64], ndim: usize) -> u8 {
     let spec = self::algorithm(algorithm).spec();
     if row.len() == spec.row_len() {
-        spec.buffers_in_use(row)
+        spec.buffers_in_use(row, ndim)
     } else {
         0
     }
 }
 
-/// The buffers a loaded state must have when its group's row is `row`. 0 for a row of the wrong
-/// length.
+/// The buffers a loaded state of a parameter of `ndim` dimensions must have when its group's row
+/// is `row`. 0 for a row of the wrong length.
 #[wasm_bindgen(js_name = buffersRequired)]
-pub fn buffers_required(algorithm: u8, row: &[f64]) -> u8 {
+pub fn buffers_required(algorithm: u8, row: &[f64], ndim: usize) -> u8 {
     let spec = self::algorithm(algorithm).spec();
     if row.len() == spec.row_len() {
-        spec.buffers_required(row)
+        spec.buffers_required(row, ndim)
     } else {
         0
     }
+}
+
+/// The shape of `algorithm`'s buffer `b` for a parameter of shape `shape` (optim-core's
+/// `Extent`: Adafactor's `row_var` is the shape with its last dimension 1). `shape` as the
+/// facade checked it: non-negative integers.
+#[wasm_bindgen(js_name = bufferShape)]
+pub fn buffer_shape(algorithm: u8, b: usize, shape: &[f64]) -> Vec<f64> {
+    let extent = self::algorithm(algorithm).spec().buffers.get(b).map_or(schema::Extent::Param, |buffer| buffer.extent);
+    let mut dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    extent.shape(&mut dims);
+    dims.into_iter().map(|d| d as f64).collect()
 }
 
 #[cfg(test)]
@@ -420,8 +471,11 @@ mod tests {
             Core::AboveOne,
             Core::IterationCount,
             Core::Choice,
+            Core::NonPositive,
+            Core::AtLeastOne,
+            Core::NonNegativeOrNone,
         ];
-        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         assert_eq!(rules.map(|r| schema::Rule::from(Rule::from(r))), rules);
         assert_eq!(rule_text(Rule::AboveOne), "a finite number > 1");
         let asgd = RawSpec::new(AlgorithmId::Asgd as u8);
@@ -463,14 +517,19 @@ mod tests {
     fn buffers_in_use_and_required_are_optim_cores() {
         let amsgrad = [0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.0, 0.0];
         assert_eq!(
-            (buffers_in_use(AlgorithmId::Adam as u8, &amsgrad), buffers_required(AlgorithmId::Adam as u8, &amsgrad)),
+            (buffers_in_use(AlgorithmId::Adam as u8, &amsgrad, 1), buffers_required(AlgorithmId::Adam as u8, &amsgrad, 1)),
             (0b111, 0b111)
         );
         let momentum = [0.1, 0.9, 0.0, 0.0, 0.0, 0.0];
         assert_eq!(
-            (buffers_in_use(AlgorithmId::Sgd as u8, &momentum), buffers_required(AlgorithmId::Sgd as u8, &momentum)),
+            (buffers_in_use(AlgorithmId::Sgd as u8, &momentum, 1), buffers_required(AlgorithmId::Sgd as u8, &momentum, 1)),
             (0b1, 0)
         );
-        assert_eq!(buffers_in_use(AlgorithmId::Sgd as u8, &[0.1]), 0);
+        assert_eq!(buffers_in_use(AlgorithmId::Sgd as u8, &[0.1], 1), 0);
+        let adafactor = RawSpec::new(AlgorithmId::Adafactor as u8);
+        assert_eq!((adafactor.buffer_use(0), adafactor.buffer_use(2)), (BufferUse::WhenFactored, BufferUse::WhenNotFactored));
+        assert_eq!(buffer_shape(AlgorithmId::Adafactor as u8, 1, &[2.0, 3.0, 4.0]), [2.0, 1.0, 4.0]);
+        assert_eq!(buffer_shape(AlgorithmId::Adafactor as u8, 0, &[3.0, 4.0]), [3.0, 1.0]);
+        assert_eq!((0..3).map(|b| adafactor.buffer_extent(b)).collect::<Vec<_>>(), [Extent::Rows, Extent::Cols, Extent::Param]);
     }
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 /** Each directory of test/fixtures/ and how many files it holds (each a case, or a checkpoint file). */
 export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-adadelta': 9,
+  'torch-adafactor': 5,
   'torch-adagrad': 11,
   'torch-adam': 8,
   'torch-adam-nofma': 8,

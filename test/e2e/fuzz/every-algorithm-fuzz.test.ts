@@ -317,12 +317,14 @@ class BadStep implements Cmd {
 function hyperOf(Class: OptimizerClass): fc.Arbitrary<Hyper> {
   const fields = describeClass(Class).options;
   // Rule numbers as the wasm export numbers optim-core's Rule (crates/optim-wasm/src/spec.rs).
-  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2], 7: [0, 1, 5] };
+  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2], 7: [0, 1, 5], 9: [0, -0.5, -0.8], 10: [1, 1.5, 4] };
+  // Rule 11 (a number >= 0 or null, torch's None: Adafactor's eps[0]).
+  const orNone = fc.constantFrom<number | null>(null, 0, 1e-30, 1e-3);
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const f of fields) {
     if (f.fixed) continue;
     if (f.kind === 'flag') record[f.name] = fc.boolean();
-    else if (f.kind === 'tuple') record[f.name] = fc.tuple(...f.rules.map((rule) => fc.constantFrom(...taken[rule])));
+    else if (f.kind === 'tuple') record[f.name] = fc.tuple(...f.rules.map((rule): fc.Arbitrary<number | null> => (rule === 11 ? orNone : fc.constantFrom(...taken[rule]))));
     else if (f.kind === 'choice') record[f.name] = fc.constantFrom(...f.choices);
     else record[f.name] = fc.constantFrom(...taken[f.rules[0]]);
   }

@@ -24,6 +24,9 @@ const REFUSED: Record<number, [number, string][]> = {
   5: [[0, '0'], [1, '1'], [NaN, 'NaN']], // OpenUnitInterval (0, 1)
   6: [[1, '1'], [0.5, '0.5'], [Infinity, 'Infinity']], // AboveOne
   7: [[100, '100'], [-1, '-1'], [2.5, '2.5'], [NaN, 'NaN']], // IterationCount: an integer in [0, 99]
+  9: [[1e-12, '1e-12'], [1, '1'], [NaN, 'NaN'], [-Infinity, '-Infinity']], // NonPositive
+  10: [[0.999, '0.999'], [0, '0'], [NaN, 'NaN'], [Infinity, 'Infinity']], // AtLeastOne
+  11: [[-1, '-1'], [NaN, 'NaN'], [Infinity, 'Infinity']], // NonNegativeOrNone: NaN as a number is not None
 };
 const NOT_NUMBERS: [unknown, string][] = [
   ['0.1', '"0.1"'],
@@ -107,7 +110,7 @@ function casesOf(name: string, Class: OptimizerClass): Case[] {
       for (const [v, shown] of REFUSED[f.rules[0]]) everyWay(f.name, v, f.name, shown, RangeError);
       for (const [v, shown] of NOT_NUMBERS) everyWay(f.name, v, f.name, shown, TypeError);
     } else if (f.kind === 'tuple') {
-      const fine: number[] = f.rules.map((rule) => (rule === 6 ? 2 : 0.5)); // a value every tuple rule takes
+      const fine: number[] = f.rules.map((rule) => (rule === 6 || rule === 10 ? 2 : rule === 9 ? -0.5 : 0.5)); // a value every tuple rule takes
       f.rules.forEach((rule, e) => {
         for (const [v, shown] of REFUSED[rule]) {
           const pair = [...fine];
@@ -117,6 +120,12 @@ function casesOf(name: string, Class: OptimizerClass): Case[] {
         const pair: unknown[] = [...fine];
         pair[e] = '0.5';
         everyWay(f.name, pair, `${f.name}[${e}]`, '"0.5"', TypeError);
+        if (rule !== 11) {
+          // null is torch's None only where the rule allows it (Adafactor's eps[0]).
+          const withNull: unknown[] = [...fine];
+          withNull[e] = null;
+          everyWay(f.name, withNull, `${f.name}[${e}]`, 'null', TypeError);
+        }
       });
       everyWay(f.name, [...fine, 0.5], `${f.name}.length`, String(f.width + 1), RangeError);
     } else if (f.kind === 'flag') {

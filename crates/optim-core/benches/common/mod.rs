@@ -107,7 +107,7 @@ impl Model {
 
     /// Zeroed states with every buffer `hyper` uses, as an optimizer's first step creates them.
     fn zero_states(&self, hyper: &Hyperparameters) -> Vec<Option<ParamState>> {
-        let buffers = ADAM.buffers_in_use(&hyper.to_row());
+        let buffers = ADAM.buffers_in_use(&hyper.to_row(), 1);
         let zeros = |n: usize, b: usize| (buffers & (1 << b) != 0).then(|| vec![0.0_f32; n]);
         self.params
             .iter()

@@ -66,6 +66,7 @@ macro_rules! hyperparameters {
 }
 
 pub mod adadelta;
+pub mod adafactor;
 pub mod adagrad;
 pub mod adam;
 pub mod adamax;
@@ -203,6 +204,8 @@ algorithms! {
     Rprop = 10 => rprop::RPROP, rprop::Rprop;
     /// `torch.optim.Muon`: momentum, orthogonalized by Newton–Schulz iterations (matrices only).
     Muon = 11 => muon::MUON, muon::Muon;
+    /// `torch.optim.Adafactor`: factored second moments for parameters of 2 or more dimensions.
+    Adafactor = 12 => adafactor::ADAFACTOR, adafactor::Adafactor;
 }
 
 impl AlgorithmId {
@@ -253,16 +256,16 @@ pub fn step_shaped<A: Algorithm>(
     let mut workspace = vec![0.0; A::workspace_len(&hyper, dims)];
     let workspace = &mut workspace[..];
     spec.check_row(row).expect("a valid row");
-    let used = spec.buffers_in_use(row);
+    let used = spec.buffers_in_use(row, dims.ndim);
     let mut no_scalars = Scalars::default();
-    if state.is_none() && spec.keeps_state(row) {
+    if state.is_none() && spec.keeps_state(row, dims.ndim) {
         *state = Some(ParamState::new(spec, row));
     }
     let target = match state {
         Some(state) => {
             let missing = used & !state.present();
             if missing != 0 {
-                let buffers = engine::new_buffers(spec, row, row, param.len(), missing, &crate::Unbounded);
+                let buffers = engine::new_buffers(spec, row, row, (param.len(), dims), missing, &crate::Unbounded);
                 state.install(buffers.expect("memory for the state"));
             }
             if spec.counts_steps {

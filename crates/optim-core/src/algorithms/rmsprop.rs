@@ -28,7 +28,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcdiv, addcmul, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
+use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `RMSprop.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -58,8 +58,20 @@ const ROW_LEN: usize = RMSPROP.row_len();
 /// `grad_avg` while `centered` (torch raises a `KeyError` for a loaded state without one it uses).
 const BUFFERS: &[BufferSpec] = &[
     BufferSpec::zeros("square_avg"),
-    BufferSpec { name: "momentum_buffer", used: BufferUse::WhenNonZero(MOMENTUM), required: true, init: BufferInit::Zeros },
-    BufferSpec { name: "grad_avg", used: BufferUse::WhenFlag(CENTERED), required: true, init: BufferInit::Zeros },
+    BufferSpec {
+        name: "momentum_buffer",
+        used: BufferUse::WhenNonZero(MOMENTUM),
+        required: true,
+        init: BufferInit::Zeros,
+        extent: Extent::Param,
+    },
+    BufferSpec {
+        name: "grad_avg",
+        used: BufferUse::WhenFlag(CENTERED),
+        required: true,
+        init: BufferInit::Zeros,
+        extent: Extent::Param,
+    },
 ];
 
 /// `torch.optim.RMSprop`.
@@ -236,6 +248,6 @@ mod tests {
         assert_eq!(check(Hyperparameters { alpha: -0.1, ..h }), field(ALPHA, -0.1, Rule::NonNegative));
         assert_eq!(check(Hyperparameters { momentum: -1.0, ..h }), field(MOMENTUM, -1.0, Rule::NonNegative));
         let both = Hyperparameters { momentum: 0.9, centered: true, ..h };
-        assert_eq!((RMSPROP.buffers_in_use(&h.to_row()), RMSPROP.buffers_in_use(&both.to_row())), (0b001, 0b111));
+        assert_eq!((RMSPROP.buffers_in_use(&h.to_row(), 1), RMSPROP.buffers_in_use(&both.to_row(), 1)), (0b001, 0b111));
     }
 }

@@ -429,8 +429,6 @@ impl<M: MemoryPolicy> Optimizer<M> {
         for group in 0..self.group_ends.len() {
             // Borrowing the fields, not `self`: `pending` grows below.
             let row = &self.hyper_table[group * self.row_len..(group + 1) * self.row_len]; // checked by the caller
-            let used = spec.buffers_in_use(row);
-            let keeps_state = spec.keeps_state(row);
             let defaults = if self.defaults.is_empty() { row } else { &self.defaults };
             for param in self.group_range(group) {
                 let slot = &self.slots[param];
@@ -438,6 +436,9 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 if !every_param && !buffers.has_grad() {
                     continue;
                 }
+                let dims = buffers.dims();
+                let used = spec.buffers_in_use(row, dims.ndim);
+                let keeps_state = spec.keeps_state(row, dims.ndim);
                 let (new_state, missing): (bool, BufferMask) = match &slot.state {
                     None if keeps_state => (true, used),
                     None => continue,
@@ -447,7 +448,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 if !new_state && missing == 0 {
                     continue;
                 }
-                let buffers = new_buffers(spec, row, defaults, buffers.len(), missing, &self.policy)
+                let buffers = new_buffers(spec, row, defaults, (buffers.len(), dims), missing, &self.policy)
                     .map_err(|error| StepError::OutOfMemory { param: Some(param), error })?;
                 reserve_admitted(&mut self.pending, 1, &self.policy)
                     .map_err(|error| StepError::OutOfMemory { param: None, error })?;
@@ -505,13 +506,13 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
     for group in 0..opt.group_ends.len() {
         let row = &opt.hyper_table[group * opt.row_len..(group + 1) * opt.row_len];
         let hyper = A::Hyperparameters::from_row(row);
-        let used = opt.spec.buffers_in_use(row);
         let counts_steps = opt.spec.counts_steps;
         A::begin_group(&mut memo);
         let range = opt.group_range(group);
         for slot in &mut opt.slots[range] {
             let mut buffers = slot.param.borrow_mut();
             let dims = buffers.dims();
+            let used = opt.spec.buffers_in_use(row, dims.ndim);
             let (param, Some(grad)) = buffers.data_and_grad() else { continue };
             let workspace = &mut opt.workspace[..];
             let target = match slot.state.as_mut() {

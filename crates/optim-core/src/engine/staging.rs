@@ -19,7 +19,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
 
     /// Stages a state for parameter `index` with `step` steps taken (a float, as hosts and state
     /// dicts carry it; 0 for algorithms that count none), scalars 0 and zero-filled buffers for
-    /// those in `buffers`; set the scalars and fill the buffers through [`Self::staged_mut`]. An error, staging nothing for `index`,
+    /// those in `buffers` (each of its extent for the parameter's shape); set the scalars and fill the buffers through [`Self::staged_mut`]. An error, staging nothing for `index`,
     /// if the parameter was disposed, `step` is not an integer in `[0, MAX_STEP]`, or memory is
     /// exhausted; or if `index` is not a parameter of a load begun with [`Self::begin_staging`].
     pub fn stage_state(&mut self, index: usize, step: f64, buffers: BufferMask) -> Result<(), StepError> {
@@ -35,7 +35,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
         }
         // Only the spec's buffers exist.
         let known = (1u16 << self.spec.buffers.len()) - 1;
-        let zeros = zeroed_buffers(param.len(), buffers & known as BufferMask, &self.policy)
+        let zeros = zeroed_buffers(self.spec, (param.len(), param.dims()), buffers & known as BufferMask, &self.policy)
             .map_err(|error| StepError::OutOfMemory { param: Some(index), error })?;
         drop(param);
         self.staged[index] = Some(ParamState::from_parts(step as u64, Scalars::default(), zeros));

@@ -2,6 +2,7 @@
 //! buffers its [`Spec`] declares, each buffer allocated fallibly when first used.
 
 use crate::memory::{try_zeros, AllocError, MemoryPolicy};
+use crate::param::Dims;
 use crate::schema::{BufferInit, BufferMask, ScalarInit, Spec, MAX_BUFFERS, MAX_SCALARS};
 
 /// The buffers of one state, by their index in the spec; `None` where one does not exist.
@@ -22,16 +23,9 @@ pub struct ParamState {
 }
 
 impl ParamState {
-    /// A state that has taken `step` steps, with `buffers`.
-    ///
-    /// # Panics
-    /// If two buffers differ in length.
+    /// A state that has taken `step` steps, with `buffers` (each of its spec's
+    /// [`Extent`](crate::schema::Extent) for the parameter: callers make them so).
     pub fn from_parts(step: u64, scalars: Scalars, buffers: Buffers) -> Self {
-        let mut lens = buffers.iter().flatten().map(Vec::len);
-        if let Some(first) = lens.next() {
-            // `assert!`, not `assert_eq!`: no Debug formatting in the shipped .wasm.
-            assert!(lens.all(|len| len == first), "state buffer lengths differ");
-        }
         Self { step, scalars, buffers, fresh: 0 }
     }
 
@@ -115,7 +109,8 @@ pub(crate) struct StepView<'a> {
     pub fresh: BufferMask,
 }
 
-/// New buffers of `len` elements for each buffer of `spec` in `mask`, each holding what its
+/// New buffers for a parameter of `len` elements and shape `dims`, each of its spec's
+/// [`Extent`](crate::schema::Extent), for each buffer of `spec` in `mask`, each holding what its
 /// [`BufferInit`] says: the group's value from `row`, the optimizer's default from `defaults`.
 /// Admitted by `policy` as one request (its size is what an error reports); nothing stays
 /// allocated on error.
@@ -123,11 +118,11 @@ pub fn new_buffers(
     spec: &Spec,
     row: &[f64],
     defaults: &[f64],
-    len: usize,
+    (len, dims): (usize, Dims),
     mask: BufferMask,
     policy: &impl MemoryPolicy,
 ) -> Result<Buffers, AllocError> {
-    let mut buffers = zeroed_buffers(len, mask, policy)?;
+    let mut buffers = zeroed_buffers(spec, (len, dims), mask, policy)?;
     for (buffer, b) in buffers.iter_mut().zip(spec.buffers) {
         let fill = match b.init {
             BufferInit::Zeros => continue,
@@ -141,14 +136,22 @@ pub fn new_buffers(
     Ok(buffers)
 }
 
-/// Zero-filled buffers of `len` elements for each buffer in `mask`, admitted by `policy` as one
-/// request (its size is what an error reports); nothing stays allocated on error.
-pub fn zeroed_buffers(len: usize, mask: BufferMask, policy: &impl MemoryPolicy) -> Result<Buffers, AllocError> {
-    let bytes = len.saturating_mul(4).saturating_mul(mask.count_ones() as usize);
+/// Zero-filled buffers for a parameter of `len` elements and shape `dims`, each of its spec's
+/// extent, for each buffer of `spec` in `mask`, admitted by `policy` as one request (its size is
+/// what an error reports); nothing stays allocated on error.
+pub fn zeroed_buffers(
+    spec: &Spec,
+    (len, dims): (usize, Dims),
+    mask: BufferMask,
+    policy: &impl MemoryPolicy,
+) -> Result<Buffers, AllocError> {
+    let in_mask = |b: usize| mask & (1 << b) != 0;
+    let elements = (0..MAX_BUFFERS).filter(|&b| in_mask(b)).fold(0usize, |n, b| n.saturating_add(spec.buffer_len(b, len, dims)));
+    let bytes = elements.saturating_mul(4);
     let mut buffers = Buffers::default();
     for (b, buffer) in buffers.iter_mut().enumerate() {
-        if mask & (1 << b) != 0 {
-            *buffer = Some(try_zeros(len).map_err(|_| AllocError { bytes })?);
+        if in_mask(b) {
+            *buffer = Some(try_zeros(spec.buffer_len(b, len, dims)).map_err(|_| AllocError { bytes })?);
         }
     }
     policy.admit(bytes).map_err(|_| AllocError { bytes })?;

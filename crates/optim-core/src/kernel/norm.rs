@@ -175,6 +175,16 @@ fn sum_powers(values: &[f32], p: f64) -> f64 {
     sum
 }
 
+/// The sum of the squares of `values` in `f64`, as [`grad_norm`]'s 2-norm sums them (the same
+/// order in both kernels: the same bits).
+#[inline(always)]
+pub fn sum_squares(values: &[f32], kernel: Kernel) -> f64 {
+    match kernel {
+        Kernel::Simd => sum_squares_lanes::<F32x4>(values),
+        Kernel::Reference => sum_squares_reference(values),
+    }
+}
+
 /// The `norm`-norm of one gradient, rounded once to `f32` (torch's per-tensor norm is a float32
 /// tensor). NaN if an element is NaN; infinite if one is.
 ///
