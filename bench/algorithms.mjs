@@ -15,7 +15,7 @@
 // with lucid-optim within float32 rounding (the plain loops compute in float64; tfjs in float32).
 
 import { parseArgs } from 'node:util';
-import { ASGD, Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Parameter, RAdam, RMSprop, Rprop, SGD, init } from '../dist/node.mjs';
+import { ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, NAdam, Parameter, RAdam, RMSprop, Rprop, SGD, init } from '../dist/node.mjs';
 import { makeData } from './lib/data.mjs';
 import { machine } from './lib/machine.mjs';
 import { measure, median, stepping } from './lib/measure.mjs';
@@ -24,6 +24,8 @@ import { loadTfWasm } from './lib/tfjs-wasm.mjs';
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' } } });
 const quick = args.quick;
 const elements = quick ? 1_003 : 1_000_000;
+/** The elements as a matrix, for the algorithms that factor them (Adafactor). */
+const MATRIX = quick ? [17, 59] : [1_000, 1_000];
 const settings = {
   reps: Number(args.reps ?? (quick ? 1 : 7)),
   warmupMs: quick ? 0 : 500,
@@ -133,6 +135,15 @@ const ROWS = [
     lucid: () => [Rprop, {}],
     plain: { buffers: 2, fill: [0, 1e-2], step: rpropLoop({ etaminus: 0.5, etaplus: 1.2, min: 1e-6, max: 50 }) },
     tfjs: null, // nor Rprop
+  },
+  {
+    id: 'adafactor',
+    // A matrix, so that its moments are factored (1,003 = 17 × 59 with --quick).
+    label: `Adafactor (defaults, ${MATRIX.join('×')})`,
+    shape: MATRIX,
+    lucid: () => [Adafactor, {}],
+    plain: { buffers: 2, step: adafactorLoop({ lr: 1e-2, beta2Decay: -0.8, eps2: 1e-3, d: 1, rows: MATRIX[0], cols: MATRIX[1] }) },
+    tfjs: null, // nor Adafactor
   },
 ];
 
@@ -328,6 +339,51 @@ function asgdLoop(options) {
   };
 }
 
+/**
+ * Adafactor on a rows × cols matrix in torch's order: factored moments (lerp of the row and column
+ * means of g²), var = rowVar ⊗ colVar / max(mean(rowVar), eps1), u = g / sqrt(max(var, eps1²)),
+ * clipped to rms d, times max(eps2, rms(p)) * min(lr, 1 / sqrt(t)). Float64 per element and sum.
+ */
+function adafactorLoop(options) {
+  return (p, g, [rowVar, colVar], t) => {
+    const { lr, beta2Decay, eps2, d, rows, cols } = options;
+    const eps1 = 1.1920928955078125e-7; // float32's machine epsilon, torch's eps1 for None
+    const n = p.length;
+    const w = t ** beta2Decay;
+    let squares = 0;
+    for (let i = 0; i < n; i++) squares += p[i] * p[i];
+    const alpha = Math.max(eps2, Math.sqrt(squares / n)) * Math.min(lr, 1 / Math.sqrt(t));
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += g[r * cols + c] * g[r * cols + c];
+      rowVar[r] += w * (s / cols - rowVar[r]);
+    }
+    for (let c = 0; c < cols; c++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += g[r * cols + c] * g[r * cols + c];
+      colVar[c] += w * (s / rows - colVar[c]);
+    }
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += rowVar[r];
+    mean = Math.max(mean / rows, eps1);
+    const floor = eps1 * eps1;
+    let updates = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const u = g[r * cols + c] / Math.sqrt(Math.max((rowVar[r] * colVar[c]) / mean, floor));
+        updates += u * u;
+      }
+    }
+    const scale = alpha / Math.max(1, Math.sqrt(updates / n) / d);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        p[i] -= (scale * g[i]) / Math.sqrt(Math.max((rowVar[r] * colVar[c]) / mean, floor));
+      }
+    }
+  };
+}
+
 /** Rprop in torch's order: the step size grows or shrinks by the sign of g * prev, clamped; a flipped sign skips the element. */
 function rpropLoop(options) {
   return (p, g, [prev, size]) => {
@@ -356,7 +412,7 @@ async function loadTf() {
 function contestants(row, data) {
   const lucid = async () => {
     const [Class, options] = row.lucid();
-    const p = new Parameter(data.params[0]);
+    const p = new Parameter(data.params[0], row.shape === undefined ? {} : { shape: row.shape });
     p.grad = data.grads[0];
     return { ...stepping(new Class([p], options), [p]), params: () => p.data.slice() };
   };

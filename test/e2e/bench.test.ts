@@ -102,7 +102,7 @@ test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant ag
   });
   const rows = stdout
     .split('\n')
-    .filter((line) => /^(Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|ASGD|Rprop)\b/.test(line))
+    .filter((line) => /^(Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|ASGD|Rprop|Adafactor)\b/.test(line))
     .map((line) => line.trimEnd());
   expect(rows.map((line) => line.split(/ {2,}/)[0])).toEqual([
     'Adam (lr 1e-3, defaults)',
@@ -118,6 +118,7 @@ test('node bench/algorithms.mjs --quick: a row per algorithm, each contestant ag
     'RAdam (defaults)',
     'ASGD (defaults)',
     'Rprop (defaults)',
+    'Adafactor (defaults, 17×59)',
   ]);
   // Every cell a number (or n/a where tf.train has no such optimizer), every ratio a ratio.
   for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +(\d+|n\/a) +[\d.]+x( +[\d.]+x)?$/);
