@@ -33,5 +33,8 @@ echo "== tsc: the facade, and the test suites against dist/index.d.ts"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.test.json
 
+echo "== typedoc (typedoc.json): every export has a doc comment, every {@link} resolves (warnings are errors)"
+npx typedoc --emit none
+
 echo "== vitest"
 npx vitest run

@@ -4,7 +4,7 @@ export { init, type WasmSource } from './runtime/wasm.js';
 export { memoryStats, reserve, type MemoryStats } from './runtime/memory.js';
 export { Parameter, type ParameterOptions } from './nn/parameter.js';
 export { clipGradNorm, type ClipGradNormOptions } from './nn/clip-grad-norm.js';
-export { Optimizer, type NonFiniteEvent, type OptimizerOptions } from './optim/optimizer.js';
+export { Optimizer, type NonFiniteCallback, type NonFiniteEvent, type OptimizerOptions } from './optim/optimizer.js';
 export type { ParamGroup, ParamGroupInput } from './optim/param-groups.js';
 export type { JsonBuffer, SavedParamGroup, StateDict } from './optim/state-dict.js';
 export { Adam, type AdamGroupOptions, type AdamHyperparameters, type AdamOptions, type AdamParamState, type AdamStateDict } from './optim/adam.js';

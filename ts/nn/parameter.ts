@@ -111,6 +111,7 @@ export class Parameter {
     return this.#dataView;
   }
 
+  /** Copies `values` in (the parameter's length; a TypeError or RangeError otherwise). */
   set data(values: ArrayLike<number>) {
     this.#assertLive('data');
     notAParameter(this.#where, 'data', values);

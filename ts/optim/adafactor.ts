@@ -34,9 +34,13 @@ export type AdafactorOptions = AdafactorGroupOptions & OptimizerOptions;
  * dimension 1, row-major); any other has `variance`.
  */
 export interface AdafactorParamState {
+  /** Steps taken (torch's `step`). */
   step: number;
+  /** The factored second moment's row means: the shape with its last dimension 1 (torch's `row_var`). */
   rowVar?: Float32Array;
+  /** Its column means: the shape with its second-to-last dimension 1 (torch's `col_var`). */
   colVar?: Float32Array;
+  /** The full second moment, for fewer than 2 dimensions (torch's `variance`). */
   variance?: Float32Array;
 }
 

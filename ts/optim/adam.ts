@@ -31,7 +31,10 @@ export interface AdamGroupOptions {
 }
 
 /** The hyperparameters of an Adam group, resolved. */
-export type AdamHyperparameters = Required<AdamGroupOptions> & { betas: [number, number] };
+export type AdamHyperparameters = Required<AdamGroupOptions> & {
+  /** The running averages' coefficients `[beta1, beta2]`, as a pair. */
+  betas: [number, number];
+};
 
 /** Adam's options: defaults for every group, and the optimizer's own options. */
 export type AdamOptions = AdamGroupOptions & OptimizerOptions;

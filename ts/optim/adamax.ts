@@ -18,7 +18,10 @@ export interface AdamaxGroupOptions {
 }
 
 /** The hyperparameters of a Adamax group, resolved. */
-export type AdamaxHyperparameters = Required<AdamaxGroupOptions> & { betas: [number, number] };
+export type AdamaxHyperparameters = Required<AdamaxGroupOptions> & {
+  /** The running averages' coefficients `[beta1, beta2]`, as a pair. */
+  betas: [number, number];
+};
 
 /** Adamax's options: defaults for every group, and the optimizer's own options. */
 export type AdamaxOptions = AdamaxGroupOptions & OptimizerOptions;

@@ -30,6 +30,7 @@ export interface AveragedModelOptions {
 
 /** {@link AveragedModel.stateDict}: the number of models averaged, and the averaged parameters' values. */
 export interface AveragedModelState {
+  /** How many models were averaged in (torch's `n_averaged`). */
   nAveraged: number;
   /** One saved buffer per averaged parameter, in order (JSON writes every value exactly). */
   params: Float32Array[];

@@ -22,7 +22,10 @@ export interface NAdamGroupOptions {
 }
 
 /** The hyperparameters of a NAdam group, resolved. */
-export type NAdamHyperparameters = Required<NAdamGroupOptions> & { betas: [number, number] };
+export type NAdamHyperparameters = Required<NAdamGroupOptions> & {
+  /** The running averages' coefficients `[beta1, beta2]`, as a pair. */
+  betas: [number, number];
+};
 
 /** NAdam's options: defaults for every group, and the optimizer's own options. */
 export type NAdamOptions = NAdamGroupOptions & OptimizerOptions;

@@ -48,7 +48,8 @@ export interface OptimizerOptions {
   onNonFinite?: (event: NonFiniteEvent) => void;
 }
 
-type NonFiniteCallback = (event: NonFiniteEvent) => void;
+/** What {@link Optimizer.onNonFinite} calls after a step the non-finite guard skipped. */
+export type NonFiniteCallback = (event: NonFiniteEvent) => void;
 
 /**
  * Each group's parameters, behind one `params` getter shared by every group (one getter function,
@@ -338,6 +339,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     return this.#skipNonFinite;
   }
 
+  /** Turns the guard on (`true`) or off; a TypeError for anything but a boolean. */
   set skipNonFinite(on: boolean) {
     this.#skipNonFinite = checkBoolean(this.#where.skipNonFinite, 'skipNonFinite', on);
   }
@@ -347,6 +349,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     return this.#onNonFinite;
   }
 
+  /** Sets the callback (`undefined` for none); a TypeError for anything but a function. */
   set onNonFinite(callback: NonFiniteCallback | undefined) {
     if (callback !== undefined && typeof callback !== 'function') {
       throw typeError(this.#where.onNonFinite, 'onNonFinite', 'a function or undefined', callback);

@@ -12,6 +12,7 @@ import { nullable, type AlgorithmSpec, type FieldSpec } from './spec.js';
 
 /** A parameter group as passed to a constructor or `addParamGroup`: its parameters and any of the algorithm's options `O`. */
 export type ParamGroupInput<O extends object = Record<string, unknown>> = O & {
+  /** The group's parameters. */
   params: Iterable<Parameter>;
   [key: string]: unknown;
 };
@@ -26,6 +27,7 @@ export type ParamGroupInput<O extends object = Record<string, unknown>> = O & {
 export type ParamGroup<H extends object = Record<string, unknown>> = H & {
   /** Every algorithm has a learning rate (what schedulers set). */
   lr: number;
+  /** The group's parameters (read-only: add with `addParams`). */
   readonly params: readonly Parameter[];
   [key: string]: unknown;
 };

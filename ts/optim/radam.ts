@@ -20,7 +20,10 @@ export interface RAdamGroupOptions {
 }
 
 /** The hyperparameters of a RAdam group, resolved. */
-export type RAdamHyperparameters = Required<RAdamGroupOptions> & { betas: [number, number] };
+export type RAdamHyperparameters = Required<RAdamGroupOptions> & {
+  /** The running averages' coefficients `[beta1, beta2]`, as a pair. */
+  betas: [number, number];
+};
 
 /** RAdam's options: defaults for every group, and the optimizer's own options. */
 export type RAdamOptions = RAdamGroupOptions & OptimizerOptions;

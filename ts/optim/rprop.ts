@@ -16,7 +16,12 @@ export interface RpropGroupOptions {
 }
 
 /** The hyperparameters of a Rprop group, resolved. */
-export type RpropHyperparameters = Required<RpropGroupOptions> & { etas: [number, number] } & { stepSizes: [number, number] };
+export type RpropHyperparameters = Required<RpropGroupOptions> & {
+  /** `[etaminus, etaplus]`, as a pair. */
+  etas: [number, number];
+  /** `[min, max]` step sizes, as a pair. */
+  stepSizes: [number, number];
+};
 
 /** Rprop's options: defaults for every group, and the optimizer's own options. */
 export type RpropOptions = RpropGroupOptions & OptimizerOptions;

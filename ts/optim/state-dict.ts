@@ -10,6 +10,7 @@ import { bufferLength, writeRow, type AlgorithmSpec, type FieldSpec } from './sp
 
 /** A saved group: its hyperparameters `H`, extra keys, and the indices of its parameters. */
 export type SavedParamGroup<H extends object = Record<string, unknown>> = H & {
+  /** The indices of the group's parameters, across groups (as torch numbers them). */
   params: number[];
   [key: string]: unknown;
 };
@@ -26,7 +27,9 @@ export type SavedParamGroup<H extends object = Record<string, unknown>> = H & {
  * refused rather than guessed at.
  */
 export interface StateDict<H extends object = object, S extends object = object> {
+  /** Per parameter index (across groups, as torch numbers them), its state; none for a parameter without. */
   state: Record<number, S>;
+  /** Each group's hyperparameters and extra keys, with `params`: its parameters' indices. */
   paramGroups: SavedParamGroup<H>[];
 }
 

@@ -10,7 +10,9 @@ import { checkAnyNumber, checkArray, readState } from './options.js';
  * `_schedulers`), and nothing else: a ChainedScheduler has no epoch of its own.
  */
 export interface ChainedSchedulerState {
+  /** Each group's lr after the last step (torch's `_last_lr`). */
   lastLr: number[];
+  /** Each scheduler's state dict, in order (torch's `_schedulers`). */
   schedulers: LRSchedulerState[];
 }
 

@@ -14,7 +14,9 @@ export interface ConstantLROptions {
 
 /** {@link ConstantLR.stateDict}. */
 export interface ConstantLRState extends LRSchedulerState {
+  /** The factor of the first `totalIters` steps (torch's `factor`). */
   factor: number;
+  /** Steps the factor holds (torch's `total_iters`). */
   totalIters: number;
 }
 

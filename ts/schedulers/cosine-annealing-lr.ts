@@ -15,7 +15,9 @@ export interface CosineAnnealingLROptions {
 
 /** {@link CosineAnnealingLR.stateDict}. */
 export interface CosineAnnealingLRState extends LRSchedulerState {
+  /** The half-period, in steps (torch's `T_max`). */
   tMax: number;
+  /** The lowest lr (torch's `eta_min`). */
   etaMin: number;
 }
 

@@ -17,10 +17,15 @@ export interface CosineAnnealingWarmRestartsOptions {
 
 /** {@link CosineAnnealingWarmRestarts.stateDict}: the options, and torch's `T_i`, `T_cur`. */
 export interface CosineAnnealingWarmRestartsState extends LRSchedulerState {
+  /** Steps of the first cycle (torch's `T_0`). */
   t0: number;
+  /** The factor each cycle's length grows by (torch's `T_mult`). */
   tMult: number;
+  /** The lowest lr (torch's `eta_min`). */
   etaMin: number;
+  /** Steps of the current cycle (torch's `T_i`). */
   tI: number;
+  /** Steps into the current cycle (torch's `T_cur`). */
   tCur: number;
 }
 

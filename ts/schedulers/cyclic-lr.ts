@@ -46,16 +46,27 @@ export interface CyclicLROptions {
  * step wrote, which loadStateDict writes back with the lr.
  */
 export interface CyclicLRState extends LRSchedulerState {
+  /** Each group's highest lr (torch's `max_lrs`). */
   maxLrs: number[];
+  /** Steps of one cycle (torch's `total_size`). */
   totalSize: number;
+  /** The share of a cycle spent rising (torch's `step_ratio`). */
   stepRatio: number;
+  /** `'triangular'`, `'triangular2'` or `'exp_range'` (torch's `mode`). */
   mode: string;
+  /** The base of `'exp_range'`'s decay (torch's `gamma`). */
   gamma: number;
+  /** Whether the scale reads the cycle or the step (torch's `scale_mode`). */
   scaleMode: CyclicScaleMode;
+  /** Always null: a custom scale function is not saved, as in torch (`_scale_fn_custom`). */
   scaleFn: null;
+  /** Whether the momentum (or `betas[0]`) cycles too (torch's `cycle_momentum`). */
   cycleMomentum: boolean;
+  /** Each group's lowest momentum (torch's `base_momentums`). */
   baseMomentums: number[];
+  /** Each group's highest momentum (torch's `max_momentums`). */
   maxMomentums: number[];
+  /** Each group's momentum (or `betas[0]`) after the last step; empty without `cycleMomentum`. */
   lastMomentum: number[];
 }
 

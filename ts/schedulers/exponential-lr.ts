@@ -12,6 +12,7 @@ export interface ExponentialLROptions {
 
 /** {@link ExponentialLR.stateDict}. */
 export interface ExponentialLRState extends LRSchedulerState {
+  /** The factor of each step (torch's `gamma`). */
   gamma: number;
 }
 

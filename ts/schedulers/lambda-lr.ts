@@ -19,6 +19,7 @@ export interface LambdaLROptions {
  * group); the scheduler you load into keeps its own.
  */
 export interface LambdaLRState extends LRSchedulerState {
+  /** One entry per group; functions are not saved, as in torch (`lr_lambdas`: None for a function). */
   lrLambdas: null[];
 }
 

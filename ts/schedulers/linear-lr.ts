@@ -17,8 +17,11 @@ export interface LinearLROptions {
 
 /** {@link LinearLR.stateDict}. */
 export interface LinearLRState extends LRSchedulerState {
+  /** The factor of the first step (torch's `start_factor`). */
   startFactor: number;
+  /** The factor from `totalIters` on (torch's `end_factor`). */
   endFactor: number;
+  /** Steps of the ramp (torch's `total_iters`). */
   totalIters: number;
 }
 

@@ -7,12 +7,14 @@ import { checkAnyNumber, checkArray, readState } from './options.js';
 
 /** A parameter group as a scheduler sees it: a learning rate, and whatever else the optimizer keeps. */
 export interface SchedulerParamGroup {
+  /** The group's learning rate. */
   lr: number;
   [key: string]: unknown;
 }
 
 /** What a scheduler needs of an optimizer: its param groups, as `Adam` and `AdamW` have them. */
 export interface SchedulableOptimizer {
+  /** The groups whose `lr` a scheduler sets. */
   readonly paramGroups: readonly SchedulerParamGroup[];
   /** The optimizer's defaults: `OneCycleLR` cycles `betas[0]` if they have `betas`, else `momentum`. */
   readonly defaults?: object;

@@ -19,7 +19,9 @@ export interface MultiStepLROptions {
 
 /** {@link MultiStepLR.stateDict}. */
 export interface MultiStepLRState extends LRSchedulerState {
+  /** The steps at which the lr decays, ascending (torch's `milestones`, a Counter there). */
   milestones: number[];
+  /** The factor of each decay (torch's `gamma`). */
   gamma: number;
 }
 

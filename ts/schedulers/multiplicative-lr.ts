@@ -11,6 +11,7 @@ export interface MultiplicativeLROptions {
 
 /** {@link MultiplicativeLR.stateDict}: as torch, no functions are saved (`lrLambdas` holds one `null` per group). */
 export interface MultiplicativeLRState extends LRSchedulerState {
+  /** One entry per group; functions are not saved, as in torch (`lr_lambdas`: None for a function). */
   lrLambdas: null[];
 }
 

@@ -44,11 +44,17 @@ export interface OneCycleLROptions {
  * cycleMomentum), which loadStateDict writes back with the lr.
  */
 export interface OneCycleLRState extends LRSchedulerState {
+  /** Steps of the whole cycle (torch's `total_steps`). */
   totalSteps: number;
+  /** The share of the cycle spent raising the lr (torch's `_schedule_phases`' first end). */
   pctStart: number;
+  /** `'cos'` or `'linear'` (torch's `anneal_strategy`). */
   annealStrategy: AnnealStrategy;
+  /** Whether the momentum (or `betas[0]`) cycles too (torch's `cycle_momentum`). */
   cycleMomentum: boolean;
+  /** Whether the cycle has torch's third, annihilation phase (torch's `three_phase`). */
   threePhase: boolean;
+  /** Each group's momentum (or `betas[0]`) after the last step; empty without `cycleMomentum`. */
   lastMomentum: number[];
 }
 

@@ -16,7 +16,9 @@ export interface PolynomialLROptions {
 
 /** {@link PolynomialLR.stateDict}. */
 export interface PolynomialLRState extends LRSchedulerState {
+  /** Steps of the decay (torch's `total_iters`). */
   totalIters: number;
+  /** The polynomial's power (torch's `power`). */
   power: number;
 }
 

@@ -46,20 +46,33 @@ export interface ReduceLROnPlateauOptions {
 
 /** {@link ReduceLROnPlateau.stateDict} (`best` is a string when infinite, as JSON has no Infinity). */
 export interface ReduceLROnPlateauState {
+  /** `'min'` or `'max'`: whether the metric should fall or rise (torch's `mode`). */
   mode: PlateauMode;
+  /** The factor of each reduction (torch's `factor`). */
   factor: number;
+  /** Steps without improvement before a reduction (torch's `patience`). */
   patience: number;
+  /** How much better counts as better (torch's `threshold`). */
   threshold: number;
+  /** `'rel'` or `'abs'` (torch's `threshold_mode`). */
   thresholdMode: ThresholdMode;
+  /** Steps after a reduction before counting again (torch's `cooldown`). */
   cooldown: number;
+  /** Each group's lowest lr (torch's `min_lrs`). */
   minLrs: number[];
   /** `minLr` when given as one number (torch's `default_min_lr`), else null. */
   defaultMinLr: number | null;
+  /** The smallest change of lr applied (torch's `eps`). */
   eps: number;
+  /** Steps taken (torch's `last_epoch`). */
   lastEpoch: number;
+  /** Each group's lr after the last step (torch's `_last_lr`). */
   lastLr: number[];
+  /** The best metric so far (torch's `best`; `Infinity`, `-Infinity` and NaN as JSON strings). */
   best: JsonNumber;
+  /** Steps since the last improvement (torch's `num_bad_epochs`). */
   numBadEpochs: number;
+  /** Steps of cooldown left (torch's `cooldown_counter`). */
   cooldownCounter: number;
 }
 

@@ -19,7 +19,9 @@ export interface SequentialLROptions {
  * `initialLr`, as SequentialLR never steps itself) and every scheduler's state dict.
  */
 export interface SequentialLRState extends LRSchedulerState {
+  /** The steps at which the next scheduler takes over (torch's `_milestones`). */
   milestones: number[];
+  /** Each scheduler's state dict, in order (torch's `_schedulers`). */
   schedulers: LRSchedulerState[];
 }
 

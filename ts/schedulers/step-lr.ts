@@ -15,7 +15,9 @@ export interface StepLROptions {
 
 /** {@link StepLR.stateDict}. */
 export interface StepLRState extends LRSchedulerState {
+  /** The period of the decay, in steps (torch's `step_size`). */
   stepSize: number;
+  /** The factor of each decay (torch's `gamma`). */
   gamma: number;
 }
 

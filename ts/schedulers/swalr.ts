@@ -22,7 +22,9 @@ export interface SWALROptions {
 
 /** {@link SWALR.stateDict} (torch's `anneal_epochs`, `_anneal_strategy`, and the base scheduler's). */
 export interface SWALRState extends LRSchedulerState {
+  /** Steps of the anneal to the SWA lr (torch's `anneal_epochs`). */
   annealEpochs: number;
+  /** `'cos'` or `'linear'` (torch's `anneal_func`). */
   annealStrategy: SWAAnnealStrategy;
 }
 

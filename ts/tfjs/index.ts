@@ -34,7 +34,7 @@ import {
   LucidSGD,
 } from './algorithms.js';
 
-export { LucidOptimizer, type NamedGradient } from './lucid-optimizer.js';
+export { LucidOptimizer, type NamedGradient, type OptimizerWeight, type StateOf } from './lucid-optimizer.js';
 export {
   LucidASGD,
   LucidAdadelta,

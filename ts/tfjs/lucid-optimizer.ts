@@ -5,7 +5,9 @@ import { quote, type NamedParamGroup, type NamedStateDict } from './named-state-
 
 /** A gradient as `tf.Optimizer.applyGradients` receives it in a list (tfjs-core does not export the type). */
 export interface NamedGradient {
+  /** The variable's name. */
   name: string;
+  /** Its gradient. */
   tensor: Tensor | null | undefined;
 }
 
@@ -19,7 +21,16 @@ type LucidClass = new (params: Iterable<{ params: Iterable<Parameter> }>, option
 type Entry = Record<string, unknown>;
 
 /** The per-parameter state type of a lucid-optim optimizer class (`AdamParamState` for `Adam`). */
-type StateOf<T> = T extends LucidOptim<object, infer S, object> ? S : Entry;
+/** One weight of {@link LucidOptimizer.getWeights}. */
+export interface OptimizerWeight {
+  /** `iter`, `<variable>/step` or `<variable>/<buffer>` (torch's buffer name). */
+  name: string;
+  /** Its value. */
+  tensor: Tensor;
+}
+
+/** The per-variable state of the lucid-optim optimizer `T` (`AdamParamState` for Adam, ...). */
+export type StateOf<T> = T extends LucidOptim<object, infer S, object> ? S : Record<string, unknown>;
 
 /**
  * One of lucid-optim's optimizers as a TensorFlow.js optimizer: a subclass of the application's own
@@ -244,7 +255,7 @@ export class LucidOptimizer<T extends LucidOptim<object, object, object> = Lucid
    * they stay valid until the next `getWeights()` or `dispose()`. Hyperparameters travel in
    * {@link LucidOptimizer.getConfig}.
    */
-  override async getWeights(): Promise<{ name: string; tensor: Tensor }[]> {
+  override async getWeights(): Promise<OptimizerWeight[]> {
     const where = this.#where('getWeights');
     const spec = this.#live(where)._spec;
     const { state } = this.stateDict() as NamedStateDict;

@@ -10,7 +10,9 @@ export type NamedParamGroup = Record<string, unknown> & {
  * position. Buffers are `Float32Array` copies (arrays of numbers load too, as JSON gives back).
  */
 export interface NamedStateDict<S extends object = object> {
+  /** Per variable name, its state. */
   state: Record<string, S>;
+  /** The one group's hyperparameters, with `params`: its variables' names. */
   paramGroups: NamedParamGroup[];
 }
 

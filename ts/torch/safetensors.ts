@@ -9,7 +9,9 @@ const MAX_HEADER = 100_000_000;
 
 /** What {@link loadSafetensors} returns. */
 export interface Safetensors {
+  /** The tensors, by name, in the file's order. */
   tensors: Map<string, TorchTensor>;
+  /** The file's `__metadata__` (string to string), empty if it has none. */
   metadata: Record<string, string>;
 }
 

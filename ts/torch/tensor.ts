@@ -12,8 +12,11 @@ export type TorchDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64
  * bool: Uint8Array (0/1). Contiguous, row-major, `shape` product elements.
  */
 export interface TorchTensor {
+  /** The element type, as torch names it (`'float32'`, `'int64'`, ...). */
   dtype: TorchDtype;
+  /** The dimensions (`[]` for a 0-d tensor). */
   shape: number[];
+  /** The elements, row-major, in a typed array of the dtype. */
   data: Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 }
 
