@@ -36,5 +36,8 @@ npx tsc -p tsconfig.test.json
 echo "== typedoc (typedoc.json): every export has a doc comment, every {@link} resolves (warnings are errors)"
 npx typedoc --emit none
 
+echo "== scripts/examples.mjs: every js/ts example of README.md and docs/ type-checks against dist/"
+node scripts/examples.mjs
+
 echo "== vitest"
 npx vitest run
