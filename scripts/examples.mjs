@@ -4,7 +4,7 @@
 // comes from) and type-checked by tsc against the built package's declarations (dist/), with the
 // names the examples take from their surroundings (`model`, `params`, `opt`, ...) declared in
 // target/examples/context.d.ts, below. scripts/test.sh runs it before vitest; test/docs/
-// examples.test.ts runs the README's first example, the training loop, as it is.
+// examples.test.ts runs every example that can run in Node, as it is written.
 //
 //   npm run build && node scripts/examples.mjs
 import { execFileSync } from 'node:child_process';
