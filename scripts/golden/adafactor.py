@@ -35,7 +35,6 @@ import math
 import os
 import platform
 import random
-import sys
 import zlib
 from pathlib import Path
 
@@ -44,7 +43,7 @@ os.environ["ATEN_CPU_CAPABILITY"] = "default"
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from fixture_json import f32_list, write_fixture  # noqa: E402
+from fixture_json import f32_list, warn_about_others, write_fixture  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-adafactor"
@@ -162,8 +161,7 @@ def main() -> None:
             torch.save(opt.state_dict(), saved)
             written.add(saved.name)
         print(f"{path.relative_to(REPO_ROOT)}: {len(checkpoints)} steps")
-    for other in sorted(set(p.name for p in OUT.iterdir()) - written):
-        print(f"warning: {OUT.relative_to(REPO_ROOT)}/{other} was not written by this script", file=sys.stderr)
+    warn_about_others(OUT, written, REPO_ROOT)
 
 
 if __name__ == "__main__":

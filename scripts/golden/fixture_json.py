@@ -1,9 +1,10 @@
-"""What muon.py and adafactor.py share: float32 values as short decimals, and the compact JSON
-layout of their fixtures (one top-level key per line)."""
+"""What muon.py and adafactor.py share: float32 values as short decimals, the compact JSON layout
+of their fixtures (one top-level key per line), and the warning about files they did not write."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,3 +21,9 @@ def write_fixture(path: Path, fixture: dict) -> None:
     items = list(fixture.items())
     lines = ["{"] + [f"{json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}{',' if n < len(items) - 1 else ''}" for n, (k, v) in enumerate(items)] + ["}"]
     path.write_text("\n".join(lines) + "\n")
+
+
+def warn_about_others(out: Path, written: set[str], root: Path) -> None:
+    """Warn about every file in `out` the script did not write this run (it leaves them alone)."""
+    for other in sorted(set(p.name for p in out.iterdir()) - written):
+        print(f"warning: {out.relative_to(root)}/{other} was not written by this script", file=sys.stderr)

@@ -47,7 +47,6 @@ import math
 import os
 import platform
 import random
-import sys
 import zlib
 from pathlib import Path
 
@@ -57,7 +56,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.optim._muon as muon_module  # noqa: E402
 
-from fixture_json import f32_list, write_fixture  # noqa: E402
+from fixture_json import f32_list, warn_about_others, write_fixture  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-muon"
@@ -209,8 +208,7 @@ def main() -> None:
         write_fixture(path, fixture)
         written.add(path.name)
         print(f"{path.relative_to(REPO_ROOT)}: torch bfloat16 vs float32 iteration: {fixture['torchRunsDistance']:.3e} relative")
-    for other in sorted(set(p.name for p in OUT.iterdir()) - written):
-        print(f"warning: {OUT.relative_to(REPO_ROOT)}/{other} was not written by this script", file=sys.stderr)
+    warn_about_others(OUT, written, REPO_ROOT)
 
 
 if __name__ == "__main__":

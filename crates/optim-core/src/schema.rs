@@ -332,6 +332,18 @@ pub const MAX_SCALARS: usize = 2;
 /// Which of a spec's buffers: bit `b` is `spec.buffers[b]`.
 pub type BufferMask = u8;
 
+/// The buffers a row uses, for parameters of fewer than 2 dimensions and for the others (the
+/// only distinction [`BufferUse`] makes by shape).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuffersByRank([BufferMask; 2]);
+
+impl BuffersByRank {
+    /// The buffers a parameter of `ndim` dimensions uses.
+    pub fn of(self, ndim: usize) -> BufferMask {
+        self.0[usize::from(ndim >= 2)]
+    }
+}
+
 /// An algorithm's options and state, as data.
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {
@@ -425,6 +437,22 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 impl Spec {
+    /// What a spec is unless it says otherwise: state that counts steps, no scalars, state
+    /// created at a parameter's first step, no rule across fields, any shape. An algorithm's spec
+    /// gives its name, fields and buffers and what differs:
+    /// `Spec { name: "Adam", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE }`, so that a field
+    /// added here is written once, not in every algorithm.
+    pub const BASE: Spec = Spec {
+        name: "",
+        fields: &[],
+        scalars: &[],
+        buffers: &[],
+        counts_steps: true,
+        eager_state: false,
+        cross_check: no_cross_rules,
+        matrices_only: false,
+    };
+
     /// Slots per row: the sum of the fields' widths.
     pub const fn row_len(&self) -> usize {
         let mut len = 0;
@@ -522,6 +550,12 @@ impl Spec {
             }
         }
         mask
+    }
+
+    /// [`Self::buffers_in_use`] for both kinds of parameter at once (a step computes it once per
+    /// group, then picks by each parameter's dimensions).
+    pub fn buffers_by_rank(&self, row: &[f64]) -> BuffersByRank {
+        BuffersByRank([self.buffers_in_use(row, 1), self.buffers_in_use(row, 2)])
     }
 
     /// The buffers a loaded state of a parameter of `ndim` dimensions must have when its group's

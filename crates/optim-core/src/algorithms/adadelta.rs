@@ -20,7 +20,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcmul, div, mul, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Adadelta.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -45,16 +45,7 @@ const ROW_LEN: usize = ADADELTA.row_len();
 const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("square_avg"), BufferSpec::zeros("acc_delta")];
 
 /// `torch.optim.Adadelta`.
-pub static ADADELTA: Spec = Spec {
-    name: "Adadelta",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADADELTA: Spec = Spec { name: "Adadelta", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(ADADELTA {
     /// Scales the delta before it is applied, `>= 0`.

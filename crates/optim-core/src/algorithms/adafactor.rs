@@ -30,7 +30,7 @@ use crate::kernel::elementwise;
 use crate::kernel::norm::sum_squares;
 use crate::kernel::torch_ops::{add, Lerp};
 use crate::kernel::{F32x4, Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `Adafactor.__init__`'s `defaults`, in its order. `eps[0]`'s default is torch's None.
 const FIELDS: &[FieldSpec] = &[
@@ -66,16 +66,7 @@ const BUFFERS: &[BufferSpec] = &[
 ];
 
 /// `torch.optim.Adafactor`.
-pub static ADAFACTOR: Spec = Spec {
-    name: "Adafactor",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADAFACTOR: Spec = Spec { name: "Adafactor", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(ADAFACTOR {
     /// Learning rate, `>= 0`: the cap of the relative step size `rho_t`.

@@ -22,7 +22,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, addcmul, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `Adagrad.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -55,16 +55,7 @@ const BUFFERS: &[BufferSpec] = &[BufferSpec {
 }];
 
 /// `torch.optim.Adagrad`.
-pub static ADAGRAD: Spec = Spec {
-    name: "Adagrad",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: true,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADAGRAD: Spec = Spec { name: "Adagrad", fields: FIELDS, buffers: BUFFERS, eager_state: true, ..Spec::BASE };
 
 hyperparameters!(ADAGRAD {
     /// Learning rate, `>= 0`.

@@ -6,7 +6,7 @@ pub mod kernel;
 
 use super::{Algorithm, Target};
 use crate::kernel::Kernel;
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 use kernel::{Moments, ScalarMemo};
 
@@ -67,28 +67,10 @@ const EXP_AVG_SQ: usize = 1;
 const MAX_EXP_AVG_SQ: usize = 2;
 
 /// `torch.optim.Adam`.
-pub static ADAM: Spec = Spec {
-    name: "Adam",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADAM: Spec = Spec { name: "Adam", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 /// `torch.optim.AdamW`.
-pub static ADAMW: Spec = Spec {
-    name: "AdamW",
-    fields: ADAMW_FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADAMW: Spec = Spec { name: "AdamW", fields: ADAMW_FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(
     /// `weight_decay` is L2 regularisation added to the gradient (`g + weight_decay * p`), what

@@ -17,7 +17,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, maximum, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Adamax.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -42,16 +42,7 @@ const ROW_LEN: usize = ADAMAX.row_len();
 const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("exp_avg"), BufferSpec::zeros("exp_inf")];
 
 /// `torch.optim.Adamax`.
-pub static ADAMAX: Spec = Spec {
-    name: "Adamax",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ADAMAX: Spec = Spec { name: "Adamax", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(ADAMAX {
     /// Learning rate, `>= 0`.

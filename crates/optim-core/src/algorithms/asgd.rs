@@ -24,7 +24,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, mul, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
 
 /// `ASGD.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -54,16 +54,7 @@ const SCALARS: &[ScalarSpec] =
 const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("ax")];
 
 /// `torch.optim.ASGD`.
-pub static ASGD: Spec = Spec {
-    name: "ASGD",
-    fields: FIELDS,
-    scalars: SCALARS,
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static ASGD: Spec = Spec { name: "ASGD", fields: FIELDS, scalars: SCALARS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(ASGD {
     /// Learning rate, `>= 0`.

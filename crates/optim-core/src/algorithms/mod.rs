@@ -126,6 +126,10 @@ pub trait Algorithm {
     /// Called before the first parameter of each group.
     fn begin_group(_memo: &mut Self::Memo) {}
 
+    /// Whether [`Self::workspace_len`] can be other than 0 (Muon); the engine looks at no
+    /// parameter for the others.
+    const NEEDS_WORKSPACE: bool = false;
+
     /// The scratch floats one parameter's step needs beside its state (Muon's Newton–Schulz
     /// matrices), which the engine allocates before a step and keeps; none for element-wise
     /// algorithms.
@@ -163,6 +167,13 @@ macro_rules! algorithms {
             pub(crate) fn update<M: MemoryPolicy>(self, opt: &mut Optimizer<M>) {
                 match self {
                     $(AlgorithmId::$variant => engine::update::<$step, M>(opt),)*
+                }
+            }
+
+            /// Whether the algorithm ever needs scratch ([`Algorithm::NEEDS_WORKSPACE`]).
+            pub(crate) fn needs_workspace(self) -> bool {
+                match self {
+                    $(AlgorithmId::$variant => <$step as Algorithm>::NEEDS_WORKSPACE,)*
                 }
             }
 

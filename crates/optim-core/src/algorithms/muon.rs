@@ -30,7 +30,7 @@ use crate::kernel::norm::{grad_norm, NormType};
 use crate::kernel::torch_ops::{add, mul, Lerp};
 use crate::kernel::{Kernel, Lanes};
 use crate::param::Dims;
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// What `adjust_lr_fn` may be, in the order of its slot's index: torch's None, then its names.
 pub const ADJUST_LR_FNS: &[Option<&str>] = &[None, Some("original"), Some("match_rms_adamw"), Some("spectral_unclamped")];
@@ -62,14 +62,12 @@ const ROW_LEN: usize = MUON.row_len();
 pub static MUON: Spec = Spec {
     name: "Muon",
     fields: FIELDS,
-    scalars: &[],
     // torch's `_init_group`: `state["momentum_buffer"] = torch.zeros_like(p.grad)`.
     buffers: &[BufferSpec::zeros("momentum_buffer")],
     counts_steps: false,
-    eager_state: false,
-    cross_check: no_cross_rules,
     // torch's constructor: "Muon only supports 2D parameters".
     matrices_only: true,
+    ..Spec::BASE
 };
 
 hyperparameters!(MUON {
@@ -166,6 +164,7 @@ pub struct Muon;
 impl Algorithm for Muon {
     type Hyperparameters = Hyperparameters;
     type Memo = ();
+    const NEEDS_WORKSPACE: bool = true;
 
     fn workspace_len(_hyper: &Hyperparameters, dims: Dims) -> usize {
         workspace_len(dims)

@@ -31,7 +31,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, addcmul, div, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, ScalarInit, ScalarSpec, Spec};
 
 /// `NAdam.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -62,16 +62,7 @@ const SCALARS: &[ScalarSpec] = &[ScalarSpec { name: "mu_product", init: ScalarIn
 const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("exp_avg"), BufferSpec::zeros("exp_avg_sq")];
 
 /// `torch.optim.NAdam`.
-pub static NADAM: Spec = Spec {
-    name: "NAdam",
-    fields: FIELDS,
-    scalars: SCALARS,
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static NADAM: Spec = Spec { name: "NAdam", fields: FIELDS, scalars: SCALARS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(NADAM {
     /// Learning rate, `>= 0`.

@@ -31,7 +31,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcmul, div, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferSpec, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `RAdam.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -58,16 +58,7 @@ const ROW_LEN: usize = RADAM.row_len();
 const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("exp_avg"), BufferSpec::zeros("exp_avg_sq")];
 
 /// `torch.optim.RAdam`.
-pub static RADAM: Spec = Spec {
-    name: "RAdam",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static RADAM: Spec = Spec { name: "RAdam", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(RADAM {
     /// Learning rate, `>= 0`.

@@ -28,7 +28,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcdiv, addcmul, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `RMSprop.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -75,16 +75,7 @@ const BUFFERS: &[BufferSpec] = &[
 ];
 
 /// `torch.optim.RMSprop`.
-pub static RMSPROP: Spec = Spec {
-    name: "RMSprop",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static RMSPROP: Spec = Spec { name: "RMSprop", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(RMSPROP {
     /// Learning rate, `>= 0`.

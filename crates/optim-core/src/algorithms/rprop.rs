@@ -24,7 +24,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcmul, clamp, mul, sign, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{no_cross_rules, slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `Rprop.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -52,16 +52,7 @@ const BUFFERS: &[BufferSpec] = &[
 ];
 
 /// `torch.optim.Rprop`.
-pub static RPROP: Spec = Spec {
-    name: "Rprop",
-    fields: FIELDS,
-    scalars: &[],
-    buffers: BUFFERS,
-    counts_steps: true,
-    eager_state: false,
-    cross_check: no_cross_rules,
-    matrices_only: false,
-};
+pub static RPROP: Spec = Spec { name: "Rprop", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };
 
 hyperparameters!(RPROP {
     /// The first step size of every element, `>= 0` (used when the state is created).

@@ -68,12 +68,10 @@ fn nesterov_needs_momentum(row: &[f64]) -> Option<CrossRule> {
 pub static SGD: Spec = Spec {
     name: "SGD",
     fields: FIELDS,
-    scalars: &[],
     buffers: BUFFERS,
     counts_steps: false,
-    eager_state: false,
     cross_check: nesterov_needs_momentum,
-    matrices_only: false,
+    ..Spec::BASE
 };
 
 hyperparameters!(SGD {

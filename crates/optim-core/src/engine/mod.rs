@@ -430,6 +430,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
             // Borrowing the fields, not `self`: `pending` grows below.
             let row = &self.hyper_table[group * self.row_len..(group + 1) * self.row_len]; // checked by the caller
             let defaults = if self.defaults.is_empty() { row } else { &self.defaults };
+            let by_rank = spec.buffers_by_rank(row);
             for param in self.group_range(group) {
                 let slot = &self.slots[param];
                 let buffers = slot.param.borrow();
@@ -437,8 +438,8 @@ impl<M: MemoryPolicy> Optimizer<M> {
                     continue;
                 }
                 let dims = buffers.dims();
-                let used = spec.buffers_in_use(row, dims.ndim);
-                let keeps_state = spec.keeps_state(row, dims.ndim);
+                let used = by_rank.of(dims.ndim);
+                let keeps_state = spec.counts_steps || used != 0;
                 let (new_state, missing): (bool, BufferMask) = match &slot.state {
                     None if keeps_state => (true, used),
                     None => continue,
@@ -462,6 +463,10 @@ impl<M: MemoryPolicy> Optimizer<M> {
     /// ([`Algorithm::workspace_len`]: Muon's Newton–Schulz matrices; none for element-wise
     /// algorithms). It only grows, so that steps after the first allocate nothing.
     fn reserve_workspace(&mut self) -> Result<(), StepError> {
+        // Element-wise algorithms need none: no pass over the parameters for them.
+        if !self.algorithm.needs_workspace() {
+            return Ok(());
+        }
         let mut needed = 0;
         for group in 0..self.group_ends.len() {
             let row = self.row(group);
@@ -507,12 +512,13 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
         let row = &opt.hyper_table[group * opt.row_len..(group + 1) * opt.row_len];
         let hyper = A::Hyperparameters::from_row(row);
         let counts_steps = opt.spec.counts_steps;
+        let by_rank = opt.spec.buffers_by_rank(row);
         A::begin_group(&mut memo);
         let range = opt.group_range(group);
         for slot in &mut opt.slots[range] {
             let mut buffers = slot.param.borrow_mut();
             let dims = buffers.dims();
-            let used = opt.spec.buffers_in_use(row, dims.ndim);
+            let used = by_rank.of(dims.ndim);
             let (param, Some(grad)) = buffers.data_and_grad() else { continue };
             let workspace = &mut opt.workspace[..];
             let target = match slot.state.as_mut() {
