@@ -15,7 +15,7 @@
 // with lucid-optim within float32 rounding (the plain loops compute in float64; tfjs in float32).
 
 import { parseArgs } from 'node:util';
-import { ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, NAdam, Parameter, RAdam, RMSprop, Rprop, SGD, init } from '../dist/node.mjs';
+import { ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, NAdam, Parameter, RAdam, RMSprop, Rprop, SGD, SparseAdam, init } from '../dist/node.mjs';
 import { makeData } from './lib/data.mjs';
 import { machine } from './lib/machine.mjs';
 import { measure, median, stepping } from './lib/measure.mjs';
@@ -24,8 +24,10 @@ import { loadTfWasm } from './lib/tfjs-wasm.mjs';
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' } } });
 const quick = args.quick;
 const elements = quick ? 1_003 : 1_000_000;
-/** The elements as a matrix, for the algorithms that factor them (Adafactor). */
+/** The elements as a matrix, for the algorithms that factor them (Adafactor) or take rows (SparseAdam). */
 const MATRIX = quick ? [17, 59] : [1_000, 1_000];
+/** SparseAdam's gradient rows: every row once, last first, so that coalescing sorts them at each step. */
+const SPARSE_ROWS = Array.from({ length: MATRIX[0] }, (_, k) => MATRIX[0] - 1 - k);
 const settings = {
   reps: Number(args.reps ?? (quick ? 1 : 7)),
   warmupMs: quick ? 0 : 500,
@@ -144,6 +146,17 @@ const ROWS = [
     lucid: () => [Adafactor, {}],
     plain: { buffers: 2, step: adafactorLoop({ lr: 1e-2, beta2Decay: -0.8, eps2: 1e-3, d: 1, rows: MATRIX[0], cols: MATRIX[1] }) },
     tfjs: null, // nor Adafactor
+  },
+  {
+    id: 'sparse-adam',
+    // An embedding's sparse gradient touching every row (so that it updates as many elements as
+    // the other rows), given last row first: each step sorts and coalesces it, as torch's does.
+    label: `SparseAdam (defaults, ${MATRIX.join('×')})`,
+    shape: MATRIX,
+    sparseRows: SPARSE_ROWS,
+    lucid: () => [SparseAdam, {}],
+    plain: { buffers: 2, step: sparseAdamLoop({ lr: 1e-3, indices: SPARSE_ROWS, cols: MATRIX[1] }) },
+    tfjs: null, // nor SparseAdam
   },
 ];
 
@@ -384,6 +397,29 @@ function adafactorLoop(options) {
   };
 }
 
+/** SparseAdam in torch's order: coalesce (sort the rows), then per touched element m += (g - m)(1 - b1), v += (g² - v)(1 - b2), p -= step_size * m / (sqrt(v) + eps). */
+function sparseAdamLoop(options) {
+  return (p, g, [m, v], t) => {
+    const { lr, indices, cols } = options;
+    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const stepSize = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+    const order = Array.from(indices.keys()).sort((a, b) => indices[a] - indices[b] || a - b);
+    for (const k of order) {
+      const base = indices[k] * cols;
+      const at = k * cols;
+      for (let c = 0; c < cols; c++) {
+        const i = base + c;
+        const gi = g[at + c];
+        const mi = m[i] + (gi - m[i]) * (1 - b1);
+        const vi = v[i] + (gi * gi - v[i]) * (1 - b2);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= (stepSize * mi) / (Math.sqrt(vi) + eps);
+      }
+    }
+  };
+}
+
 /** Rprop in torch's order: the step size grows or shrinks by the sign of g * prev, clamped; a flipped sign skips the element. */
 function rpropLoop(options) {
   return (p, g, [prev, size]) => {
@@ -413,7 +449,7 @@ function contestants(row, data) {
   const lucid = async () => {
     const [Class, options] = row.lucid();
     const p = new Parameter(data.params[0], row.shape === undefined ? {} : { shape: row.shape });
-    p.grad = data.grads[0];
+    p.grad = row.sparseRows === undefined ? data.grads[0] : { indices: row.sparseRows, values: data.grads[0] };
     return { ...stepping(new Class([p], options), [p]), params: () => p.data.slice() };
   };
   const plain = async () => {

@@ -2,15 +2,20 @@
 # Builds the WebAssembly module and its wasm-bindgen glue into build/wasm/<variant>/:
 #   simd    (default) compiled with -C target-feature=+simd128: the one the package ships
 #   scalar  the same Rust without simd128, for the benchmarks' SIMD-versus-scalar comparison
+#   reference  the shipped build plus the scalar reference kernel (optim-wasm's `reference-kernel`
+#           feature), for the tests that compare every SIMD kernel with it (test/helpers.ts
+#           `initReferenceBuild`); same imports and exports as the shipped one, so dist/'s glue fits
 # Run scripts/setup.sh first (`npm run build` and scripts/test.sh do).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 variant=${1:-simd}
+features=()
 case "$variant" in
   simd) rustflags="-C target-feature=+simd128" ;;
   scalar) rustflags="" ;;
-  *) echo "usage: scripts/build-wasm.sh [simd|scalar]" >&2; exit 2 ;;
+  reference) rustflags="-C target-feature=+simd128"; features=(-- --features reference-kernel) ;;
+  *) echo "usage: scripts/build-wasm.sh [simd|scalar|reference]" >&2; exit 2 ;;
 esac
 
 # shellcheck source=/dev/null
@@ -23,7 +28,7 @@ done
 # A separate target dir per variant keeps both incremental (RUSTFLAGS changes invalidate builds).
 export CARGO_TARGET_DIR="$root/target/wasm-$variant"
 RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/optim-wasm" --release --target web --mode no-install \
-  --out-dir "$out" --out-name lucid_optim --no-pack >&2
+  --out-dir "$out" --out-name lucid_optim --no-pack "${features[@]}" >&2
 
 # wasm-opt from npm's binaryen (wasm-pack's own would download it). -O3 keeps simd128 enabled.
 # KERNELS_STAY_APART: every algorithm's SIMD kernel (`step_simd`, #[inline(never)] in Rust) stays a

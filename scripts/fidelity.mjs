@@ -106,7 +106,8 @@ function commit() {
 
 async function main() {
   const started = Date.now();
-  await lucid.init();
+  // The test build: the shipped Rust plus the scalar reference kernel (`npm run fidelity` builds it).
+  await lucid.init(readFileSync(new URL('../build/wasm/reference/lucid_optim_bg.wasm', import.meta.url)));
   tf.env().set('PROD', true); // silences tfjs's "install tfjs-node" banner
   await tf.setBackend('cpu');
   await tf.ready();

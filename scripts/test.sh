@@ -13,6 +13,8 @@ cd "$root"
 
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
+# The test build with the scalar reference kernel, which the shipped .wasm leaves out (test/helpers.ts).
+bash scripts/build-wasm.sh reference
 npx rollup -c --silent
 echo "== test/tfjs/browser/build.mjs: the page test/tfjs/browsers.test.ts opens (Vite, into target/tfjs-page/)"
 node test/tfjs/browser/build.mjs

@@ -1,4 +1,5 @@
 // Shared test helpers: f32-aware comparisons, and the package's optimizer classes.
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import * as lucid from 'lucid-optim';
 import type { Optimizer } from 'lucid-optim';
@@ -16,6 +17,16 @@ export function expectCloseF32(actual: ArrayLike<number>, expected: readonly num
     const error = Math.abs(actual[i] - expected[i]);
     expect(error, `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`).toBeLessThanOrEqual(tolerance);
   }
+}
+
+/**
+ * Loads the test build of the `.wasm` (`scripts/build-wasm.sh reference`, which `npm test` runs
+ * first): the shipped Rust plus the scalar reference kernel, so that `_useReferenceKernel(true)`
+ * works. Call it instead of `init()` in a suite that compares the kernels; every other suite tests
+ * the shipped `.wasm`, which has no reference kernel.
+ */
+export function initReferenceBuild(): Promise<void> {
+  return lucid.init(readFileSync(new URL('../build/wasm/reference/lucid_optim_bg.wasm', import.meta.url)));
 }
 
 /** The f32 bit patterns of a buffer, for bitwise comparisons with readable diffs. */
@@ -63,6 +74,23 @@ export interface SpecOption {
 /** Every optimizer class the package exports, by its exported name (a new algorithm is found without an edit; the rule is test/e2e/browser/fixtures/exports.mjs's). */
 export function optimizerClasses(): [string, OptimizerClass][] {
   return optimizerNames(lucid).map((name): [string, OptimizerClass] => [name, (lucid as unknown as Record<string, OptimizerClass>)[name]]);
+}
+
+/** Whether `Class` takes sparse gradients only (SparseAdam; its spec says so). */
+export function takesSparseGrads(Class: OptimizerClass): boolean {
+  const probe = new Class([{ params: [] }]);
+  const sparse = (probe as unknown as { _spec: { sparseGrads: boolean } })._spec.sparseGrads;
+  probe.dispose();
+  return sparse;
+}
+
+/**
+ * Gives `p` the gradient `values` as an optimizer takes it: dense, or (`sparse`: SparseAdam) as a
+ * sparse gradient with every row of the first dimension once, in order, whose step is the one a
+ * dense gradient of the same values would make. The suites that walk every optimizer use it.
+ */
+export function setGrad(p: lucid.Parameter, values: ArrayLike<number> | null, sparse: boolean): void {
+  p.grad = values === null || !sparse ? values : { indices: Array.from({ length: p.shape[0] ?? 1 }, (_, r) => r), values };
 }
 
 /** Every scheduler class the package exports, by its exported name (the rule is exports.mjs's). */

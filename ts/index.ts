@@ -2,7 +2,7 @@
 
 export { init, type WasmSource } from './runtime/wasm.js';
 export { memoryStats, reserve, type MemoryStats } from './runtime/memory.js';
-export { Parameter, type ParameterOptions } from './nn/parameter.js';
+export { Parameter, type ParameterOptions, type SparseGrad, type SparseGradCopy } from './nn/parameter.js';
 export { clipGradNorm, type ClipGradNormOptions } from './nn/clip-grad-norm.js';
 export { Optimizer, type NonFiniteCallback, type NonFiniteEvent, type OptimizerOptions } from './optim/optimizer.js';
 export type { ParamGroup, ParamGroupInput } from './optim/param-groups.js';
@@ -26,6 +26,14 @@ export {
   type AdafactorParamState,
   type AdafactorStateDict,
 } from './optim/adafactor.js';
+export {
+  SparseAdam,
+  type SparseAdamGroupOptions,
+  type SparseAdamHyperparameters,
+  type SparseAdamOptions,
+  type SparseAdamParamState,
+  type SparseAdamStateDict,
+} from './optim/sparse-adam.js';
 export { Muon, type MuonAdjustLrFn, type MuonGroupOptions, type MuonHyperparameters, type MuonOptions, type MuonParamState, type MuonStateDict } from './optim/muon.js';
 export { AveragedModel, type AverageKind, type AveragedModelOptions, type AveragedModelState } from './optim/averaged-model.js';
 export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';

@@ -43,7 +43,7 @@ os.environ["ATEN_CPU_CAPABILITY"] = "default"
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from fixture_json import f32_list, warn_about_others, write_fixture  # noqa: E402
+from fixture_json import camel, f32_list, groups_json, warn_about_others, write_fixture  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-adafactor"
@@ -94,11 +94,6 @@ def make_data(name: str, shapes):
     return initial, grads
 
 
-def camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(w.capitalize() for w in rest)
-
-
 def main() -> None:
     torch.set_num_threads(1)
     assert torch.backends.cpu.get_cpu_capability() == "DEFAULT", torch.backends.cpu.get_cpu_capability()
@@ -132,14 +127,7 @@ def main() -> None:
                         entry[camel(key)] = f32_list(s[key].detach().numpy())
                 state.append(entry)
             checkpoints.append({"afterStep": step, "params": [f32_list(p.detach().numpy()) for p in params], "state": state})
-        fixture_groups = []
-        for (indices, _), group in zip(groups, opt.param_groups):
-            entry = {"params": list(indices)}
-            for key, value in group.items():
-                if key in ("params", "foreach"):
-                    continue
-                entry[camel(key)] = list(value) if isinstance(value, tuple) else value
-            fixture_groups.append(entry)
+        fixture_groups = groups_json(((indices, group) for (indices, _), group in zip(groups, opt.param_groups)), ("foreach",))
         fixture = {
             "generatedBy": GENERATED_BY,
             "torchVersion": torch.__version__,

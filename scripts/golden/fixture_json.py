@@ -1,5 +1,6 @@
-"""What muon.py and adafactor.py share: float32 values as short decimals, the compact JSON layout
-of their fixtures (one top-level key per line), and the warning about files they did not write."""
+"""What muon.py, adafactor.py and sparse_adam.py share: float32 values as short decimals, torch's
+option names camelCased, the fixture's groups, the compact JSON layout of their fixtures (one
+top-level key per line), and the warning about files they did not write."""
 
 from __future__ import annotations
 
@@ -14,6 +15,25 @@ def f32_list(a) -> list[float]:
     """Row-major float32 values, each the shortest decimal that rounds to it in float32 (numpy's
     str of the float32), as the double it parses to, whose repr json writes: the same digits."""
     return [float(str(x)) for x in np.asarray(a, dtype=np.float32).reshape(-1)]
+
+
+def camel(key: str) -> str:
+    """torch's snake_case name in camelCase, as lucid-optim names it (`weight_decay` -> `weightDecay`)."""
+    head, *rest = key.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def groups_json(groups, leave_out: tuple[str, ...] = ()) -> list[dict]:
+    """The fixture's groups from (parameter indices, torch's options read back from param_groups)
+    pairs: {params: [indices], <every option but those in `leave_out`, camelCased, tuples as lists>}."""
+    out = []
+    for indices, options in groups:
+        entry = {"params": list(indices)}
+        for key, value in options.items():
+            if key != "params" and key not in leave_out:
+                entry[camel(key)] = list(value) if isinstance(value, tuple) else value
+        out.append(entry)
+    return out
 
 
 def write_fixture(path: Path, fixture: dict) -> None:

@@ -56,7 +56,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.optim._muon as muon_module  # noqa: E402
 
-from fixture_json import f32_list, warn_about_others, write_fixture  # noqa: E402
+from fixture_json import f32_list, groups_json, warn_about_others, write_fixture  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-muon"
@@ -149,11 +149,6 @@ def run(initial, grads, groups, no_grad_steps, precision: str, kept):
     return checkpoints, read_back, opt
 
 
-def camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(w.capitalize() for w in rest)
-
-
 def distance(bf16, f32, initial) -> float:
     worst = 0.0
     for a, b in zip(bf16, f32):
@@ -184,12 +179,7 @@ def main() -> None:
         assert [c["momentumBuffers"] for c in bf16] == [c["momentumBuffers"] for c in f32], name
         for c in bf16:
             del c["momentumBuffers"]
-        fixture_groups = []
-        for indices, options in read_back:
-            group = {"params": list(indices)}
-            for key, value in options.items():
-                group[camel(key)] = list(value) if isinstance(value, tuple) else value
-            fixture_groups.append(group)
+        fixture_groups = groups_json(read_back)
         fixture = {
             "generatedBy": GENERATED_BY,
             "torchVersion": torch.__version__,

@@ -141,11 +141,11 @@ const CASES: Record<string, Case> = {
 
 const classOf = (name: string) => (lucid as unknown as Record<string, OptimizerClass>)[name];
 
-test('every optimizer the package exports is Adam, AdamW, SGD, Muon, Adafactor (their own suites) or one of these', () => {
+test('every optimizer the package exports is Adam, AdamW, SGD, Muon, Adafactor, SparseAdam (their own suites) or one of these', () => {
   const exported = optimizerClasses()
     .map(([name]) => name)
     .sort();
-  expect(exported).toEqual(['Adam', 'AdamW', 'SGD', 'Muon', 'Adafactor', ...Object.keys(CASES)].sort());
+  expect(exported).toEqual(['Adam', 'AdamW', 'SGD', 'Muon', 'Adafactor', 'SparseAdam', ...Object.keys(CASES)].sort());
 });
 
 /** Two groups (the first with `options`, the second with the defaults), three steps of made-up gradients. */

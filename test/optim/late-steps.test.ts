@@ -1,12 +1,12 @@
 // Late in training sqrt(1 - beta2^step) rounds to exactly 1.0 in f32 (from step 16,628 with
 // beta2 = 0.999) and the WebAssembly SIMD kernel skips dividing by it. Division by 1 changes no
 // bit, so the SIMD kernel must still match the scalar reference (which always divides) exactly,
-// on both sides of that step.
+// on both sides of that step. The reference kernel is in the test build only (test/helpers.ts).
 import { beforeAll, expect, test } from 'vitest';
-import { Adam, init, Parameter, type AdamOptions, type AdamStateDict } from 'lucid-optim';
-import { bits } from '../helpers.js';
+import { Adam, Parameter, type AdamOptions, type AdamStateDict } from 'lucid-optim';
+import { bits, initReferenceBuild } from '../helpers.js';
 
-beforeAll(() => init());
+beforeAll(() => initReferenceBuild());
 
 const FIRST_EXACT_ONE = 16_628; // checked below against Math.fround(sqrt(1 - 0.999^t))
 

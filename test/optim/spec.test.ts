@@ -34,6 +34,7 @@
 //                                 DEFAULT_C = 2.0315, DEFAULT_NS_STEPS = 5
 //   torch/optim/_adafactor.py: Adafactor(params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
 //                                        weight_decay=0.0, *, foreach=None, maximize=False)
+//   torch/optim/sparse_adam.py: SparseAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False)
 //
 // Every optimizer the package exports is found by walking its exports, so a new algorithm is
 // checked here without an edit, except its row in TORCH_DEFAULTS, which the last test demands.
@@ -57,6 +58,7 @@ const TORCH_DEFAULTS: Record<string, Record<string, unknown>> = {
   ASGD: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false },
   Rprop: { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false },
   Adafactor: { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1.0, weightDecay: 0, maximize: false },
+  SparseAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, maximize: false },
   Muon: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: null },
 };
 

@@ -76,6 +76,9 @@ const configs = [
   ['Muon, wide, tall and square matrices', ['Muon', {}]],
   // Adafactor on the same matrices: factored row and column moments (and a full one for none).
   ['Adafactor, factored, weight decay', ['Adafactor', { weightDecay: 1e-2 }]],
+  // SparseAdam on the same matrices, each gradient's rows repeated and out of order: coalescing
+  // sorts them in a workspace the first step allocates.
+  ['SparseAdam, repeated rows out of order', ['SparseAdam', {}]],
 ];
 const which = Number(process.argv[1]);
 if (which < configs.length) {
@@ -83,10 +86,16 @@ if (which < configs.length) {
   // Sizes with and without a SIMD tail, one parameter without a gradient (skipped every step).
   // Muon: the same as matrices, 1000 as 20×50, 4096 as 16×256 (kept small: each step runs 5
   // Newton–Schulz iterations of three matrix products).
-  const matrices = Array.isArray(options) && (options[0] === 'Muon' || options[0] === 'Adafactor');
+  const matrices = Array.isArray(options) && ['Muon', 'Adafactor', 'SparseAdam'].includes(options[0]);
   const shapes = matrices ? [[20, 50], [37, 1], [16, 256], [3, 1]] : [[1000], [37], [4096], [3]];
   const params = shapes.map((shape) => new Parameter(shape[0] * (shape[1] ?? 1), { shape }));
   params.slice(0, 3).forEach((p, i) => { p.grad = Float32Array.from({ length: p.length }, (_, j) => Math.sin(i + j) + 1.5); });
+  if (Array.isArray(options) && options[0] === 'SparseAdam') {
+    for (const p of params.slice(0, 3)) {
+      const rows = Array.from({ length: p.shape[0] }, (_, r) => p.shape[0] - 1 - r).concat([0, 0]);
+      p.grad = { indices: rows, values: Float32Array.from({ length: rows.length * (p.length / p.shape[0]) }, (_, j) => Math.sin(j) + 1.5) };
+    }
+  }
   const opt = options === null
     ? new Adam([{ params: params.slice(0, 2) }, { params: params.slice(2), lr: 1e-2, amsgrad: true }])
     : options === 'adamw' || options === 'clip'
@@ -146,7 +155,7 @@ if (which < configs.length) {
   console.log(JSON.stringify({ name: 'control', retained: min('retained'), allocated: min('allocated'), windows }));
 }
 `;
-const CONFIGS = 19;
+const CONFIGS = 20;
 /** Bytes of the boxed float64 (HeapNumber) a call that returns a non-integer number allocates. */
 const RETURNED_NUMBER = 16;
 

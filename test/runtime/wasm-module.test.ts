@@ -12,13 +12,29 @@ const wasmPath = fileURLToPath(new URL('../../dist/lucid_optim_bg.wasm', import.
 // algorithms (Adam, AdamW and SGD measured 78,042 bytes, 27,180 gzipped; with RMSprop, Adagrad,
 // Adadelta, Adamax, NAdam, RAdam, ASGD and Rprop 121,813 and 42,497): each algorithm's kernel is
 // its own set of SIMD loops. What once made the Adam-only module 98,373 bytes was error-message
-// formatting; the budget assumes Rust returns error kinds and TypeScript writes the messages.
+// formatting; the budget assumes Rust returns error kinds and TypeScript writes the messages,
+// and that the scalar reference kernel (a test instrument: test/e2e/fidelity/reference-kernel.test.ts)
+// stays in the test build (it cost 24,000 bytes once Muon, Adafactor and SparseAdam were in).
 const wasmBudget = 160 * 1024;
 test(`the packaged .wasm is at most ${wasmBudget} bytes (160 KiB)`, () => {
   const bytes = readFileSync(wasmPath);
   const gzipped = gzipSync(bytes).length;
   console.log(`dist/lucid_optim_bg.wasm: ${bytes.length} bytes, ${gzipped} gzipped`);
   expect(bytes.length, `dist/lucid_optim_bg.wasm is ${bytes.length} bytes (${gzipped} gzipped), over the ${wasmBudget}-byte budget`).toBeLessThanOrEqual(wasmBudget);
+});
+
+test('the packaged .wasm has no scalar reference kernel: asking for it is refused and changes nothing', async () => {
+  const { init, Adam, Parameter } = await import('lucid-optim');
+  await init();
+  const [p, q] = [0, 1].map(() => new Parameter([1, 2, 3]));
+  const [opt, control] = [p, q].map((w) => new Adam([w], { lr: 0.1 }));
+  const internal = (o: InstanceType<typeof Adam>) => o as unknown as { _useReferenceKernel(on: boolean): void };
+  expect(() => internal(opt)._useReferenceKernel(true)).toThrow(/Adam\._useReferenceKernel: this \.wasm has no reference kernel/);
+  internal(opt)._useReferenceKernel(false); // the SIMD kernel, which it has
+  for (const w of [p, q]) w.grad = [0.5, -1, 2];
+  opt.step();
+  control.step();
+  expect(Array.from(p.data)).toEqual(Array.from(q.data));
 });
 
 test('the packaged .wasm validates and contains the simd128 step (f32x4.div, f32x4.sqrt, v128.load)', () => {

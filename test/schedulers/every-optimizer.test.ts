@@ -11,7 +11,7 @@
 // whose rows this suite skips.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, Parameter, type Optimizer } from 'lucid-optim';
-import { describeClass, optimizerClasses, type OptimizerClass } from '../helpers.js';
+import { describeClass, optimizerClasses, setGrad, takesSparseGrads, type OptimizerClass } from '../helpers.js';
 import { SCHEDULER_NAMES, buildScheduler, expectExactRow, loadFixture, schedulerStep, type Config } from './scheduler-helpers.js';
 
 beforeAll(() => init());
@@ -41,7 +41,7 @@ function optimizerOf(Class: OptimizerClass, config: Config): Optimizer {
 const SKIPPED: Record<string, number> = { 'OneCycleLR/cos-defaults': 76 };
 
 test('every optimizer but Adam is scheduled here', () => {
-  expect(CLASSES.map(([name]) => name).sort()).toEqual(['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'AdamW', 'Adamax', 'Muon', 'NAdam', 'RAdam', 'RMSprop', 'Rprop', 'SGD']);
+  expect(CLASSES.map(([name]) => name).sort()).toEqual(['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'AdamW', 'Adamax', 'Muon', 'NAdam', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam']);
 });
 
 describe.each(CLASSES)('%s', (_className, Class) => {
@@ -49,6 +49,7 @@ describe.each(CLASSES)('%s', (_className, Class) => {
     const fixture = loadFixture(name);
     test.each(fixture.configs.map((c) => [c.name, c]))("%s: every lr row (and OneCycleLR's momentum) is torch's", (_n, config) => {
       const what = cycled(Class);
+      const sparse = takesSparseGrads(Class);
       const opt = optimizerOf(Class, config);
       const other = name === 'SequentialLR' ? optimizerOf(Class, config) : undefined;
       if (config.betas0 !== undefined && what === null) {
@@ -65,7 +66,7 @@ describe.each(CLASSES)('%s', (_className, Class) => {
       };
       check(0);
       for (let k = 1; k <= config.steps; k++) {
-        for (const group of opt.paramGroups) for (const p of group.params) p.grad = [1];
+        for (const group of opt.paramGroups) for (const p of group.params) setGrad(p, [1], sparse);
         opt.step();
         schedulerStep(sched, config.metrics?.[k - 1]);
         check(k);

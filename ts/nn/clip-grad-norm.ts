@@ -84,6 +84,10 @@ function clipError(where: string, error: RustError, list: readonly Parameter[], 
       return rangeError(where, 'normType', 'a number > 0 (the order of a norm; Infinity: the largest magnitude)', error.value);
     case ErrorKind.Disposed:
       return disposedError(where, at(error.param!));
+    case ErrorKind.GradLayout:
+      return new TypeError(
+        `${where}: ${at(error.param!)} has a sparse gradient, which clipGradNorm does not take yet (torch's clip_grad_norm_ takes the norm of the coalesced gradient); nothing was changed`,
+      );
     case ErrorKind.NonFinite:
       return new RangeError(
         `${where}: the total norm of order ${describe(normType)} of the gradients is ${describe(error.value)}, so they cannot be clipped ` +

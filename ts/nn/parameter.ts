@@ -1,8 +1,28 @@
 import { describe, rangeError, typeError, unknownKeyError, usedAfterDispose } from '../runtime/errors.js';
 import { checkInteger, checkValues } from '../runtime/validate.js';
-import { RawParameter, copyIfIn, isDetached, outOfMemoryMessage, rustError, wasmLimits, wasmMemory } from '../runtime/wasm.js';
+import { ErrorKind, RawParameter, copyIfIn, isDetached, outOfMemoryMessage, rustError, wasmLimits, wasmMemory } from '../runtime/wasm.js';
 
 const OPTION_KEYS: readonly string[] = Object.freeze(['name', 'shape']);
+
+/**
+ * A sparse gradient (`p.grad = { indices, values }`), as `nn.Embedding(sparse=True)` makes them:
+ * rows of the parameter's first dimension, repeats allowed (their values are summed, as torch's
+ * `coalesce()` sums them), and their values, row after row. Only {@link SparseAdam} takes one.
+ */
+export interface SparseGrad {
+  /** The rows, integers in `[0, shape[0])`. */
+  indices: ArrayLike<number>;
+  /** `indices.length` rows of `length / shape[0]` values each. */
+  values: ArrayLike<number>;
+}
+
+/** A sparse gradient as {@link Parameter.sparseGrad} reads it back: copies, in the order given. */
+export interface SparseGradCopy {
+  /** The rows, as given (not coalesced). */
+  indices: Uint32Array;
+  /** Their values, `indices.length` rows. */
+  values: Float32Array;
+}
 
 /** Optional metadata of a {@link Parameter}. */
 export interface ParameterOptions {
@@ -51,6 +71,7 @@ export class Parameter {
   // call into WebAssembly.
   #disposed = false;
   #gradAllocated = false;
+  #sparse = false;
 
   /**
    * @param init initial values (copied in), or a length for a zero-filled parameter
@@ -119,10 +140,13 @@ export class Parameter {
     this.data.set(checked);
   }
 
-  /** Live view of the gradient, or `null` when there is none (the optimizer then skips this parameter). */
+  /**
+   * Live view of the (dense) gradient, or `null` when there is none (the optimizer then skips this
+   * parameter) or the gradient is sparse (read {@link Parameter.sparseGrad}).
+   */
   get grad(): Float32Array | null {
     this.#assertLive('grad');
-    if (!this.raw.hasGrad) return null;
+    if (this.#sparse || !this.raw.hasGrad) return null;
     const memory = wasmMemory(this.#where);
     if (this.#gradView?.buffer !== memory.buffer) {
       this.#gradView = new Float32Array(memory.buffer, this.raw.gradPtr(), this.length);
@@ -130,11 +154,19 @@ export class Parameter {
     return this.#gradView;
   }
 
-  /** Copies a gradient in (same length required), or clears it with `null`. */
-  set grad(values: ArrayLike<number> | null) {
+  /**
+   * Copies a gradient in (same length required), or clears it with `null`; or sets a sparse
+   * gradient, `{ indices, values }` ({@link SparseGrad}: for {@link SparseAdam}).
+   */
+  set grad(values: ArrayLike<number> | SparseGrad | null) {
     this.#assertLive('grad');
     if (values === null) {
       this.raw.setHasGrad(false);
+      this.#sparse = false;
+      return;
+    }
+    if (isSparseGrad(values)) {
+      this.#setSparse(values);
       return;
     }
     if (values === undefined) throw typeError(this.#where, 'grad', 'an array of numbers or null', values);
@@ -146,7 +178,18 @@ export class Parameter {
       this.#allocateGrad();
     }
     this.raw.setHasGrad(true);
+    this.#sparse = false;
     this.grad!.set(checked);
+  }
+
+  /**
+   * A copy of the sparse gradient (`indices` as a `Uint32Array`, `values` as a `Float32Array`), or
+   * `null` when the gradient is dense or absent.
+   */
+  get sparseGrad(): SparseGradCopy | null {
+    this.#assertLive('sparseGrad');
+    if (!this.#sparse || !this.raw.hasGrad) return null;
+    return { indices: this.raw.sparseIndices(), values: this.raw.sparseValues() };
   }
 
   /**
@@ -158,8 +201,15 @@ export class Parameter {
     this.#assertLive('zeroGrad');
     if (typeof setToNone !== 'boolean') throw typeError(`${this.#where}.zeroGrad`, 'setToNone', 'a boolean', setToNone);
     if (!this.raw.hasGrad) return;
-    if (setToNone) this.raw.setHasGrad(false);
-    else this.grad!.fill(0);
+    if (setToNone) {
+      this.raw.setHasGrad(false);
+      this.#sparse = false;
+    } else if (this.#sparse) {
+      // torch's zero_() of a sparse gradient: no rows left.
+      this.raw.setSparseGrad(new Uint32Array(0), new Float32Array(0));
+    } else {
+      this.grad!.fill(0);
+    }
   }
 
   /** True once {@link Parameter.dispose} has been called. */
@@ -190,6 +240,30 @@ export class Parameter {
     return this.label;
   }
 
+  #setSparse(grad: SparseGrad): void {
+    const where = this.#where;
+    for (const key of Object.keys(grad)) {
+      if (key !== 'indices' && key !== 'values') throw unknownKeyError(where, `grad.${key}`, ['indices', 'values'], (grad as unknown as Record<string, unknown>)[key]);
+    }
+    const { indices, values } = grad;
+    if (indices === null || typeof indices !== 'object' || typeof (indices as ArrayLike<unknown>).length !== 'number') {
+      throw typeError(where, 'grad.indices', 'an array of row indices (integers)', indices);
+    }
+    const rows = Uint32Array.from({ length: indices.length }, (_, i) => checkInteger(where, `grad.indices[${i}]`, indices[i], 0, 2 ** 32 - 1));
+    const width = this.length / (this.shape[0] ?? 1);
+    const memory = wasmMemory(where);
+    const checked = copyIfIn(checkValues(where, 'grad.values', values, rows.length * width), memory.buffer);
+    try {
+      this.raw.setSparseGrad(rows, checked instanceof Float32Array ? checked : Float32Array.from(checked));
+    } catch (error) {
+      const e = rustError(error);
+      if (e.kind !== ErrorKind.OutOfRange) throw new RangeError(`${where}: cannot hold its sparse gradient: ${outOfMemoryMessage(e)}`);
+      const first = this.shape[0] ?? 1;
+      throw rangeError(where, `grad.indices[${e.param}]`, `a row of the first dimension, an integer in [0, ${first - 1}]`, e.value);
+    }
+    this.#sparse = true;
+  }
+
   #allocateGrad(): void {
     try {
       this.raw.gradPtr();
@@ -202,6 +276,11 @@ export class Parameter {
   #assertLive(what: string): void {
     if (this.#disposed) throw usedAfterDispose(this.#where, what);
   }
+}
+
+/** Whether a gradient given is a sparse one: an object with `indices` (not an array of numbers itself). */
+function isSparseGrad(value: unknown): value is SparseGrad {
+  return value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Array.isArray(value) && 'indices' in value;
 }
 
 /** A Parameter is array-like (it has a length) but holds no values: say what to pass instead. */

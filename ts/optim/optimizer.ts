@@ -528,9 +528,14 @@ export class Optimizer<H extends object = object, S extends object = object, O e
    * @internal NOT part of the API (stripped from index.d.ts; may change or vanish at any time).
    * Steps with the scalar reference kernel instead of the SIMD one, so that the fidelity suite and
    * report (test/e2e/fidelity/, scripts/fidelity.mjs) can measure both kernels through the built package.
+   * Only the test build has that kernel (`scripts/build-wasm.sh reference`, loaded with
+   * `init(bytes)`); the shipped `.wasm` refuses, changing nothing.
    */
   _useReferenceKernel(on: boolean): void {
-    this.#live(this.#where.useReferenceKernel).setReferenceKernel(on === true);
+    const where = this.#where.useReferenceKernel;
+    if (!this.#live(where).setReferenceKernel(on === true)) {
+      throw new Error(`${where}: this .wasm has no reference kernel (only the test build has it: scripts/build-wasm.sh reference)`);
+    }
   }
 
   /** @internal For adapters (lucid-optim/tfjs): the algorithm's spec. */
@@ -602,6 +607,14 @@ export class Optimizer<H extends object = object, S extends object = object, O e
       }
       case ErrorKind.NotAMatrix:
         return notAMatrix(where, `${subject})`, p?.shape ?? [], this.#spec.name);
+      case ErrorKind.GradLayout: {
+        const name = this.#spec.name;
+        return error.value === 1
+          ? new TypeError(`${where}: ${subject}) has a sparse gradient, which ${name} does not take (torch: "${name} does not support sparse gradients"); nothing was changed`)
+          : new TypeError(
+              `${where}: ${subject}) has a dense gradient; ${name} takes sparse ones, p.grad = { indices, values } (torch: "${name} does not support dense gradients, please consider Adam instead"); nothing was changed`,
+            );
+      }
       default:
         return new Error(`${where}: unexpected error from WebAssembly (kind ${error.kind}, value ${error.value})`);
     }

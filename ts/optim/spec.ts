@@ -78,6 +78,10 @@ export interface AlgorithmSpec {
   readonly eagerState: boolean;
   /** Whether every parameter must be a matrix (2-D), as torch's Muon requires. */
   readonly matricesOnly: boolean;
+  /** Whether the algorithm takes sparse gradients, and only those (torch's SparseAdam). */
+  readonly sparseGrads: boolean;
+  /** Whether torch keeps `step` as a Python int (SparseAdam), not a float32 0-d tensor. */
+  readonly intStep: boolean;
   /** The state's scalars besides `step`, in torch's order (they come before the buffers). */
   readonly scalars: readonly ScalarSpec[];
   readonly buffers: readonly BufferSpec[];
@@ -186,6 +190,8 @@ function readSpec(algorithm: number): AlgorithmSpec {
       countsSteps: raw.countsSteps,
       eagerState: raw.eagerState,
       matricesOnly: raw.matricesOnly,
+      sparseGrads: raw.sparseGrads,
+      intStep: raw.intStep,
       scalars: Object.freeze(scalars),
       buffers: Object.freeze(buffers),
       defaults: Object.freeze(Object.fromEntries(options.map((f) => [f.name, f.default]))),

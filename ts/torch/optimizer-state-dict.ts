@@ -59,12 +59,13 @@ function camelCaseKey(key: string): string {
 export function toTorchStateDict(rules: GroupRules, where: string, plain: StateDict, shapes: readonly (readonly number[])[]): TorchStateDict {
   const { spec } = rules;
   const tensor = (data: Float32Array, shape: readonly number[]): TorchTensor => ({ dtype: 'float32', shape: [...shape], data });
-  const state = new Map<number, Map<string, TorchTensor>>();
+  const state = new Map<number, Map<string, TorchTensor | number>>();
   for (const [key, s] of Object.entries(plain.state) as [string, Record<string, unknown>][]) {
     const i = Number(key);
-    const entry = new Map<string, TorchTensor>();
+    const entry = new Map<string, TorchTensor | number>();
     // torch keeps `step` as a 0-d float32 tensor (exact up to 2^24 steps, as in torch).
-    if (spec.countsSteps) entry.set('step', tensor(Float32Array.of(s.step as number), []));
+    // (SparseAdam's is a Python int.)
+    if (spec.countsSteps) entry.set('step', spec.intStep ? (s.step as number) : tensor(Float32Array.of(s.step as number), []));
     // Its scalars (NAdam's `mu_product`, ...): float32 0-d tensors too.
     for (const k of spec.scalars) entry.set(k.torchName, tensor(Float32Array.of(s[k.name] as number), []));
     for (const [k, b] of spec.buffers.entries()) {

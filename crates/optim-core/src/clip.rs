@@ -46,6 +46,12 @@ pub enum ClipError {
         /// Its position in the list.
         index: usize,
     },
+    /// A parameter has a sparse gradient (SparseAdam's). torch's `clip_grad_norm_` takes the norm
+    /// of the coalesced gradient; this does not do that yet, and refuses rather than skip it.
+    SparseGrad {
+        /// Its position in the list.
+        index: usize,
+    },
     /// With `error_if_nonfinite`: the total norm is NaN or infinite.
     NonFinite {
         /// The total norm.
@@ -186,6 +192,9 @@ impl ParamRegistry {
             let buffers = param.borrow();
             if buffers.is_disposed() {
                 return Err(ClipError::Disposed { index });
+            }
+            if buffers.sparse_grad().is_some() {
+                return Err(ClipError::SparseGrad { index });
             }
             if let Some(grad) = buffers.grad() {
                 total.add(grad_norm(grad, norm, kernel));
@@ -337,6 +346,13 @@ mod tests {
         assert_eq!(registry.clip_grad_norm(2, 1.0, 0.0, false, Kernel::Simd), Err(ClipError::NormType { value: 0.0 }));
         assert_eq!(registry.clip_grad_norm(4, 1.0, 2.0, false, Kernel::Simd), Err(ClipError::TooMany { count: 4 }));
         assert_eq!(grad(&c), before.0);
+
+        // A sparse gradient (SparseAdam's) is refused, not skipped: the dense one before it stays.
+        let (e, f) = (param(&[0.0], Some(&[2.0])), param(&[0.0, 0.0], None));
+        f.borrow_mut().set_sparse_grad(&[1], &[5.0], &Unbounded).unwrap();
+        let registry = setup(&[&e, &f]);
+        assert_eq!(registry.clip_grad_norm(2, 0.5, 2.0, false, Kernel::Simd), Err(ClipError::SparseGrad { index: 1 }));
+        assert_eq!(grad(&e), [2.0]);
     }
 
     #[test]

@@ -47,5 +47,5 @@ pub use averaging::{AverageError, Averaging};
 pub use clip::{ClipError, ParamRegistry};
 pub use engine::{Optimizer, ParamState, StepError, Stepped, MAX_STEP};
 pub use memory::{try_zeros, zeros_admitted, AllocError, MemoryPolicy, Unbounded};
-pub use param::{Dims, ParamBuffers, SharedParam};
+pub use param::{Dims, ParamBuffers, SharedParam, SparseGradError};
 pub use schema::Spec;

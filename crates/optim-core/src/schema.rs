@@ -28,6 +28,8 @@ pub enum Rule {
     Finite,
     /// Exactly `0.0` (false) or `1.0` (true): a flag.
     Flag,
+    /// A finite number `> 0`: SparseAdam's `lr` and `eps` (torch: `0.0 < lr`).
+    Positive,
     /// A finite number `<= 0` (`+0.0` included): Adafactor's `beta2_decay`.
     NonPositive,
     /// A finite number `>= 1`: Adafactor's `d`.
@@ -57,6 +59,7 @@ impl Rule {
             Rule::AboveOne => value.is_finite() && value > 1.0,
             Rule::Finite => value.is_finite(),
             Rule::Flag => value == 0.0 || value == 1.0,
+            Rule::Positive => value.is_finite() && value > 0.0,
             Rule::NonPositive => value.is_finite() && value <= 0.0,
             Rule::AtLeastOne => value.is_finite() && value >= 1.0,
             Rule::NonNegativeOrNone => value.is_nan() || (value.is_finite() && value >= 0.0),
@@ -78,6 +81,7 @@ impl Rule {
             Rule::AboveOne => "a finite number > 1",
             Rule::Finite => "a finite number",
             Rule::Flag => "0 or 1",
+            Rule::Positive => "a finite number > 0",
             Rule::NonPositive => "a finite number <= 0",
             Rule::AtLeastOne => "a finite number >= 1",
             Rule::NonNegativeOrNone => "a finite number >= 0, or null (torch's None)",
@@ -371,6 +375,13 @@ pub struct Spec {
     /// Whether every parameter must be a matrix (2 dimensions), as torch's Muon requires: the
     /// step is refused for one that is not ([`StepError::NotAMatrix`](crate::StepError)).
     pub matrices_only: bool,
+    /// Whether the algorithm takes sparse gradients (rows of the first dimension, as
+    /// `nn.Embedding(sparse=True)` makes them) and only those, as torch's SparseAdam; every other
+    /// algorithm takes only dense ones. A step is refused for a gradient of the other kind
+    /// ([`StepError::GradLayout`](crate::StepError)).
+    pub sparse_grads: bool,
+    /// Whether torch keeps `step` as a Python int (SparseAdam) rather than a float32 0-d tensor.
+    pub int_step: bool,
 }
 
 /// A row broke a rule.
@@ -451,6 +462,8 @@ impl Spec {
         eager_state: false,
         cross_check: no_cross_rules,
         matrices_only: false,
+        sparse_grads: false,
+        int_step: false,
     };
 
     /// Slots per row: the sum of the fields' widths.
@@ -618,6 +631,8 @@ mod tests {
         eager_state: false,
         cross_check: nesterov_like,
         matrices_only: false,
+        sparse_grads: false,
+        int_step: false,
     };
 
     #[test]

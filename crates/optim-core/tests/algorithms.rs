@@ -39,6 +39,7 @@ impl Rng {
             Rule::Finite => [-3.0, 0.0, 1e-6, 2.0, 50.0][(u * 5.0) as usize],
             Rule::Flag => f64::from(u8::from(u < 0.5)),
             Rule::IterationCount => [0.0, 1.0, 5.0][(u * 3.0) as usize],
+            Rule::Positive => [1e-3, 0.01, 0.5, 0.9][(u * 4.0) as usize],
             Rule::NonPositive => [0.0, -0.5, -0.8, -2.0][(u * 4.0) as usize],
             Rule::AtLeastOne => [1.0, 1.5, 20.0][(u * 3.0) as usize],
             Rule::NonNegativeOrNone => [f64::NAN, 0.0, 1e-3, 1e-30][(u * 4.0) as usize],
@@ -66,6 +67,24 @@ fn set_grad(p: &SharedParam, grad: &[f32]) {
     let mut b = p.borrow_mut();
     b.grad_buffer(&Unbounded).unwrap().copy_from_slice(grad);
     b.set_has_grad(true);
+}
+
+/// The same gradient as a sparse one, for an algorithm that takes only those (SparseAdam): every
+/// row of the first dimension, the last first and the first twice (half its values each time).
+fn set_sparse_grad(p: &SharedParam, grad: &[f32]) {
+    let mut b = p.borrow_mut();
+    let first = b.dims().first;
+    let width = b.dims().row_width(grad.len());
+    let (mut indices, mut values) = (Vec::new(), Vec::new());
+    for row in (0..first).rev() {
+        indices.push(row as u32);
+        values.extend_from_slice(&grad[row * width..(row + 1) * width]);
+    }
+    if first > 0 {
+        indices.push(0);
+        values.extend(std::iter::repeat(0.5).take(width));
+    }
+    b.set_sparse_grad(&indices, &values, &Unbounded).unwrap();
 }
 
 /// A random row of `id`'s spec that follows every rule (rows breaking a cross rule are drawn again).
@@ -123,7 +142,11 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
                 p.borrow_mut().set_has_grad(false);
             } else {
                 let grad: Vec<f32> = (0..p.borrow().len()).map(|_| rng.grad()).collect();
-                set_grad(p, &grad);
+                if id.spec().sparse_grads {
+                    set_sparse_grad(p, &grad);
+                } else {
+                    set_grad(p, &grad);
+                }
             }
         }
         assert_eq!(opt.step(false), Ok(Stepped::All));

@@ -34,6 +34,9 @@ pub enum ErrorKind {
     /// The algorithm takes only matrices and a parameter with a gradient is not one (`param`;
     /// `value`: its number of dimensions).
     NotAMatrix = 9,
+    /// A parameter's gradient is sparse and the algorithm takes dense ones, or the other way round
+    /// (`param`; `value`: 1 if its gradient is sparse, 0 if dense).
+    GradLayout = 10,
 }
 
 /// A failed export's reason, thrown to JavaScript (or returned by `RawOptimizer.takeError()`).
@@ -113,6 +116,11 @@ impl RawError {
         Self::new(ErrorKind::Disposed)
     }
 
+    /// The same error, concerning parameter (or position) `param`.
+    pub(crate) fn at_param(self, param: usize) -> Self {
+        Self { param: Some(param), ..self }
+    }
+
     /// An argument outside what an export accepts.
     pub fn out_of_range(value: f64) -> Self {
         Self { value, ..Self::new(ErrorKind::OutOfRange) }
@@ -146,6 +154,9 @@ impl From<StepError> for RawError {
                 Self::out_of_range(index as f64)
             }
             StepError::OutOfMemory { param, error } => Self { param, ..Self::from(error) },
+            StepError::GradLayout { param, sparse } => {
+                Self { param: Some(param), value: f64::from(u8::from(sparse)), ..Self::new(ErrorKind::GradLayout) }
+            }
             StepError::NotAMatrix { param, ndim } => {
                 Self { param: Some(param), value: ndim as f64, ..Self::new(ErrorKind::NotAMatrix) }
             }
@@ -173,6 +184,7 @@ impl From<ClipError> for RawError {
             ClipError::TooMany { count } => Self::out_of_range(count as f64),
             ClipError::NoSuchParameter { index } => at(ErrorKind::OutOfRange, index),
             ClipError::Disposed { index } => at(ErrorKind::Disposed, index),
+            ClipError::SparseGrad { index } => at(ErrorKind::GradLayout, index),
             ClipError::NonFinite { total } => Self { value: f64::from(total), ..Self::new(ErrorKind::NonFinite) },
         }
     }

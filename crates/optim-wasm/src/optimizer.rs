@@ -95,10 +95,12 @@ impl RawOptimizer {
         self.optimizer.hyper_table().as_ptr() as usize
     }
 
-    /// Steps with the scalar reference kernel instead of the SIMD one (for tests and benchmarks).
+    /// Steps with the scalar reference kernel instead of the SIMD one (for tests and benchmarks);
+    /// false, changing nothing, in a build without it (the shipped one: only
+    /// `scripts/build-wasm.sh reference` has it).
     #[wasm_bindgen(js_name = setReferenceKernel)]
-    pub fn set_reference_kernel(&mut self, on: bool) {
-        self.optimizer.set_kernel(if on { Kernel::Reference } else { Kernel::Simd });
+    pub fn set_reference_kernel(&mut self, on: bool) -> bool {
+        self.optimizer.set_kernel(if on { Kernel::Reference } else { Kernel::Simd })
     }
 
     /// One step of every parameter that has a gradient, in every group, or nothing at all (see

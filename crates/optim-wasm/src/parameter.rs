@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use optim_core::{ParamBuffers, SharedParam};
+use optim_core::{ParamBuffers, SharedParam, SparseGradError};
 use wasm_bindgen::prelude::*;
 
 use crate::clip::REGISTRY;
@@ -108,6 +108,41 @@ impl RawParameter {
     #[wasm_bindgen(js_name = setHasGrad)]
     pub fn set_has_grad(&self, has_grad: bool) -> bool {
         self.buffers.borrow_mut().set_has_grad(has_grad)
+    }
+
+    /// Sets a sparse gradient: `values` holds `indices.length` rows of the first dimension, in
+    /// order, repeats allowed. An error (not a trap), changing nothing, if the lengths disagree
+    /// (`OutOfRange`, `value`: `values.length`), an index is not a row (`OutOfRange`, `value`: the
+    /// index, `param`: its position), memory cannot hold it, or the parameter was disposed.
+    #[wasm_bindgen(js_name = setSparseGrad)]
+    pub fn set_sparse_grad(&self, indices: &[u32], values: &[f32]) -> Result<(), RawError> {
+        let mut buffers = self.buffers.borrow_mut();
+        if buffers.is_disposed() {
+            return Err(RawError::disposed());
+        }
+        buffers.set_sparse_grad(indices, values, &Headroom).map_err(|error| match error {
+            SparseGradError::Length { values } => RawError::out_of_range(values as f64),
+            SparseGradError::Row { position, row } => RawError::out_of_range(f64::from(row)).at_param(position),
+            SparseGradError::OutOfMemory(error) => RawError::from(error),
+        })
+    }
+
+    /// Whether the gradient (if any) is sparse.
+    #[wasm_bindgen(getter, js_name = isSparse)]
+    pub fn is_sparse(&self) -> bool {
+        self.buffers.borrow().is_sparse()
+    }
+
+    /// A copy of the sparse gradient's rows (empty if the gradient is not sparse).
+    #[wasm_bindgen(js_name = sparseIndices)]
+    pub fn sparse_indices(&self) -> Vec<u32> {
+        self.buffers.borrow().sparse_grad().map_or_else(Vec::new, |(indices, _)| indices.to_vec())
+    }
+
+    /// A copy of the sparse gradient's values (empty if the gradient is not sparse).
+    #[wasm_bindgen(js_name = sparseValues)]
+    pub fn sparse_values(&self) -> Vec<f32> {
+        self.buffers.borrow().sparse_grad().map_or_else(Vec::new, |(_, values)| values.to_vec())
     }
 
     /// Frees both buffers now, even while optimizers still hold the parameter: they refuse to

@@ -70,6 +70,8 @@ pub enum Rule {
     AtLeastOne = 10,
     /// A finite number `>= 0`, or None (NaN in a row).
     NonNegativeOrNone = 11,
+    /// A finite number `> 0`.
+    Positive = 12,
 }
 
 impl From<schema::Rule> for Rule {
@@ -87,6 +89,7 @@ impl From<schema::Rule> for Rule {
             schema::Rule::NonPositive => Self::NonPositive,
             schema::Rule::AtLeastOne => Self::AtLeastOne,
             schema::Rule::NonNegativeOrNone => Self::NonNegativeOrNone,
+            schema::Rule::Positive => Self::Positive,
         }
     }
 }
@@ -106,6 +109,7 @@ impl From<Rule> for schema::Rule {
             Rule::NonPositive => Self::NonPositive,
             Rule::AtLeastOne => Self::AtLeastOne,
             Rule::NonNegativeOrNone => Self::NonNegativeOrNone,
+            Rule::Positive => Self::Positive,
         }
     }
 }
@@ -203,6 +207,18 @@ impl RawSpec {
     #[wasm_bindgen(getter, js_name = matricesOnly)]
     pub fn matrices_only(&self) -> bool {
         self.0.matrices_only
+    }
+
+    /// Whether the algorithm takes sparse gradients, and only those (torch's SparseAdam).
+    #[wasm_bindgen(getter, js_name = sparseGrads)]
+    pub fn sparse_grads(&self) -> bool {
+        self.0.sparse_grads
+    }
+
+    /// Whether torch keeps `step` as a Python int (SparseAdam), not a float32 0-d tensor.
+    #[wasm_bindgen(getter, js_name = intStep)]
+    pub fn int_step(&self) -> bool {
+        self.0.int_step
     }
 
     /// Number of per-parameter state scalars besides `step` (NAdam's `mu_product`, ...).
@@ -474,8 +490,9 @@ mod tests {
             Core::NonPositive,
             Core::AtLeastOne,
             Core::NonNegativeOrNone,
+            Core::Positive,
         ];
-        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(rules.map(|r| Rule::from(r) as u8), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         assert_eq!(rules.map(|r| schema::Rule::from(Rule::from(r))), rules);
         assert_eq!(rule_text(Rule::AboveOne), "a finite number > 1");
         let asgd = RawSpec::new(AlgorithmId::Asgd as u8);

@@ -27,6 +27,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-rprop': 9,
   'torch-schedulers': 16,
   'torch-sgd': 19,
+  'torch-sparse-adam': 4,
 });
 
 /** test/fixtures/, the directory the fixtures live in. */

@@ -99,24 +99,7 @@ describe('1,000 steps against the float64 model of PyTorch Adam, within the floa
   }
 });
 
-describe('the scalar reference kernel gives the same bits as the SIMD kernel', () => {
-  // Not a tolerance: both kernels apply the same IEEE operations in the same order without fusing,
-  // so any difference is a bug. Only WebAssembly runs simd128; the Rust tests cover the portable path.
-  for (const def of cases()) {
-    it(def.name, () => {
-      const checkpoints = [CHECKPOINTS.at(-1)!];
-      const [simd] = runCase(lucid, def, { checkpoints });
-      const [scalar] = runCase(lucid, def, { checkpoints, referenceKernel: true });
-      const bits = (x: Float32Array | undefined) => (x === undefined ? undefined : Array.from(new Uint32Array(x.slice().buffer)));
-      simd.lucid.params.forEach((p, i) => {
-        expect(bits(scalar.lucid.params[i]), `param ${i}`).toEqual(bits(p));
-        for (const q of ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const) {
-          expect(bits(scalar.lucid.state[i]?.[q]), `param ${i} ${q}`).toEqual(bits(simd.lucid.state[i]?.[q]));
-        }
-      });
-    });
-  }
-});
+// The reference kernel's bits against the SIMD kernel's, on these cases: reference-kernel.test.ts.
 
 describe('the bound is tight enough to tell PyTorch from the look-alike formulas', () => {
   // If lucid computed one of these instead, the suite above would fail: each look-alike's float64

@@ -15,7 +15,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, loadTorch, memoryStats, Parameter, saveTorch, type Optimizer } from 'lucid-optim';
-import { describeClass, optimizerClasses, type OptimizerClass } from '../../helpers.js';
+import { describeClass, optimizerClasses, setGrad, takesSparseGrads, type OptimizerClass } from '../../helpers.js';
 import { observe } from '../../observe.js';
 import { checkSeeds, fuzzSeeds } from './seeds.js';
 
@@ -38,6 +38,8 @@ interface ModelParam {
 interface Model {
   Class: OptimizerClass;
   eager: boolean;
+  /** SparseAdam: every gradient is given as a sparse one over every row (helpers.ts `setGrad`). */
+  sparse: boolean;
   params: ModelParam[];
   /** The real optimizer's groups (hyperparameters, parameter indices) and defaults; undefined: none. */
   groups: { hyper: Hyper; params: number[] }[] | undefined;
@@ -72,6 +74,9 @@ function freshOptimizer(m: Model, groups: { hyper: Hyper; params: number[] }[], 
   if (m.eager) for (const g of m.groups) for (const i of g.params) makeShadow(m, i, g.hyper);
 }
 
+/** A parameter's gradient values, dense or sparse (SparseAdam's), or null. */
+const gradOf = (p: Parameter) => p.grad ?? p.sparseGrad?.values ?? null;
+
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (u, i) => (Number.isNaN(a[i]) ? -1 : u));
 
 /** A state entry with its buffers as bit patterns (NaN as one), numbers as they are. */
@@ -86,7 +91,9 @@ function checkAll(m: Model, r: Real): void {
     expect(p.disposed, `param ${i} disposed`).toBe(mp.disposed);
     if (mp.disposed) return;
     expect(bits(p.data), `param ${i} data`).toEqual(bits(mp.twin.data));
-    expect(p.grad === null ? null : bits(p.grad), `param ${i} grad`).toEqual(mp.twin.grad === null ? null : bits(mp.twin.grad));
+    const [grad, want] = [gradOf(p), gradOf(mp.twin)];
+    expect(grad === null ? null : bits(grad), `param ${i} grad`).toEqual(want === null ? null : bits(want));
+    expect(p.sparseGrad?.indices, `param ${i} sparse rows`).toEqual(mp.twin.sparseGrad?.indices);
   });
   expect(r.opt === undefined, 'optimizer exists').toBe(m.groups === undefined);
   if (r.opt === undefined || m.groups === undefined) return;
@@ -135,9 +142,9 @@ class SetGrad implements Cmd {
     const mp = m.params[i];
     const grad = this.grad === null ? null : Float32Array.from({ length: mp.twin.length }, (_, e) => this.grad![e % this.grad!.length]);
     if (grad !== null && this.poison !== null) grad[this.which % grad.length] = this.poison;
-    if (mp.disposed) return expectRefused(m, r, TypeError, () => (r.params[i].grad = grad));
-    r.params[i].grad = grad;
-    mp.twin.grad = grad;
+    if (mp.disposed) return expectRefused(m, r, TypeError, () => setGrad(r.params[i], grad, m.sparse));
+    setGrad(r.params[i], grad, m.sparse);
+    setGrad(mp.twin, grad, m.sparse);
     checkAll(m, r);
   }
   toString = () => `params[${this.which}].grad = ${this.grad === null ? 'null' : `[${this.grad}]`}${this.poison === null ? '' : ` with ${this.poison}`}`;
@@ -165,15 +172,15 @@ class Step implements Cmd {
     const opt = r.opt!;
     if (this.guard !== null) opt.skipNonFinite = m.skipNonFinite = this.guard;
     if (optParams(m).some((i) => m.params[i].disposed)) return expectRefused(m, r, TypeError, () => opt.step());
-    const stepped = optParams(m).filter((i) => m.params[i].twin.grad !== null);
-    const skips = m.skipNonFinite && stepped.some((i) => !m.params[i].twin.grad!.every(Number.isFinite));
+    const stepped = optParams(m).filter((i) => gradOf(m.params[i].twin) !== null);
+    const skips = m.skipNonFinite && stepped.some((i) => !gradOf(m.params[i].twin)!.every(Number.isFinite));
     opt.step();
     expect(opt.lastStepSkipped).toBe(skips);
     if (skips) m.skippedSteps++;
     else {
       for (const g of m.groups!) {
         for (const i of g.params) {
-          if (m.params[i].twin.grad === null) continue;
+          if (gradOf(m.params[i].twin) === null) continue;
           if (m.params[i].shadow === undefined) makeShadow(m, i, g.hyper);
           m.params[i].shadow!.step();
         }
@@ -314,10 +321,20 @@ class BadStep implements Cmd {
 }
 
 /** Hyperparameters of `Class` that follow every rule: each option from a few values its rule takes. */
-function hyperOf(Class: OptimizerClass): fc.Arbitrary<Hyper> {
+function hyperOf(Class: OptimizerClass, forConstructor: boolean): fc.Arbitrary<Hyper> {
   const fields = describeClass(Class).options;
+  // SparseAdam's constructor refuses its own lr of 0, as torch's does, though a group's lr may be
+  // 0: hyperparameters a constructor also gets as its options leave 0 out for such a class.
+  const zeroLrRefused = forConstructor && (() => {
+    try {
+      new Class([{ params: [] }], { lr: 0 }).dispose();
+      return false;
+    } catch {
+      return true;
+    }
+  })();
   // Rule numbers as the wasm export numbers optim-core's Rule (crates/optim-wasm/src/spec.rs).
-  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2], 7: [0, 1, 5], 9: [0, -0.5, -0.8], 10: [1, 1.5, 4] };
+  const taken: Record<number, number[]> = { 0: [0, 1e-3, 0.01, 0.1, 0.9], 1: [0, 0.5, 0.9, 0.999], 2: [-1, 0, 1e-6, 2], 4: [0, 0.5, 0.9, 1], 5: [0.2, 0.5, 0.9], 6: [1.1, 1.5, 2], 7: [0, 1, 5], 9: [0, -0.5, -0.8], 10: [1, 1.5, 4], 12: [1e-8, 1e-3, 0.1] };
   // Rule 11 (a number >= 0 or null, torch's None: Adafactor's eps[0]).
   const orNone = fc.constantFrom<number | null>(null, 0, 1e-30, 1e-3);
   const record: Record<string, fc.Arbitrary<unknown>> = {};
@@ -328,6 +345,7 @@ function hyperOf(Class: OptimizerClass): fc.Arbitrary<Hyper> {
     else if (f.kind === 'choice') record[f.name] = fc.constantFrom(...f.choices);
     else record[f.name] = fc.constantFrom(...taken[f.rules[0]]);
   }
+  if (zeroLrRefused) record.lr = record.lr.filter((lr) => lr !== 0);
   // SGD's rule across fields: nesterov only with momentum > 0 and no dampening (Muon has no such rule).
   return fc.record(record).map((h) => ('dampening' in h && h.nesterov && !((h.momentum as number) > 0 && h.dampening === 0) ? { ...h, nesterov: false } : h));
 }
@@ -337,7 +355,8 @@ const values = (length: number) => fc.array(value, { minLength: length, maxLengt
 const pick = fc.nat({ max: 1000 });
 
 function commandsFor(Class: OptimizerClass) {
-  const hyper = hyperOf(Class);
+  const hyper = hyperOf(Class, false); // set on a group (a scheduler's way)
+  const constructed = hyperOf(Class, true); // also a constructor's options
   return [
     fc.integer({ min: 1, max: 37 }).chain((n) => values(n)).map((v) => new NewParam(v)),
     fc.tuple(pick, values(8), fc.option(fc.constantFrom(NaN, Infinity, -Infinity), { freq: 4 })).map(([w, g, p]) => new SetGrad(w, g, p)),
@@ -348,9 +367,9 @@ function commandsFor(Class: OptimizerClass) {
     fc.option(fc.boolean(), { freq: 3 }).map((g) => new Step(g)),
     fc.option(fc.boolean(), { freq: 3 }).map((g) => new Step(g)),
     fc.tuple(pick, hyper).map(([g, h]) => new SetHyper(g, h)),
-    hyper.map((h) => new AddGroup(h)),
-    fc.tuple(fc.constantFrom('lucid', 'json', 'torch') as fc.Arbitrary<'lucid' | 'json' | 'torch'>, hyper).map(([via, h]) => new Reload(via, h)),
-    fc.tuple(fc.boolean(), hyper, pick).map(([c, h, s]) => new Rebuild(c, h, s)),
+    constructed.map((h) => new AddGroup(h)),
+    fc.tuple(fc.constantFrom('lucid', 'json', 'torch') as fc.Arbitrary<'lucid' | 'json' | 'torch'>, constructed).map(([via, h]) => new Reload(via, h)),
+    fc.tuple(fc.boolean(), constructed, pick).map(([c, h, s]) => new Rebuild(c, h, s)),
     pick.map((w) => new DisposeParam(w)),
     fc.integer({ min: 1 << 16, max: 1 << 20 }).map((n) => new Grow(n)),
     fc.constant(new BadStep()),
@@ -359,6 +378,7 @@ function commandsFor(Class: OptimizerClass) {
 
 describe.each(CLASSES)('%s: random operation sequences against its one-parameter shadows', (name, Class) => {
   test(`${RUNS} sequences of up to 50 operations per seed`, () => {
+    const sparse = takesSparseGrads(Class);
     const eager = (() => {
       const p = new Parameter(1, { shape: [1, 1] });
       const probe = new Class([{ params: [p] }]);
@@ -375,7 +395,7 @@ describe.each(CLASSES)('%s: random operation sequences against its one-parameter
     checkSeeds(
       'test/e2e/fuzz/every-algorithm-fuzz.test.ts',
       fc.property(fc.commands(commandsFor(Class), { maxCommands: 50, size: 'max' }), (cmds) => {
-        const model: Model = { Class, eager, params: [], groups: undefined, defaults: {}, skipNonFinite: false, skippedSteps: 0 };
+        const model: Model = { Class, eager, sparse, params: [], groups: undefined, defaults: {}, skipNonFinite: false, skippedSteps: 0 };
         const real: Real = { params: [], opt: undefined };
         const baseline = memoryStats().allocatedBytes;
         try {

@@ -8,7 +8,7 @@
 // what lucid-optim has allocated).
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, Parameter } from 'lucid-optim';
-import { describeClass, optimizerClasses, type OptimizerClass } from '../../helpers.js';
+import { describeClass, optimizerClasses, setGrad, takesSparseGrads, type OptimizerClass } from '../../helpers.js';
 import { observe } from '../../observe.js';
 
 beforeAll(() => init());
@@ -27,6 +27,7 @@ const REFUSED: Record<number, [number, string][]> = {
   9: [[1e-12, '1e-12'], [1, '1'], [NaN, 'NaN'], [-Infinity, '-Infinity']], // NonPositive
   10: [[0.999, '0.999'], [0, '0'], [NaN, 'NaN'], [Infinity, 'Infinity']], // AtLeastOne
   11: [[-1, '-1'], [NaN, 'NaN'], [Infinity, 'Infinity']], // NonNegativeOrNone: NaN as a number is not None
+  12: [[0, '0'], [-1e-12, '-1e-12'], [NaN, 'NaN'], [Infinity, 'Infinity']], // Positive
 };
 const NOT_NUMBERS: [unknown, string][] = [
   ['0.1', '"0.1"'],
@@ -53,10 +54,11 @@ function setup(Class: OptimizerClass) {
   const b = new Parameter([0.25, 4], { name: 'b', shape: [1, 2] });
   const spare = new Parameter([1, 2], { name: 'spare', shape: [2, 1] });
   const opt = new Class([{ params: [a] }, { params: [b] }]);
-  a.grad = [0.5, -0.5, 0, 2];
-  b.grad = [1, 1];
+  const sparse = takesSparseGrads(Class); // SparseAdam: the same values as sparse gradients of every row
+  setGrad(a, [0.5, -0.5, 0, 2], sparse);
+  setGrad(b, [1, 1], sparse);
   opt.step();
-  a.grad = [0.1, 0.2, 0.3, 0.4];
+  setGrad(a, [0.1, 0.2, 0.3, 0.4], sparse);
   return { a, b, spare, opt, params: [a, b, spare] };
 }
 type Fixture = ReturnType<typeof setup>;

@@ -381,7 +381,7 @@ mod tests {
         assert_eq!((ADAFACTOR.buffers_in_use(&row, 2), ADAFACTOR.buffers_in_use(&row, 3)), (0b011, 0b011));
         assert_eq!((ADAFACTOR.buffers_in_use(&row, 1), ADAFACTOR.buffers_in_use(&row, 0)), (0b100, 0b100));
         // A 2×3×4 parameter: row_var is 2×3×1, col_var 2×1×4.
-        let dims = Dims { ndim: 3, rows: 3, cols: 4 };
+        let dims = Dims { ndim: 3, rows: 3, cols: 4, first: 2 };
         assert_eq!((0..3).map(|b| ADAFACTOR.buffer_len(b, 24, dims)).collect::<Vec<_>>(), [6, 8, 24]);
     }
 
@@ -413,7 +413,15 @@ mod tests {
             cols,
         );
         let (mut param, mut state) = (p.clone(), None);
-        step_shaped::<Adafactor>(&ADAFACTOR, &h.to_row(), &mut state, &mut param, Dims { ndim: 2, rows, cols }, &g, Kernel::Simd);
+        step_shaped::<Adafactor>(
+            &ADAFACTOR,
+            &h.to_row(),
+            &mut state,
+            &mut param,
+            Dims { ndim: 2, rows, cols, first: rows },
+            &g,
+            Kernel::Simd,
+        );
         for (i, (&got, &want)) in param.iter().zip(&want).enumerate() {
             assert!((f64::from(got) - want).abs() <= 1e-6 * want.abs().max(1.0), "[{i}]: {got} vs {want}");
         }

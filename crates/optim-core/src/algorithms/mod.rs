@@ -77,6 +77,7 @@ pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
 pub mod sgd;
+pub mod sparse_adam;
 
 use crate::engine::{self, Optimizer, ParamState, Scalars};
 use crate::kernel::Kernel;
@@ -88,8 +89,12 @@ use crate::schema::{BufferMask, Spec, MAX_BUFFERS};
 pub struct Target<'a> {
     /// The values, to update in place.
     pub param: &'a mut [f32],
-    /// The gradient, of the same length.
+    /// The gradient: of the same length, or (a sparse one, [`Spec::sparse_grads`]) the values of
+    /// `indices`' rows.
     pub grad: &'a [f32],
+    /// A sparse gradient's rows of the first dimension, in the order of `grad`'s values, repeats
+    /// allowed; `None` for a dense gradient.
+    pub indices: Option<&'a [u32]>,
     /// What the engine knows of the parameter's shape.
     pub dims: Dims,
     /// The state's step count, this step included (algorithms that count steps; 0 otherwise).
@@ -133,7 +138,7 @@ pub trait Algorithm {
     /// The scratch floats one parameter's step needs beside its state (Muon's Newton–Schulz
     /// matrices), which the engine allocates before a step and keeps; none for element-wise
     /// algorithms.
-    fn workspace_len(_hyper: &Self::Hyperparameters, _dims: Dims) -> usize {
+    fn workspace_len(_hyper: &Self::Hyperparameters, _dims: Dims, _grad_len: usize) -> usize {
         0
     }
 
@@ -179,10 +184,10 @@ macro_rules! algorithms {
 
             /// The scratch a step of a parameter of `dims` with `row` needs
             /// ([`Algorithm::workspace_len`]).
-            pub(crate) fn workspace_len(self, row: &[f64], dims: Dims) -> usize {
+            pub(crate) fn workspace_len(self, row: &[f64], dims: Dims, grad_len: usize) -> usize {
                 match self {
                     $(AlgorithmId::$variant => {
-                        <$step as Algorithm>::workspace_len(&<<$step as Algorithm>::Hyperparameters as FromRow>::from_row(row), dims)
+                        <$step as Algorithm>::workspace_len(&<<$step as Algorithm>::Hyperparameters as FromRow>::from_row(row), dims, grad_len)
                     })*
                 }
             }
@@ -217,6 +222,8 @@ algorithms! {
     Muon = 11 => muon::MUON, muon::Muon;
     /// `torch.optim.Adafactor`: factored second moments for parameters of 2 or more dimensions.
     Adafactor = 12 => adafactor::ADAFACTOR, adafactor::Adafactor;
+    /// `torch.optim.SparseAdam`: Adam on the rows a sparse gradient touches.
+    SparseAdam = 13 => sparse_adam::SPARSE_ADAM, sparse_adam::SparseAdam;
 }
 
 impl AlgorithmId {
@@ -264,7 +271,7 @@ pub fn step_shaped<A: Algorithm>(
     kernel: Kernel,
 ) {
     let hyper = A::Hyperparameters::from_row(row);
-    let mut workspace = vec![0.0; A::workspace_len(&hyper, dims)];
+    let mut workspace = vec![0.0; A::workspace_len(&hyper, dims, grad.len())];
     let workspace = &mut workspace[..];
     spec.check_row(row).expect("a valid row");
     let used = spec.buffers_in_use(row, dims.ndim);
@@ -284,9 +291,19 @@ pub fn step_shaped<A: Algorithm>(
             }
             let view = state.for_step(used);
             let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
-            Target { param, grad, dims, step, scalars, buffers, fresh, workspace }
+            Target { param, grad, indices: None, dims, step, scalars, buffers, fresh, workspace }
         }
-        None => Target { param, grad, dims, step: 0, scalars: &mut no_scalars, buffers: Default::default(), fresh: 0, workspace },
+        None => Target {
+            param,
+            grad,
+            indices: None,
+            dims,
+            step: 0,
+            scalars: &mut no_scalars,
+            buffers: Default::default(),
+            fresh: 0,
+            workspace,
+        },
     };
     A::step(&hyper, &mut A::Memo::default(), target, kernel);
 }

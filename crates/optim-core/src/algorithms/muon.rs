@@ -166,7 +166,7 @@ impl Algorithm for Muon {
     type Memo = ();
     const NEEDS_WORKSPACE: bool = true;
 
-    fn workspace_len(_hyper: &Hyperparameters, dims: Dims) -> usize {
+    fn workspace_len(_hyper: &Hyperparameters, dims: Dims, _grad_len: usize) -> usize {
         workspace_len(dims)
     }
 
@@ -298,7 +298,7 @@ mod tests {
             let grad: Vec<f32> = (0..rows * cols).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
             let param0: Vec<f32> = (0..rows * cols).map(|i| (i as f32 * 0.25).sin()).collect();
             let h = Hyperparameters { lr: 0.02, momentum: 0.0, nesterov: false, weight_decay: 0.0, ..Default::default() };
-            let dims = Dims { ndim: 2, rows, cols };
+            let dims = Dims { ndim: 2, rows, cols, first: rows };
             let want = {
                 let g: Vec<f64> = grad.iter().map(|&v| f64::from(v)).collect();
                 let o = newton_schulz_f64(&g, rows, cols, h.ns_coefficients, 5);
@@ -322,7 +322,7 @@ mod tests {
     fn both_kernels_give_the_same_bits() {
         let (rows, cols) = (6, 11);
         let grad: Vec<f32> = (0..rows * cols).map(|i| ((i * 13 % 17) as f32 - 8.0) / 3.0).collect();
-        let dims = Dims { ndim: 2, rows, cols };
+        let dims = Dims { ndim: 2, rows, cols, first: rows };
         let row = Hyperparameters::default().to_row();
         let run = |kernel| {
             let (mut param, mut state) = (vec![0.5_f32; rows * cols], None);

@@ -22,7 +22,7 @@ pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 
 use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
 use crate::kernel::finite::all_finite;
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, HAS_REFERENCE_KERNEL};
 use crate::memory::{reserve_admitted, zeros_admitted, AllocError, MemoryPolicy, Unbounded};
 use crate::param::SharedParam;
 use crate::schema::{BufferMask, InvalidHyperparameter, Spec};
@@ -63,6 +63,14 @@ pub enum StepError {
         /// The index asked for.
         group: usize,
     },
+    /// A parameter's gradient is sparse and the algorithm takes dense ones, or the other way
+    /// round ([`Spec::sparse_grads`]: SparseAdam takes only sparse gradients).
+    GradLayout {
+        /// The parameter's index across groups.
+        param: usize,
+        /// Whether its gradient is sparse.
+        sparse: bool,
+    },
     /// The algorithm takes only matrices ([`Spec::matrices_only`]: Muon) and a parameter with a
     /// gradient is not one.
     NotAMatrix {
@@ -89,6 +97,8 @@ impl fmt::Display for StepError {
             Self::NoSuchParameter { param } => write!(f, "no parameter {param} in the load in progress"),
             Self::NoSuchGroup { group } => write!(f, "no group {group}"),
             Self::NotAMatrix { param, ndim } => write!(f, "parameter {param} has {ndim} dimensions, not 2"),
+            Self::GradLayout { param, sparse: true } => write!(f, "parameter {param} has a sparse gradient"),
+            Self::GradLayout { param, sparse: false } => write!(f, "parameter {param} has a dense gradient"),
             Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
             Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
         }
@@ -367,9 +377,14 @@ impl<M: MemoryPolicy> Optimizer<M> {
         Ok(())
     }
 
-    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks).
-    pub fn set_kernel(&mut self, kernel: Kernel) {
+    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks); false,
+    /// changing nothing, if this build has no reference kernel ([`HAS_REFERENCE_KERNEL`]).
+    pub fn set_kernel(&mut self, kernel: Kernel) -> bool {
+        if kernel == Kernel::Reference && !HAS_REFERENCE_KERNEL {
+            return false;
+        }
         self.kernel = kernel;
+        true
     }
 
     /// The state of parameter `index` (across groups), if it has any.
@@ -397,6 +412,9 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 if self.spec.matrices_only && buffers.has_grad() && buffers.dims().ndim != 2 {
                     return Err(StepError::NotAMatrix { param, ndim: buffers.dims().ndim });
                 }
+                if buffers.has_grad() && buffers.is_sparse() != self.spec.sparse_grads {
+                    return Err(StepError::GradLayout { param, sparse: buffers.is_sparse() });
+                }
                 if let Some(state) = slot.state.as_ref().filter(|_| buffers.has_grad() && self.spec.counts_steps) {
                     if state.step_count() >= MAX_STEP {
                         return Err(StepError::StepLimit { param, step: state.step_count() as f64 });
@@ -406,7 +424,7 @@ impl<M: MemoryPolicy> Optimizer<M> {
         }
         if skip_non_finite {
             for (param, slot) in self.slots.iter().enumerate() {
-                if slot.param.borrow().grad().is_some_and(|grad| !all_finite(grad)) {
+                if slot.param.borrow().grad_values().is_some_and(|grad| !all_finite(grad)) {
                     return Ok(Stepped::SkippedNonFinite { param });
                 }
             }
@@ -472,8 +490,8 @@ impl<M: MemoryPolicy> Optimizer<M> {
             let row = self.row(group);
             for param in self.group_range(group) {
                 let buffers = self.slots[param].param.borrow();
-                if buffers.has_grad() {
-                    needed = needed.max(self.algorithm.workspace_len(row, buffers.dims()));
+                if let Some(grad) = buffers.grad_values() {
+                    needed = needed.max(self.algorithm.workspace_len(row, buffers.dims(), grad.len()));
                 }
             }
         }
@@ -519,7 +537,7 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
             let mut buffers = slot.param.borrow_mut();
             let dims = buffers.dims();
             let used = by_rank.of(dims.ndim);
-            let (param, Some(grad)) = buffers.data_and_grad() else { continue };
+            let (param, Some(grad), indices) = buffers.data_and_grad() else { continue };
             let workspace = &mut opt.workspace[..];
             let target = match slot.state.as_mut() {
                 Some(state) => {
@@ -528,11 +546,12 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
                     }
                     let view = state.for_step(used);
                     let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
-                    Target { param, grad, dims, step, scalars, buffers, fresh, workspace }
+                    Target { param, grad, indices, dims, step, scalars, buffers, fresh, workspace }
                 }
                 None => Target {
                     param,
                     grad,
+                    indices,
                     dims,
                     step: 0,
                     scalars: &mut no_scalars,
@@ -541,7 +560,10 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
                     workspace,
                 },
             };
-            A::step(&hyper, &mut memo, target, opt.kernel);
+            // A constant without the reference kernel, so that no algorithm's reference code is
+            // compiled into the shipped .wasm.
+            let kernel = if HAS_REFERENCE_KERNEL { opt.kernel } else { Kernel::Simd };
+            A::step(&hyper, &mut memo, target, kernel);
         }
     }
 }
