@@ -34,6 +34,7 @@ export {
   type SparseAdamParamState,
   type SparseAdamStateDict,
 } from './optim/sparse-adam.js';
+export { LBFGS, type LBFGSHyperparameters, type LBFGSOptions, type LBFGSParamGroup, type LBFGSState, type LBFGSStateDict } from './optim/lbfgs.js';
 export { Muon, type MuonAdjustLrFn, type MuonGroupOptions, type MuonHyperparameters, type MuonOptions, type MuonParamState, type MuonStateDict } from './optim/muon.js';
 export { AveragedModel, type AverageKind, type AveragedModelOptions, type AveragedModelState } from './optim/averaged-model.js';
 export { LRScheduler, type LRSchedulerState, type SchedulableOptimizer, type SchedulerParamGroup } from './schedulers/lr-scheduler.js';

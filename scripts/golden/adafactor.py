@@ -43,7 +43,7 @@ os.environ["ATEN_CPU_CAPABILITY"] = "default"
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from fixture_json import camel, f32_list, groups_json, warn_about_others, write_fixture  # noqa: E402
+from fixture_json import camel, f32_list, groups_json, warn_about_others, write_case  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "test" / "fixtures" / "torch-adafactor"
@@ -141,13 +141,7 @@ def main() -> None:
             "grads": step_grads,
             "checkpoints": checkpoints,
         }
-        path = OUT / f"{name}.json"
-        write_fixture(path, fixture)
-        written.add(path.name)
-        if name in SAVED:
-            saved = OUT / f"{name}-state.pt"
-            torch.save(opt.state_dict(), saved)
-            written.add(saved.name)
+        path = write_case(OUT, name, fixture, written, (lambda saved: torch.save(opt.state_dict(), saved)) if name in SAVED else None)
         print(f"{path.relative_to(REPO_ROOT)}: {len(checkpoints)} steps")
     warn_about_others(OUT, written, REPO_ROOT)
 

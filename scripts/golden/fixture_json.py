@@ -43,6 +43,19 @@ def write_fixture(path: Path, fixture: dict) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def write_case(out: Path, name: str, fixture: dict, written: set[str], save_state=None) -> Path:
+    """Writes `out/<name>.json`, and with `save_state` (a function of a path, which torch.saves the
+    optimizer's state_dict() there) `out/<name>-state.pt`; records both in `written`."""
+    path = out / f"{name}.json"
+    write_fixture(path, fixture)
+    written.add(path.name)
+    if save_state is not None:
+        saved = out / f"{name}-state.pt"
+        save_state(saved)
+        written.add(saved.name)
+    return path
+
+
 def warn_about_others(out: Path, written: set[str], root: Path) -> None:
     """Warn about every file in `out` the script did not write this run (it leaves them alone)."""
     for other in sorted(set(p.name for p in out.iterdir()) - written):

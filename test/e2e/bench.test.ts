@@ -145,6 +145,16 @@ test('node bench/averaging.mjs --quick: a row per average, lucid-optim agreeing 
   for (const line of rows) expect(line).toMatch(/ \d+ +\d+ +[\d.]+x$/);
 });
 
+test('node bench/lbfgs.mjs --quick: rows for lucid-optim, plain JS and the closure alone, after the plain-JS LBFGS agreed with lucid-optim', async () => {
+  // The script throws (and fails here) if the plain-JS LBFGS's two steps disagree with lucid-optim's.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/lbfgs.mjs', '--quick'], { cwd: root, maxBuffer: 1 << 20 }).catch((error) => {
+    throw new Error(`bench/lbfgs.mjs failed:\n${error.stderr}`);
+  });
+  expect(stdout).toMatch(/\nlucid-optim +[\d.]+ +-?[\d.]+\n/);
+  expect(stdout).toMatch(/\nplain JS +[\d.]+ +-?[\d.]+\n/);
+  expect(stdout).toMatch(/lucid-optim vs plain JS: [\d.]+x per step/);
+});
+
 test('node bench/muon.mjs --quick: GFLOP/s rows for lucid-optim, plain JS and tfjs-wasm, then a Muon step row that agreed with plain JS first', async () => {
   // The script throws (and fails here) if tfjs's product and the plain loop disagree, or if the
   // plain-JS Muon's two steps disagree with lucid-optim's.

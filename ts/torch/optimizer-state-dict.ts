@@ -40,12 +40,12 @@ export interface StateDictOptions {
 }
 
 /** `initialLr` -> `initial_lr` (a camelCase key; any other key is left alone). */
-function snakeCase(key: string): string {
+export function snakeCase(key: string): string {
   return /^[a-z][a-zA-Z0-9]*$/.test(key) ? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : key;
 }
 
 /** `initial_lr` -> `initialLr` (a snake_case key; any other key is left alone). */
-function camelCaseKey(key: string): string {
+export function camelCaseKey(key: string): string {
   return /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(key) ? camelCase(key) : key;
 }
 

@@ -96,8 +96,10 @@ pub fn update(averaged: &mut [f32], current: &[f32], how: Averaging, kernel: Ker
     match (how, kernel) {
         (Averaging::Copy, _) => averaged.copy_from_slice(current),
         (Averaging::Swa { n_averaged }, Kernel::Simd) => running_mean::<F32x4>(averaged, current, (n_averaged + 1) as f32),
+        #[cfg(feature = "reference-kernel")]
         (Averaging::Swa { n_averaged }, Kernel::Reference) => running_mean::<f32>(averaged, current, (n_averaged + 1) as f32),
         (Averaging::Ema { decay }, Kernel::Simd) => lerp::<F32x4>(averaged, current, Lerp::new(1.0 - decay)),
+        #[cfg(feature = "reference-kernel")]
         (Averaging::Ema { decay }, Kernel::Reference) => lerp::<f32>(averaged, current, Lerp::new(1.0 - decay)),
     }
 }

@@ -38,6 +38,7 @@ mod averaging;
 mod clip;
 pub mod engine;
 pub mod kernel;
+pub mod lbfgs;
 mod memory;
 mod param;
 pub mod schema;

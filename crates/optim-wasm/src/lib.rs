@@ -20,11 +20,13 @@
 pub mod averaging;
 pub mod clip;
 pub mod error;
+mod lbfgs;
 pub mod memory;
 mod optimizer;
 mod parameter;
 pub mod spec;
 
+pub use lbfgs::{LbfgsOp, LbfgsVector, RawLbfgs};
 pub use optimizer::{RawOptimizer, StepOutcome};
 pub use parameter::{RawParameter, MAX_ELEMENTS};
 pub use spec::RawSpec;

@@ -100,7 +100,13 @@ impl RawOptimizer {
     /// `scripts/build-wasm.sh reference` has it).
     #[wasm_bindgen(js_name = setReferenceKernel)]
     pub fn set_reference_kernel(&mut self, on: bool) -> bool {
-        self.optimizer.set_kernel(if on { Kernel::Reference } else { Kernel::Simd })
+        #[cfg(feature = "reference-kernel")]
+        if on {
+            self.optimizer.set_kernel(Kernel::Reference);
+            return true;
+        }
+        self.optimizer.set_kernel(Kernel::Simd);
+        !on
     }
 
     /// One step of every parameter that has a gradient, in every group, or nothing at all (see

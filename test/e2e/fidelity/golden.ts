@@ -19,6 +19,7 @@ export const GOLDEN: Readonly<Record<string, number>> = Object.freeze({
   'torch-averaging': 5,
   'torch-checkpoints': 27,
   'torch-clip': 17,
+  'torch-lbfgs': 5,
   'torch-muon': 7,
   'torch-nadam': 11,
   'torch-radam': 11,

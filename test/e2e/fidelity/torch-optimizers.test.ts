@@ -15,8 +15,8 @@ beforeAll(() => init());
 test('every golden directory of the optimizers is read here', () => {
   // A new algorithm's directory (torch-rmsprop, ...) must be added to DIRECTORIES to be tested.
   // (The others have suites of their own: Adam's and AdamW's, checkpoints, clipping, schedulers,
-  // test/optim/averaged-model.test.ts for torch-averaging, test/torch/safety.test.ts for torch-refused, torch-muon.test.ts and torch-adafactor.test.ts for theirs.)
-  expect(Object.keys(GOLDEN).filter((d) => !/^torch-(adam|adamw)(-nofma)?$|^torch-(checkpoints|clip|schedulers|averaging|refused|muon|adafactor)$/.test(d))).toEqual(DIRECTORIES);
+  // test/optim/averaged-model.test.ts for torch-averaging, test/torch/safety.test.ts for torch-refused, torch-muon.test.ts, torch-adafactor.test.ts and torch-lbfgs.test.ts for theirs.)
+  expect(Object.keys(GOLDEN).filter((d) => !/^torch-(adam|adamw)(-nofma)?$|^torch-(checkpoints|clip|schedulers|averaging|refused|muon|adafactor|lbfgs)$/.test(d))).toEqual(DIRECTORIES);
 });
 
 describeTorchFixtures('simd');

@@ -155,6 +155,7 @@ impl Update {
     fn fill_with(&self, out: &mut [f32], grad: &[f32], estimate: Estimate<'_>, kernel: Kernel) {
         match kernel {
             Kernel::Simd => self.fill::<F32x4>(out, grad, estimate),
+            #[cfg(feature = "reference-kernel")]
             Kernel::Reference => self.fill::<f32>(out, grad, estimate),
         }
     }

@@ -127,6 +127,7 @@ impl Algorithm for Adam {
         let scalars = memo.get(hyper, step);
         match kernel {
             Kernel::Simd => kernel::step_simd(param, grad, moments, &scalars),
+            #[cfg(feature = "reference-kernel")]
             Kernel::Reference => kernel::step_scalar(param, grad, moments, &scalars),
         }
     }

@@ -243,6 +243,7 @@ impl Algorithm for Sgd {
         let first = fresh & 1 != 0;
         match kernel {
             Kernel::Simd => step_simd(hyper, param, grad, momentum_buffer, first),
+            #[cfg(feature = "reference-kernel")]
             Kernel::Reference => step_scalar(hyper, param, grad, momentum_buffer, first),
         }
     }

@@ -22,7 +22,7 @@ pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 
 use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
 use crate::kernel::finite::all_finite;
-use crate::kernel::{Kernel, HAS_REFERENCE_KERNEL};
+use crate::kernel::Kernel;
 use crate::memory::{reserve_admitted, zeros_admitted, AllocError, MemoryPolicy, Unbounded};
 use crate::param::SharedParam;
 use crate::schema::{BufferMask, InvalidHyperparameter, Spec};
@@ -377,14 +377,9 @@ impl<M: MemoryPolicy> Optimizer<M> {
         Ok(())
     }
 
-    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks); false,
-    /// changing nothing, if this build has no reference kernel ([`HAS_REFERENCE_KERNEL`]).
-    pub fn set_kernel(&mut self, kernel: Kernel) -> bool {
-        if kernel == Kernel::Reference && !HAS_REFERENCE_KERNEL {
-            return false;
-        }
+    /// Steps with `kernel` from now on (the scalar reference, for tests and benchmarks).
+    pub fn set_kernel(&mut self, kernel: Kernel) {
         self.kernel = kernel;
-        true
     }
 
     /// The state of parameter `index` (across groups), if it has any.
@@ -560,10 +555,7 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
                     workspace,
                 },
             };
-            // A constant without the reference kernel, so that no algorithm's reference code is
-            // compiled into the shipped .wasm.
-            let kernel = if HAS_REFERENCE_KERNEL { opt.kernel } else { Kernel::Simd };
-            A::step(&hyper, &mut memo, target, kernel);
+            A::step(&hyper, &mut memo, target, opt.kernel);
         }
     }
 }

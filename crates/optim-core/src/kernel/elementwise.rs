@@ -67,6 +67,7 @@ pub fn step<U: Update<N> + Copy, const N: usize>(
 ) {
     match kernel {
         Kernel::Simd => step_simd(update, param, grad, state),
+        #[cfg(feature = "reference-kernel")]
         Kernel::Reference => run::<f32, U, N>(update, param, grad, state),
     }
 }

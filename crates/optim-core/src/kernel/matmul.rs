@@ -49,6 +49,7 @@ impl Gemm {
         let pack = &mut pack[..self.pack_len()];
         match kernel {
             Kernel::Simd => self.run_simd(a, b, c, pack),
+            #[cfg(feature = "reference-kernel")]
             Kernel::Reference => self.run_lanes::<f32>(a, b, c, pack),
         }
     }

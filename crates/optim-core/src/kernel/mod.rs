@@ -21,17 +21,14 @@ pub mod torch_ops;
 
 pub use lanes::{F32x4, F64x4, Lanes, WideLanes};
 
-/// Whether this build has the scalar reference kernel (the `reference-kernel` feature, on by
-/// default; the shipped .wasm is built without it). Without it an optimizer steps with
-/// [`Kernel::Simd`] whatever it was asked, and LLVM drops the reference code.
-pub const HAS_REFERENCE_KERNEL: bool = cfg!(feature = "reference-kernel");
-
 /// Which kernel runs the element-wise math.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
     /// Four lanes at a time, then the scalar tail.
     Simd,
-    /// The reference, one element at a time (bitwise equal to `Simd`); only where
-    /// [`HAS_REFERENCE_KERNEL`].
+    /// The reference, one element at a time (bitwise equal to `Simd`). Only with the
+    /// `reference-kernel` feature (on by default; the shipped .wasm is built without it, so that
+    /// none of the reference code is compiled into it).
+    #[cfg(feature = "reference-kernel")]
     Reference,
 }

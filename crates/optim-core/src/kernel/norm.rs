@@ -81,6 +81,7 @@ fn combine<const N: usize>(mut partials: [f64; N]) -> f64 {
 /// The sum of squares of `values`, one element at a time: in each block of [`BLOCK`] elements,
 /// element `i` is squared and added in `f32` to partial sum `i % SUMS` of the block (four terms
 /// each); each block's partial sums are then added in `f64` to the running ones.
+#[cfg(feature = "reference-kernel")]
 fn sum_squares_reference(values: &[f32]) -> f64 {
     let mut partials = [0.0_f64; SUMS];
     for block in values.chunks(BLOCK) {
@@ -181,6 +182,7 @@ fn sum_powers(values: &[f32], p: f64) -> f64 {
 pub fn sum_squares(values: &[f32], kernel: Kernel) -> f64 {
     match kernel {
         Kernel::Simd => sum_squares_lanes::<F32x4>(values),
+        #[cfg(feature = "reference-kernel")]
         Kernel::Reference => sum_squares_reference(values),
     }
 }
@@ -193,8 +195,10 @@ pub fn sum_squares(values: &[f32], kernel: Kernel) -> f64 {
 pub fn grad_norm(values: &[f32], norm: NormType, kernel: Kernel) -> f32 {
     match (norm, kernel) {
         (NormType::Two, Kernel::Simd) => sum_squares_lanes::<F32x4>(values).sqrt() as f32,
+        #[cfg(feature = "reference-kernel")]
         (NormType::Two, Kernel::Reference) => sum_squares_reference(values).sqrt() as f32,
         (NormType::Inf, Kernel::Simd) => max_magnitude_lanes::<F32x4>(values),
+        #[cfg(feature = "reference-kernel")]
         (NormType::Inf, Kernel::Reference) => max_magnitude_reference(values),
         (NormType::P(p), _) => sum_powers(values, p).powf(1.0 / p) as f32,
     }
@@ -272,6 +276,7 @@ fn scale_lanes<L: Lanes>(values: &mut [f32], coef: f32) {
 pub fn scale(values: &mut [f32], coef: f32, kernel: Kernel) {
     match kernel {
         Kernel::Simd => scale_lanes::<F32x4>(values, coef),
+        #[cfg(feature = "reference-kernel")]
         Kernel::Reference => scale_lanes::<f32>(values, coef),
     }
 }
