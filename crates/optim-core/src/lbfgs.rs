@@ -75,8 +75,30 @@ pub struct Lbfgs {
 }
 
 /// `Σ a_i b_i`, summed in float64 and rounded once.
+#[inline(never)] // one copy for its eight callers (the .wasm has a size budget)
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum::<f64>() as f32
+    sum_f64(a.len().min(b.len()), |i| f64::from(a[i]) * f64::from(b[i])) as f32
+}
+
+/// `Σ term(i)` for `i < n`, in float64, in a fixed order: four running sums (element `i` into sum
+/// `i % 4`), then added pairwise. One running sum waits on each addition's latency; four
+/// independent ones keep the adder busy, and the order never depends on anything but `n`.
+/// (Each product of two float32s is exact in float64.)
+#[inline]
+fn sum_f64(n: usize, term: impl Fn(usize) -> f64) -> f64 {
+    const LANES: usize = 4;
+    let mut sums = [0.0f64; LANES];
+    let body = n - n % LANES;
+    for start in (0..body).step_by(LANES) {
+        for (k, sum) in sums.iter_mut().enumerate() {
+            *sum += term(start + k);
+        }
+    }
+    for (k, i) in (body..n).enumerate() {
+        sums[k] += term(i);
+    }
+    let [a, b, c, d] = sums;
+    (a + b) + (c + d)
 }
 
 /// `max |a_i|` (NaN if any is NaN, as torch's `abs().max()`).
@@ -181,7 +203,8 @@ impl Lbfgs {
 
     /// `slot`'s `abs().sum()` (the first step length's), summed in float64.
     pub fn abs_sum(&self, slot: usize) -> Result<f32, LbfgsError> {
-        Ok(self.slot(slot)?.iter().map(|&x| f64::from(x.abs())).sum::<f64>() as f32)
+        let g = self.slot(slot)?;
+        Ok(sum_f64(g.len(), |i| f64::from(g[i].abs())) as f32)
     }
 
     /// `slot · d` (the directional derivative).
@@ -439,6 +462,16 @@ mod tests {
         p.borrow_mut().grad_buffer(&Unbounded).unwrap().copy_from_slice(grad);
         p.borrow_mut().set_has_grad(true);
         p
+    }
+
+    #[test]
+    fn dot_products_sum_in_float64_in_a_fixed_order() {
+        // 4 running sums, then pairwise: exact here (small integers), and for 1e8 + 1 - 1e8 the
+        // float64 sum keeps what a float32 sum would lose.
+        let a: Vec<f32> = (1..=19).map(|i| i as f32).collect();
+        assert_eq!(dot(&a, &a), (1..=19).map(|i| (i * i) as f32).sum::<f32>());
+        assert_eq!(dot(&[1e8, 1.0, -1e8], &[1.0, 1.0, 1.0]), 1.0);
+        assert_eq!(dot(&[], &[]), 0.0);
     }
 
     #[test]
