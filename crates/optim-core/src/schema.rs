@@ -299,9 +299,31 @@ pub struct BufferSpec {
 }
 
 impl BufferSpec {
-    /// A buffer that always exists, starts as zeros, and a loaded state must have (most of them).
+    /// A buffer that always exists, starts as zeros, holds one value per element of its parameter,
+    /// and a loaded state must have (most of them); the methods below say how another differs.
     pub const fn zeros(name: &'static str) -> Self {
         Self { name, used: BufferUse::Always, required: true, init: BufferInit::Zeros, extent: Extent::Param }
+    }
+
+    /// This buffer, existing only `when` (RMSprop's `momentum_buffer`: while momentum is not 0).
+    pub const fn when(self, used: BufferUse) -> Self {
+        Self { used, ..self }
+    }
+
+    /// This buffer, created holding `init` (Adagrad's `sum`, Rprop's `step_size`).
+    pub const fn starting(self, init: BufferInit) -> Self {
+        Self { init, ..self }
+    }
+
+    /// This buffer, of `extent` elements (Adafactor's `row_var` and `col_var`).
+    pub const fn of(self, extent: Extent) -> Self {
+        Self { extent, ..self }
+    }
+
+    /// This buffer, which a loaded state may leave out (SGD's `momentum_buffer`: the next step
+    /// creates it).
+    pub const fn optional(self) -> Self {
+        Self { required: false, ..self }
     }
 }
 

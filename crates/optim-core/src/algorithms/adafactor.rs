@@ -30,7 +30,7 @@ use crate::kernel::elementwise;
 use crate::kernel::norm::sum_squares;
 use crate::kernel::torch_ops::{add, Lerp};
 use crate::kernel::{F32x4, Kernel, Lanes};
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
 
 /// `Adafactor.__init__`'s `defaults`, in its order. `eps[0]`'s default is torch's None.
 const FIELDS: &[FieldSpec] = &[
@@ -54,15 +54,9 @@ const ROW_LEN: usize = ADAFACTOR.row_len();
 /// torch's `_init_group`: `row_var` and `col_var` for a gradient of 2 or more dimensions,
 /// `variance` otherwise (each zeros, created with `step` 0).
 const BUFFERS: &[BufferSpec] = &[
-    BufferSpec { name: "row_var", used: BufferUse::WhenFactored, required: true, init: BufferInit::Zeros, extent: Extent::Rows },
-    BufferSpec { name: "col_var", used: BufferUse::WhenFactored, required: true, init: BufferInit::Zeros, extent: Extent::Cols },
-    BufferSpec {
-        name: "variance",
-        used: BufferUse::WhenNotFactored,
-        required: true,
-        init: BufferInit::Zeros,
-        extent: Extent::Param,
-    },
+    BufferSpec::zeros("row_var").when(BufferUse::WhenFactored).of(Extent::Rows),
+    BufferSpec::zeros("col_var").when(BufferUse::WhenFactored).of(Extent::Cols),
+    BufferSpec::zeros("variance").when(BufferUse::WhenNotFactored),
 ];
 
 /// `torch.optim.Adafactor`.

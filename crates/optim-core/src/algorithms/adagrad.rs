@@ -22,7 +22,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcdiv, addcmul, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Adagrad.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -46,13 +46,7 @@ const MAXIMIZE: usize = slot_of(FIELDS, "maximize");
 const ROW_LEN: usize = ADAGRAD.row_len();
 
 /// torch's `state[p]`: `step` and `sum`, from the constructor on.
-const BUFFERS: &[BufferSpec] = &[BufferSpec {
-    name: "sum",
-    used: BufferUse::Always,
-    required: true,
-    init: BufferInit::Defaults(INITIAL_ACCUMULATOR_VALUE),
-    extent: Extent::Param,
-}];
+const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("sum").starting(BufferInit::Defaults(INITIAL_ACCUMULATOR_VALUE))];
 
 /// `torch.optim.Adagrad`.
 pub static ADAGRAD: Spec = Spec { name: "Adagrad", fields: FIELDS, buffers: BUFFERS, eager_state: true, ..Spec::BASE };

@@ -6,7 +6,7 @@ pub mod kernel;
 
 use super::{Algorithm, Target};
 use crate::kernel::Kernel;
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 use kernel::{Moments, ScalarMemo};
 
@@ -54,13 +54,7 @@ const ROW_LEN: usize = ADAM.row_len();
 const BUFFERS: &[BufferSpec] = &[
     BufferSpec::zeros("exp_avg"),
     BufferSpec::zeros("exp_avg_sq"),
-    BufferSpec {
-        name: "max_exp_avg_sq",
-        used: BufferUse::WhenFlag(AMSGRAD),
-        required: true,
-        init: BufferInit::Zeros,
-        extent: Extent::Param,
-    },
+    BufferSpec::zeros("max_exp_avg_sq").when(BufferUse::WhenFlag(AMSGRAD)),
 ];
 const EXP_AVG: usize = 0;
 const EXP_AVG_SQ: usize = 1;

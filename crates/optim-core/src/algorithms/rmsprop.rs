@@ -28,7 +28,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{add, addcdiv, addcmul, mul, GradIn, Lerp};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, BufferUse, FieldSpec, Rule, Spec};
 
 /// `RMSprop.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -58,20 +58,8 @@ const ROW_LEN: usize = RMSPROP.row_len();
 /// `grad_avg` while `centered` (torch raises a `KeyError` for a loaded state without one it uses).
 const BUFFERS: &[BufferSpec] = &[
     BufferSpec::zeros("square_avg"),
-    BufferSpec {
-        name: "momentum_buffer",
-        used: BufferUse::WhenNonZero(MOMENTUM),
-        required: true,
-        init: BufferInit::Zeros,
-        extent: Extent::Param,
-    },
-    BufferSpec {
-        name: "grad_avg",
-        used: BufferUse::WhenFlag(CENTERED),
-        required: true,
-        init: BufferInit::Zeros,
-        extent: Extent::Param,
-    },
+    BufferSpec::zeros("momentum_buffer").when(BufferUse::WhenNonZero(MOMENTUM)),
+    BufferSpec::zeros("grad_avg").when(BufferUse::WhenFlag(CENTERED)),
 ];
 
 /// `torch.optim.RMSprop`.

@@ -24,7 +24,7 @@ use super::{Algorithm, Target};
 use crate::kernel::elementwise::{self, Update};
 use crate::kernel::torch_ops::{addcmul, clamp, mul, sign, GradIn};
 use crate::kernel::{Kernel, Lanes};
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferInit, BufferSpec, FieldSpec, Rule, Spec};
 
 /// `Rprop.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -46,10 +46,7 @@ const MAXIMIZE: usize = slot_of(FIELDS, "maximize");
 const ROW_LEN: usize = RPROP.row_len();
 
 /// torch's `state[p]`: `step`, `prev` (zeros at first) and `step_size` (the group's `lr` at first).
-const BUFFERS: &[BufferSpec] = &[
-    BufferSpec::zeros("prev"),
-    BufferSpec { name: "step_size", used: BufferUse::Always, required: true, init: BufferInit::Group(LR), extent: Extent::Param },
-];
+const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("prev"), BufferSpec::zeros("step_size").starting(BufferInit::Group(LR))];
 
 /// `torch.optim.Rprop`.
 pub static RPROP: Spec = Spec { name: "Rprop", fields: FIELDS, buffers: BUFFERS, ..Spec::BASE };

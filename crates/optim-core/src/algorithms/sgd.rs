@@ -22,7 +22,7 @@
 use super::{Algorithm, Target};
 use crate::kernel::torch_ops::{add, mul, negate_if};
 use crate::kernel::{F32x4, Kernel, Lanes};
-use crate::schema::{slot_of, BufferInit, BufferSpec, BufferUse, CrossRule, Extent, FieldSpec, Rule, Spec};
+use crate::schema::{slot_of, BufferSpec, BufferUse, CrossRule, FieldSpec, Rule, Spec};
 
 /// `SGD.__init__`'s `defaults`, in its order.
 const FIELDS: &[FieldSpec] = &[
@@ -49,13 +49,7 @@ const ROW_LEN: usize = SGD.row_len();
 /// torch's `state[p]`: `momentum_buffer` while `momentum` is not 0. A loaded state without one is
 /// what torch finds at a first step (`state.get("momentum_buffer")` is None): it clones the
 /// gradient into a new one.
-const BUFFERS: &[BufferSpec] = &[BufferSpec {
-    name: "momentum_buffer",
-    used: BufferUse::WhenNonZero(MOMENTUM),
-    required: false,
-    init: BufferInit::Zeros,
-    extent: Extent::Param,
-}];
+const BUFFERS: &[BufferSpec] = &[BufferSpec::zeros("momentum_buffer").when(BufferUse::WhenNonZero(MOMENTUM)).optional()];
 
 /// torch's constructor: "Nesterov momentum requires a momentum and zero dampening" (checked here
 /// for every group at every step).
