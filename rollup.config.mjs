@@ -8,14 +8,13 @@ import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const wasm = 'build/wasm/simd/lucid_optim_bg.wasm';
-
-/** Puts the .wasm beside the bundles, where `new URL('lucid_optim_bg.wasm', import.meta.url)` finds it. */
+/** Puts both .wasm files beside the bundles, where `new URL('lucid_optim_bg.wasm', import.meta.url)` finds them. */
 const copyWasm = {
   name: 'copy-wasm',
   writeBundle() {
     mkdirSync('dist', { recursive: true });
-    copyFileSync(wasm, 'dist/lucid_optim_bg.wasm');
+    copyFileSync('build/wasm/simd/lucid_optim_bg.wasm', 'dist/lucid_optim_bg.wasm');
+    copyFileSync('build/wasm/threads/lucid_optim_bg.wasm', 'dist/lucid_optim_threads_bg.wasm');
   },
 };
 

@@ -5,17 +5,34 @@
 #   reference  the shipped build plus the scalar reference kernel (optim-wasm's `reference-kernel`
 #           feature), for the tests that compare every SIMD kernel with it (test/helpers.ts
 #           `initReferenceBuild`); same imports and exports as the shipped one, so dist/'s glue fits
+#   threads the second .wasm the package ships, for `init({ threads })`: shared memory (imported,
+#           so that every worker instantiates the module over the same memory), atomics, and
+#           optim-wasm's `threads` feature (the worker pool). Rust's std is rebuilt with atomics
+#           (-Zbuild-std, which needs rust-src; RUSTC_BOOTSTRAP lets stable rustc take -Z flags).
 # Run scripts/setup.sh first (`npm run build` and scripts/test.sh do).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 variant=${1:-simd}
 features=()
+opt_features=()
 case "$variant" in
   simd) rustflags="-C target-feature=+simd128" ;;
   scalar) rustflags="" ;;
   reference) rustflags="-C target-feature=+simd128"; features=(-- --features reference-kernel) ;;
-  *) echo "usage: scripts/build-wasm.sh [simd|scalar|reference]" >&2; exit 2 ;;
+  threads)
+    # rustc adds none of the shared-memory link arguments by itself. Without --max-memory a shared
+    # memory cannot grow; 65536 pages is wasm32's 4 GiB. The TLS exports let wasm-bindgen give
+    # each worker its own thread-local block and stack.
+    rustflags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+    for arg in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls \
+      --export=__tls_size --export=__tls_align --export=__tls_base; do
+      rustflags+=" -C link-arg=$arg"
+    done
+    export RUSTC_BOOTSTRAP=1
+    features=(-- --features threads -Zbuild-std=std,panic_abort)
+    opt_features=(--enable-threads) ;;
+  *) echo "usage: scripts/build-wasm.sh [simd|scalar|reference|threads]" >&2; exit 2 ;;
 esac
 
 # shellcheck source=/dev/null
@@ -37,7 +54,7 @@ RUSTFLAGS="$rustflags" wasm-pack --quiet build "$root/crates/optim-wasm" --relea
 # Adam's, Adam's AMSGrad + weight decay loop spilled and ran at 0.85x (bench/ab.mjs, 1M elements);
 # apart, 1.00x of the Adam-only module.
 "$root/node_modules/.bin/wasm-opt" --no-inline="*step_simd*" -O3 --strip-producers --strip-target-features --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "${opt_features[@]}" \
   "$out/lucid_optim_bg.wasm" -o "$out/lucid_optim_bg.wasm"
 rm -f "$out/.gitignore" "$out/package.json" "$out/README.md"
 echo "built $out/lucid_optim_bg.wasm ($(wc -c < "$out/lucid_optim_bg.wasm") bytes)" >&2

@@ -3,11 +3,14 @@
 # The README's commands run it for you (`npm run build` and `npm test` call it first); you never
 # need to call it by hand.
 #
-#   1. A Rust toolchain that can build wasm32-unknown-unknown:
-#      a. rustup's, adding the target with `rustup target add` where that works (a normal laptop);
+#   1. A Rust toolchain that can build wasm32-unknown-unknown, and Rust's std sources (the
+#      shared-memory .wasm of `init({ threads })` rebuilds std with atomics: -Zbuild-std):
+#      a. rustup's, adding the target with `rustup target add` and the sources with
+#         `rustup component add rust-src` where that works (a normal laptop);
 #      b. otherwise Debian's rustc-web (Rust 1.96, offline-friendly): its std is rebuilt for wasm32
 #         from rust-web-src with -Zbuild-std once (libtest too, for scripts/test-wasm32.sh), and the
-#         rlibs are installed into its sysroot.
+#         rlibs are installed into its sysroot; rust-web-src is also what the shared-memory build
+#         rebuilds std from.
 #      The choice is written to target/wasm-toolchain.env for scripts/build-wasm.sh.
 #   2. wasm-bindgen-cli at exactly the version crates/optim-wasm pins (with wasm-bindgen-test-runner),
 #      wasm-pack, and rustup's rustfmt and clippy components.
@@ -43,11 +46,17 @@ write_env() { mkdir -p "$(dirname "$env_file")"; printf '%s\n' "$@" > "$env_file
 
 # --- 1a. rustup ------------------------------------------------------------------------------
 rustup_has_target() { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; }
+rustup_has_src() { rustup component list --installed 2>/dev/null | grep -qx rust-src; }
 use_rustup() {
   command -v rustup >/dev/null || return 1
-  rustup_has_target && return 0
-  log "rustup target add wasm32-unknown-unknown"
-  timeout 300 rustup target add wasm32-unknown-unknown >&2 2>/dev/null && rustup_has_target
+  if ! rustup_has_target; then
+    log "rustup target add wasm32-unknown-unknown"
+    timeout 300 rustup target add wasm32-unknown-unknown >&2 2>/dev/null && rustup_has_target || return 1
+  fi
+  if ! rustup_has_src; then
+    log "rustup component add rust-src (for the shared-memory .wasm's -Zbuild-std)"
+    timeout 300 rustup component add rust-src >&2 2>/dev/null && rustup_has_src || return 1
+  fi
 }
 
 # --- 1b. Debian rustc-web with a locally built wasm32 std -------------------------------------

@@ -13,6 +13,8 @@ cd "$root"
 
 bash scripts/setup.sh --browser
 bash scripts/build-wasm.sh simd
+# The shared-memory .wasm of init({ threads }) (std rebuilt with atomics: about a minute, once).
+bash scripts/build-wasm.sh threads
 # The test build with the scalar reference kernel, which the shipped .wasm leaves out (test/helpers.ts).
 bash scripts/build-wasm.sh reference
 npx rollup -c --silent

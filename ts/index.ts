@@ -1,6 +1,7 @@
 // lucid-optim: PyTorch's optimizers for JavaScript, one WebAssembly SIMD call per step.
 
-export { init, type WasmSource } from './runtime/wasm.js';
+export { init, type InitOptions, type WasmSource } from './runtime/wasm.js';
+export { disposeThreads, threadCount } from './runtime/threads.js';
 export { memoryStats, reserve, type MemoryStats } from './runtime/memory.js';
 export { Parameter, type ParameterOptions, type SparseGrad, type SparseGradCopy } from './nn/parameter.js';
 export { clipGradNorm, type ClipGradNormOptions } from './nn/clip-grad-norm.js';

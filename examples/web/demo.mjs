@@ -9,7 +9,7 @@
 // Query parameters: ?seed=<n> picks the spiral and the initial weights (default 1);
 // ?pauseAt=<step> pauses training whenever it reaches that step (0: start paused; the tests use it).
 
-import { clipGradNorm, init, loadTorch, namedTensors, saveTorch } from 'lucid-optim';
+import { clipGradNorm, init, loadTorch, namedTensors, saveTorch, threadCount } from 'lucid-optim';
 import uPlot from 'uplot';
 import { mulberry32 } from '../../reference/rng.mjs'; // served at /reference/rng.mjs by serve.mjs
 import { MLP, makeSpiral } from '../model.mjs'; // served at /model.mjs by serve.mjs
@@ -34,6 +34,9 @@ const DEFAULTS = {};
 const SCHEDULER_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
 const query = new URLSearchParams(location.search);
 const pauseAt = positiveInteger(query.get('pauseAt'), 0) ?? Infinity;
+// ?threads=2 (or 'auto'): the shared-memory .wasm and worker threads; serve.mjs makes the page
+// cross-origin isolated, which they need. This model is small, so its steps stay on one thread.
+const threads = query.get('threads') === 'auto' ? 'auto' : (positiveInteger(query.get('threads')) ?? 1);
 
 let seed = positiveInteger(query.get('seed'), 0) ?? 1;
 let data;
@@ -759,7 +762,8 @@ $('load').addEventListener('change', async (event) => {
 // --- go --------------------------------------------------------------------------------------
 
 try {
-  await init(); // fetches lucid_optim_bg.wasm from beside /lucid-optim/browser.mjs
+  await init({ threads }); // fetches lucid_optim_bg.wasm (or lucid_optim_threads_bg.wasm) from beside /lucid-optim/browser.mjs
+  document.body.dataset.threads = String(threadCount());
   for (const [name, { Class }] of Object.entries(OPTIMIZERS)) DEFAULTS[name] = optionsOf(Class);
   showOptions(readOptions());
   clip = controls.clip.toValue(Number($('clip').value));

@@ -155,6 +155,28 @@ test('node bench/lbfgs.mjs --quick: rows for lucid-optim, plain JS and the closu
   expect(stdout).toMatch(/lucid-optim vs plain JS: [\d.]+x per step/);
 });
 
+test('node bench/threads.mjs --quick: rows for 1 and 2 threads at 1,003 and 70,001 elements, after 2 threads stepped bit for bit as 1', async () => {
+  // The script exits non-zero (and fails here) if 2 threads' 3 steps differ from 1 thread's in any
+  // bit; it returns only once its child processes (one per thread count) have exited.
+  const { stdout } = await promisify(execFile)(process.execPath, ['bench/threads.mjs', '--quick'], { cwd: root, maxBuffer: 1 << 20 }).catch((error) => {
+    throw new Error(`bench/threads.mjs failed:\n${error.stderr}`);
+  });
+  expect(stdout).toMatch(/\nbit-identity: .* of 2 threads are bitwise equal to 1 thread's at every size/);
+  // | elements | threads | Melem/s | vs 1 thread | split |, threads "2 (all)" where the machine has 2.
+  const rows = stdout.split('\n').filter((line) => /^\| [\d,]+ \| /.test(line));
+  const cells = rows.map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  expect(cells.map(([elements, threads, , , split]) => [elements, threads.replace(' (all)', ''), split])).toEqual([
+    ['1,003', '1', 'n/a'],
+    ['1,003', '2', 'no'], // under 32K elements: stays on the calling thread
+    ['70,001', '1', 'n/a'],
+    ['70,001', '2', 'yes'],
+  ]);
+  for (const [, , melem, ratio] of cells) {
+    expect(Number(melem.replaceAll(',', ''))).toBeGreaterThan(0);
+    expect(ratio).toMatch(/^[\d.]+×$/);
+  }
+});
+
 test('node bench/muon.mjs --quick: GFLOP/s rows for lucid-optim, plain JS and tfjs-wasm, then a Muon step row that agreed with plain JS first', async () => {
   // The script throws (and fails here) if tfjs's product and the plain loop disagree, or if the
   // plain-JS Muon's two steps disagree with lucid-optim's.

@@ -70,13 +70,14 @@ test('the install was offline: the package and its dependency came from the loca
   for (const [path, url] of Object.entries(resolved)) expect(url, path).toMatch(/^file:/);
 });
 
-test('the tarball holds the ESM, CJS and browser builds, the types (ESM and CJS) and the .wasm, and nothing else', () => {
+test('the tarball holds the ESM, CJS and browser builds, the types (ESM and CJS) and both .wasm files, and nothing else', () => {
   expect(packedFiles.sort()).toEqual(
     expect.arrayContaining([
       'dist/browser.mjs',
       'dist/index.d.cts',
       'dist/index.d.ts',
       'dist/lucid_optim_bg.wasm',
+      'dist/lucid_optim_threads_bg.wasm',
       'dist/node.cjs',
       'dist/node.mjs',
       'dist/tfjs/browser.mjs',
@@ -213,10 +214,11 @@ test.each(['node16', 'nodenext'])('its types check in a strict CommonJS TypeScri
 });
 
 // Run offline on the local tarball (neither tool needs the network for that).
-// "./lucid_optim_bg.wasm" is exported for bundlers and init(url) users; it is not a module, so no
-// TypeScript resolution mode can resolve it: arethetypeswrong reports NoResolution for it in all
-// four modes, and that is the only thing it may report.
-test('arethetypeswrong finds nothing wrong with the types, but the .wasm subpath being no module', () => {
+// "./lucid_optim_bg.wasm" and "./lucid_optim_threads_bg.wasm" (the shared-memory build of
+// init({ threads })) are exported for bundlers and init(url) users; they are not modules, so no
+// TypeScript resolution mode can resolve them: arethetypeswrong reports NoResolution for each in
+// all four modes, and that is the only thing it may report.
+test('arethetypeswrong finds nothing wrong with the types, but the .wasm subpaths being no modules', () => {
   const attw = spawnSync(join(root, 'node_modules/.bin/attw'), [tarball, '--format', 'json'], {
     cwd: project,
     encoding: 'utf8',
@@ -224,11 +226,9 @@ test('arethetypeswrong finds nothing wrong with the types, but the .wasm subpath
   });
   expect(attw.stderr).toBe('');
   const { analysis } = JSON.parse(attw.stdout);
-  const wasmOnly = ['node10', 'node16-cjs', 'node16-esm', 'bundler'].map((resolutionKind) => ({
-    kind: 'NoResolution',
-    entrypoint: './lucid_optim_bg.wasm',
-    resolutionKind,
-  }));
+  const wasmOnly = ['./lucid_optim_bg.wasm', './lucid_optim_threads_bg.wasm'].flatMap((entrypoint) =>
+    ['node10', 'node16-cjs', 'node16-esm', 'bundler'].map((resolutionKind) => ({ kind: 'NoResolution', entrypoint, resolutionKind })),
+  );
   expect(analysis.problems).toEqual(expect.arrayContaining(wasmOnly));
   expect(analysis.problems).toHaveLength(wasmOnly.length);
   // `require` gets the CJS declarations, `import` the ESM ones.

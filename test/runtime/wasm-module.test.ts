@@ -23,6 +23,23 @@ test(`the packaged .wasm is at most ${wasmBudget} bytes (160 KiB)`, () => {
   expect(bytes.length, `dist/lucid_optim_bg.wasm is ${bytes.length} bytes (${gzipped} gzipped), over the ${wasmBudget}-byte budget`).toBeLessThanOrEqual(wasmBudget);
 });
 
+// Only those who ask for threads download it: the same Rust, plus std rebuilt with atomics
+// (-Zbuild-std: its allocator's lock, thread-locals), wasm-bindgen's per-thread start and the
+// worker pool; 188,864 bytes when it was first built, with every optimizer of torch.optim.
+const threadsPath = fileURLToPath(new URL('../../dist/lucid_optim_threads_bg.wasm', import.meta.url));
+const threadsBudget = 192 * 1024;
+test(`the shared-memory .wasm of init({ threads }) is at most ${threadsBudget} bytes, imports a shared memory and parks its workers in memory.atomic.wait32`, () => {
+  const bytes = readFileSync(threadsPath);
+  console.log(`dist/lucid_optim_threads_bg.wasm: ${bytes.length} bytes, ${gzipSync(bytes).length} gzipped`);
+  expect(bytes.length).toBeLessThanOrEqual(threadsBudget);
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+  expect(imports.filter((i) => i.kind === 'memory').map((i) => i.name)).toEqual(['memory']);
+  const wat = execFileSync(fileURLToPath(new URL('../../node_modules/.bin/wasm-dis', import.meta.url)), [threadsPath], { maxBuffer: 64 << 20 }).toString();
+  expect(wat).toMatch(/\(import "[^"]+" "memory" \(memory \$\S+ \d+ 65536 shared\)\)/);
+  expect(wat).toContain('memory.atomic.wait32');
+  expect(wat).toContain('memory.atomic.notify');
+});
+
 test('the packaged .wasm has no scalar reference kernel: asking for it is refused and changes nothing', async () => {
   const { init, Adam, Parameter } = await import('lucid-optim');
   await init();

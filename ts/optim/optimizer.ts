@@ -4,6 +4,7 @@
 // only names its algorithm and its option types.
 
 import { describe, disposedError, rangeError, typeError, usedAfterDispose } from '../runtime/errors.js';
+import { _terminateWorker, checkThreads } from '../runtime/threads.js';
 import { checkBoolean, checkInteger } from '../runtime/validate.js';
 import {
   ErrorKind,
@@ -302,8 +303,9 @@ export class Optimizer<H extends object = object, S extends object = object, O e
    * skipped whole, changing nothing, and counted in {@link Optimizer.skippedSteps}.
    *
    * Throws, changing nothing, if a group's hyperparameters are invalid (a `TypeError` for a wrong
-   * type, a `RangeError` for a value out of range), a parameter was disposed (`TypeError`), or
-   * WebAssembly memory cannot hold new optimizer state (`RangeError`).
+   * type, a `RangeError` for a value out of range), a parameter was disposed (`TypeError`),
+   * WebAssembly memory cannot hold new optimizer state (`RangeError`), or a worker thread of
+   * `init({ threads })` died (an `Error`; {@link disposeThreads} is the way on).
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const where = this.#where.step;
@@ -317,6 +319,7 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     // Reading the groups may have run code (a getter) that disposed the optimizer; a disposed
     // parameter Rust refuses itself.
     const raw = this.#live(where);
+    checkThreads(where);
     // A plain number comes back (an error object only on failure): the step allocates nothing.
     const outcome = raw.step(this.#skipNonFinite);
     if (outcome === StepOutcome.Failed) throw this.#stepError(where, rustError(raw.takeError()));
@@ -538,6 +541,23 @@ export class Optimizer<H extends object = object, S extends object = object, O e
     }
   }
 
+  /**
+   * @internal NOT part of the API. Whether the last step that updated parameters was split across
+   * threads (`init({ threads })`); `undefined` with the single-thread `.wasm`, which cannot split.
+   */
+  _splitLastStep(): boolean | undefined {
+    const raw = this.#live('Optimizer._splitLastStep') as RawOptimizer & { splitLastStep?: () => boolean };
+    return raw.splitLastStep?.();
+  }
+
+  /**
+   * @internal NOT part of the API. Terminates worker thread `index` as a crash would; resolves
+   * once the pool noticed (the test that a dead worker gives a clear error, never a hang).
+   */
+  static _terminateWorker(index: number): Promise<void> {
+    return _terminateWorker(index);
+  }
+
   /** @internal For adapters (lucid-optim/tfjs): the algorithm's spec. */
   get _spec(): AlgorithmSpec {
     return this.#spec;
@@ -615,6 +635,11 @@ export class Optimizer<H extends object = object, S extends object = object, O e
               `${where}: ${subject}) has a dense gradient; ${name} takes sparse ones, p.grad = { indices, values } (torch: "${name} does not support dense gradients, please consider Adam instead"); nothing was changed`,
             );
       }
+      case ErrorKind.WorkerDied:
+        return new Error(
+          `${where}: a worker thread died in the middle of this step, so the parameters and optimizer state are partly stepped; ` +
+            'call `await disposeThreads()` to go on with one thread, from a state dict saved before',
+        );
       default:
         return new Error(`${where}: unexpected error from WebAssembly (kind ${error.kind}, value ${error.value})`);
     }

@@ -32,6 +32,9 @@
 //! ```
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// The worker pool's wait and notify (`parallel::pool`) are unstable in core::arch::wasm32; the
+// shared-memory build already needs RUSTC_BOOTSTRAP for -Zbuild-std (scripts/build-wasm.sh).
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
 pub mod algorithms;
 mod averaging;
@@ -40,6 +43,7 @@ pub mod engine;
 pub mod kernel;
 pub mod lbfgs;
 mod memory;
+pub mod parallel;
 mod param;
 pub mod schema;
 

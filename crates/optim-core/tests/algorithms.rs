@@ -13,6 +13,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use optim_core::algorithms::{adagrad, asgd, nadam, rprop, AlgorithmId};
 use optim_core::kernel::Kernel;
+use optim_core::parallel::MIN_PARALLEL_ELEMENTS;
 use optim_core::schema::{FieldKind, Rule};
 use optim_core::{Optimizer, ParamBuffers, SharedParam, StepError, Stepped, Unbounded};
 
@@ -111,9 +112,15 @@ fn row(id: AlgorithmId, rng: &mut Rng) -> Vec<f64> {
 /// Two groups over parameters of lengths 0 to 13 (every tail of 4 lanes), `kernel`, 8 steps of the
 /// same random gradients (each parameter without one now and then): the parameters and every state.
 fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String>) {
+    let lengths: Vec<usize> = (0..14).collect();
+    run_with(id, seed, kernel, 1, &lengths)
+}
+
+/// [`run`] over parameters of `lengths` (the first half in group 0), on up to `threads` threads.
+fn run_with(id: AlgorithmId, seed: u64, kernel: Kernel, threads: usize, lengths: &[usize]) -> (Vec<Vec<u32>>, Vec<String>) {
     let mut rng = Rng(seed);
     let rows = [row(id, &mut rng), row(id, &mut rng)];
-    let params: Vec<SharedParam> = (0..14).map(|n| shared((0..n).map(|i| (i as f32 - 3.0) * 0.37).collect())).collect();
+    let params: Vec<SharedParam> = lengths.iter().map(|&n| shared((0..n).map(|i| (i as f32 - 3.0) * 0.37).collect())).collect();
     // Matrices of every length (the smallest divisor >= 2 rows, 1 row for a prime): all of them
     // for an algorithm that takes only matrices, every other one otherwise (Adafactor factors them).
     for (k, p) in params.iter().enumerate() {
@@ -125,7 +132,8 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
     }
     let mut opt = Optimizer::new(id, Unbounded);
     opt.set_kernel(kernel);
-    for (g, chunk) in params.chunks(7).enumerate() {
+    opt.set_threads(threads);
+    for (g, chunk) in params.chunks(params.len().div_ceil(2)).enumerate() {
         opt.add_group(chunk.len()).unwrap();
         opt.set_row(g, &rows[g]);
         for p in chunk {
@@ -150,6 +158,10 @@ fn run(id: AlgorithmId, seed: u64, kernel: Kernel) -> (Vec<Vec<u32>>, Vec<String
             }
         }
         assert_eq!(opt.step(false), Ok(Stepped::All));
+        // A test of threads that never split a step would prove nothing.
+        let with_grad: usize = params.iter().filter(|p| p.borrow().has_grad()).map(|p| p.borrow().len()).sum();
+        let split = threads > 1 && id.splits_by_element() && with_grad >= MIN_PARALLEL_ELEMENTS;
+        assert_eq!(opt.split_last_step(), split, "{id:?}, step {step}");
     }
     let values = params.iter().map(|p| p.borrow().data().iter().map(|x| x.to_bits()).collect()).collect();
     let states = (0..params.len())
@@ -173,6 +185,58 @@ fn every_algorithm_four_lanes_equal_the_scalar_reference_bit_for_bit() {
         for seed in 1..=12 {
             assert_eq!(run(id, seed, Kernel::Simd), run(id, seed, Kernel::Reference), "{id:?}, seed {seed}");
         }
+    }
+}
+
+/// Steps split across native threads (`Optimizer::set_threads`); on wasm32 the threads are the
+/// shared-memory `.wasm`'s workers, tested through the package (test/runtime/threads.test.ts).
+#[cfg(all(feature = "threads", not(target_arch = "wasm32")))]
+mod native_only {
+    use super::*;
+    use optim_core::parallel::CHUNK;
+
+    /// Lengths that cut chunks everywhere: empty and tiny parameters, one a chunk short, one exactly
+    /// a chunk, one just over, several chunks and a tail, and enough elements in all for a split step.
+    const SPLIT_LENGTHS: [usize; 10] = [0, 3, CHUNK - 1, CHUNK, 1, CHUNK + 5, 7, 2 * CHUNK + 13, 40_000, 2];
+
+    #[test]
+    fn every_step_split_across_threads_has_the_bits_of_one_thread() {
+        // Random rows (AMSGrad, momentum, centered, maximize... on and off), two groups, parameters
+        // without a gradient now and then, sizes that divide neither the chunk nor the lanes.
+        for &id in AlgorithmId::ALL.iter().filter(|id| id.splits_by_element()) {
+            for seed in 1..=3 {
+                let one = run_with(id, seed, Kernel::Simd, 1, &SPLIT_LENGTHS);
+                for threads in [2, 3, 8] {
+                    assert!(
+                        run_with(id, seed, Kernel::Simd, threads, &SPLIT_LENGTHS) == one,
+                        "{id:?}, seed {seed}, {threads} threads"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_non_finite_guard_skips_a_step_split_across_threads_whole() {
+        let params: Vec<SharedParam> = SPLIT_LENGTHS.iter().map(|&n| shared(vec![1.5; n])).collect();
+        let mut opt = Optimizer::new(AlgorithmId::Adam, Unbounded);
+        opt.set_threads(2);
+        opt.add_group(params.len()).unwrap();
+        opt.set_row(0, &optim_core::algorithms::adam::Hyperparameters::default().to_row());
+        for p in &params {
+            opt.add_param(p).unwrap();
+            let len = p.borrow().len();
+            set_grad(p, &vec![0.25; len]);
+        }
+        assert_eq!(opt.step(true), Ok(Stepped::All));
+        assert!(opt.split_last_step());
+        let before: Vec<Vec<f32>> = params.iter().map(|p| p.borrow().data().to_vec()).collect();
+        let mut grad = vec![0.25; CHUNK + 5];
+        grad[CHUNK + 4] = f32::NAN; // in the second chunk of parameter 5
+        set_grad(&params[5], &grad);
+        assert_eq!(opt.step(true), Ok(Stepped::SkippedNonFinite { param: 5 }));
+        assert!(params.iter().zip(&before).all(|(p, b)| p.borrow().data() == &b[..]));
+        assert_eq!(opt.state(0).unwrap().step_count(), 1);
     }
 }
 

@@ -37,6 +37,9 @@ pub enum ErrorKind {
     /// A parameter's gradient is sparse and the algorithm takes dense ones, or the other way round
     /// (`param`; `value`: 1 if its gradient is sparse, 0 if dense).
     GradLayout = 10,
+    /// A worker thread trapped in the middle of a step, which is partly done (the shared-memory
+    /// `.wasm` only).
+    WorkerDied = 11,
 }
 
 /// A failed export's reason, thrown to JavaScript (or returned by `RawOptimizer.takeError()`).
@@ -160,6 +163,7 @@ impl From<StepError> for RawError {
             StepError::NotAMatrix { param, ndim } => {
                 Self { param: Some(param), value: ndim as f64, ..Self::new(ErrorKind::NotAMatrix) }
             }
+            StepError::WorkerDied => Self::new(ErrorKind::WorkerDied),
         }
     }
 }

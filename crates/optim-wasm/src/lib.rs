@@ -25,6 +25,8 @@ pub mod memory;
 mod optimizer;
 mod parameter;
 pub mod spec;
+#[cfg(feature = "threads")]
+pub mod threads;
 
 pub use lbfgs::{LbfgsOp, LbfgsVector, RawLbfgs};
 pub use optimizer::{RawOptimizer, StepOutcome};

@@ -45,6 +45,14 @@ pub struct RawOptimizer {
     last_error: Option<RawError>,
 }
 
+impl RawOptimizer {
+    /// The optimizer itself (for the exports of other modules).
+    #[cfg(feature = "threads")]
+    pub(crate) fn optimizer(&self) -> &Optimizer<Headroom> {
+        &self.optimizer
+    }
+}
+
 #[wasm_bindgen]
 impl RawOptimizer {
     /// An optimizer for the algorithm at `algorithm` (`algorithmIndex`) with no groups.

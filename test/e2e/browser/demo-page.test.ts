@@ -6,7 +6,7 @@
 // saved mid-schedule resumes exactly. Screenshots go into a temporary folder of this run; the
 // recipe's, one per engine, into docs/ only with UPDATE_SCREENSHOT=1 (docs/demo.png is Chromium's,
 // docs/demo-firefox.png and docs/demo-webkit.png the others), so a test run on a busy machine does
-// not rewrite the committed pictures.
+// not rewrite the committed pictures. Last, the page with `?threads=2` (worker threads) trains in Chromium.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -376,4 +376,21 @@ describe.each(ENGINES)('in %s', (engineName) => {
       await own.close();
     }
   });
+});
+
+// init({ threads: 2 }) from the page's main thread, which may not Atomics.wait: Chromium (the
+// threads' own bits are test/e2e/browser/threads.test.ts's).
+test('in Chromium, ?threads=2: the cross-origin isolated page starts a worker and trains as well', async () => {
+  const engine = await launch('Chromium');
+  try {
+    const page = await engine.newPage(VIEWPORT);
+    await page.goto(`${server.url}?pauseAt=300&threads=2`);
+    await renderedStep(page, 300);
+    expect(await page.evaluate(() => [crossOriginIsolated, document.body.dataset.threads])).toEqual([true, '2']);
+    const first = Number((await text(page, 'first-loss')).replace('from ', ''));
+    expect(await lossValue(page)).toBeLessThan(first / 2);
+    expect(await page.errors()).toEqual([]);
+  } finally {
+    await engine.close();
+  }
 });

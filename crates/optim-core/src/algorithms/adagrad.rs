@@ -97,6 +97,7 @@ pub struct Adagrad;
 
 impl Algorithm for Adagrad {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ();
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {

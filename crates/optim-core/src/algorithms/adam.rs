@@ -103,6 +103,7 @@ pub struct Adam;
 
 impl Algorithm for Adam {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ScalarMemo;
 
     fn begin_group(memo: &mut ScalarMemo) {

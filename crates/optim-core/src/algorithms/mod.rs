@@ -79,7 +79,7 @@ pub mod rprop;
 pub mod sgd;
 pub mod sparse_adam;
 
-use crate::engine::{self, Optimizer, ParamState, Scalars};
+use crate::engine::{self, Optimizer, ParamState, Scalars, StepError};
 use crate::kernel::Kernel;
 use crate::memory::MemoryPolicy;
 use crate::param::Dims;
@@ -142,6 +142,14 @@ pub trait Algorithm {
         0
     }
 
+    /// Whether a step over a range of a parameter's elements (its values, gradient and state
+    /// buffers cut to the range, the same step count, hyperparameters and scalars as before the
+    /// step) computes exactly that range of the whole step, so that the engine may split a step
+    /// across threads ([`crate::parallel`]). True of every element-wise algorithm: each element's
+    /// update reads only that element and scalars. Scalars the step writes (NAdam's
+    /// `mu_product`) are written once, by the range that starts the parameter.
+    const SPLITS_BY_ELEMENT: bool = false;
+
     /// One parameter's update, with the `kernel` asked for.
     fn step(hyper: &Self::Hyperparameters, memo: &mut Self::Memo, target: Target<'_>, kernel: Kernel);
 }
@@ -169,9 +177,16 @@ macro_rules! algorithms {
             }
 
             /// Phase 2 of a step: the update of every parameter with a gradient.
-            pub(crate) fn update<M: MemoryPolicy>(self, opt: &mut Optimizer<M>) {
+            pub(crate) fn update<M: MemoryPolicy>(self, opt: &mut Optimizer<M>) -> Result<(), StepError> {
                 match self {
                     $(AlgorithmId::$variant => engine::update::<$step, M>(opt),)*
+                }
+            }
+
+            /// Whether a step may be split by element ranges ([`Algorithm::SPLITS_BY_ELEMENT`]).
+            pub fn splits_by_element(self) -> bool {
+                match self {
+                    $(AlgorithmId::$variant => <$step as Algorithm>::SPLITS_BY_ELEMENT,)*
                 }
             }
 

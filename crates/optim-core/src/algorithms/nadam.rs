@@ -146,6 +146,7 @@ pub struct NAdam;
 
 impl Algorithm for NAdam {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ();
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {

@@ -151,6 +151,7 @@ pub struct RAdam;
 
 impl Algorithm for RAdam {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ();
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {

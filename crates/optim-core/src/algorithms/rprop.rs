@@ -94,6 +94,7 @@ pub struct Rprop;
 
 impl Algorithm for Rprop {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ();
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {

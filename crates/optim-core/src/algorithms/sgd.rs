@@ -230,6 +230,7 @@ pub struct Sgd;
 
 impl Algorithm for Sgd {
     type Hyperparameters = Hyperparameters;
+    const SPLITS_BY_ELEMENT: bool = true;
     type Memo = ();
 
     fn step(hyper: &Hyperparameters, _memo: &mut (), target: Target<'_>, kernel: Kernel) {

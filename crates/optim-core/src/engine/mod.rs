@@ -24,7 +24,13 @@ use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
 use crate::kernel::finite::all_finite;
 use crate::kernel::Kernel;
 use crate::memory::{reserve_admitted, zeros_admitted, AllocError, MemoryPolicy, Unbounded};
+#[cfg(feature = "threads")]
+use crate::parallel::{self, Claims, WorkerDied, CHUNK, MIN_PARALLEL_ELEMENTS};
+#[cfg(feature = "threads")]
+use crate::param::Dims;
 use crate::param::SharedParam;
+#[cfg(feature = "threads")]
+use crate::schema::MAX_BUFFERS;
 use crate::schema::{BufferMask, InvalidHyperparameter, Spec};
 
 /// The most steps a parameter's state can count: 2^53 - 1, the largest integer a JavaScript
@@ -79,6 +85,9 @@ pub enum StepError {
         /// Its number of dimensions.
         ndim: usize,
     },
+    /// A worker thread stopped in the middle of the step (it trapped): unlike every other error,
+    /// the step is partly done ([`crate::parallel::pool`]).
+    WorkerDied,
     /// Memory for a parameter's state, or for bookkeeping (`param: None`), could not be had.
     OutOfMemory {
         /// The parameter's index across groups, if the allocation was its state.
@@ -99,6 +108,7 @@ impl fmt::Display for StepError {
             Self::NotAMatrix { param, ndim } => write!(f, "parameter {param} has {ndim} dimensions, not 2"),
             Self::GradLayout { param, sparse: true } => write!(f, "parameter {param} has a sparse gradient"),
             Self::GradLayout { param, sparse: false } => write!(f, "parameter {param} has a dense gradient"),
+            Self::WorkerDied => write!(f, "a worker thread died during the step"),
             Self::OutOfMemory { param: Some(param), error } => write!(f, "parameter {param}: {error} of optimizer state"),
             Self::OutOfMemory { param: None, error } => write!(f, "bookkeeping: {error}"),
         }
@@ -181,6 +191,14 @@ pub struct Optimizer<M: MemoryPolicy = Unbounded> {
     /// Scratch a step's arithmetic needs beside the state (Muon's matrices): as long as the
     /// largest any step needed so far, kept so that later steps allocate nothing.
     workspace: Vec<f32>,
+    /// The parameters of a step split across threads ([`update`]); empty between steps, its
+    /// capacity kept so that later steps allocate nothing.
+    #[cfg(feature = "threads")]
+    tasks: Vec<Task>,
+    /// Whether the step in progress is split across threads (decided in phase 1).
+    split: bool,
+    /// The threads a step may use ([`Self::set_threads`]).
+    threads: usize,
     kernel: Kernel,
     policy: M,
 }
@@ -200,6 +218,10 @@ impl<M: MemoryPolicy> Optimizer<M> {
             pending: Vec::new(),
             staged: Vec::new(),
             workspace: Vec::new(),
+            #[cfg(feature = "threads")]
+            tasks: Vec::new(),
+            split: false,
+            threads: 1,
             kernel: Kernel::Simd,
             policy,
         }
@@ -382,6 +404,19 @@ impl<M: MemoryPolicy> Optimizer<M> {
         self.kernel = kernel;
     }
 
+    /// Steps with up to `threads` threads from now on, natively (the `threads` feature): a step of
+    /// an element-wise algorithm over at least [`MIN_PARALLEL_ELEMENTS`] elements is split by
+    /// element ranges, with the same bits as on one thread ([`crate::parallel`]). The
+    /// shared-memory `.wasm` uses its worker pool instead, whatever this says.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads;
+    }
+
+    /// Whether the last step that updated parameters was split across threads.
+    pub fn split_last_step(&self) -> bool {
+        self.split
+    }
+
     /// The state of parameter `index` (across groups), if it has any.
     pub fn state(&self, index: usize) -> Option<&ParamState> {
         self.slots.get(index).and_then(|slot| slot.state.as_ref())
@@ -424,14 +459,52 @@ impl<M: MemoryPolicy> Optimizer<M> {
                 }
             }
         }
-        if let Err(error) = self.allocate_pending(false).and_then(|()| self.reserve_workspace()) {
+        if let Err(error) =
+            self.allocate_pending(false).and_then(|()| self.reserve_workspace()).and_then(|()| self.reserve_tasks())
+        {
             self.pending = Vec::new();
             return Err(error);
         }
-        // Phase 2: install what phase 1 allocated, then update; nothing here can fail.
+        // Phase 2: install what phase 1 allocated, then update; nothing here can fail (but a
+        // worker thread can die).
         self.install_pending();
-        self.algorithm.update(self);
+        self.algorithm.update(self)?;
         Ok(Stepped::All)
+    }
+
+    /// Decides whether this step is split across threads ([`Self::split`]): an element-wise
+    /// algorithm, more than one thread, and at least [`MIN_PARALLEL_ELEMENTS`] elements with a
+    /// gradient. If so, makes room for one task per parameter (it only grows).
+    #[cfg(feature = "threads")]
+    fn reserve_tasks(&mut self) -> Result<(), StepError> {
+        self.split = false;
+        if !self.algorithm.splits_by_element() || parallel::usable(self.threads) < 2 {
+            return Ok(());
+        }
+        let (mut count, mut elements) = (0, 0);
+        for slot in &self.slots {
+            if let Some(grad) = slot.param.borrow().grad_values() {
+                count += 1;
+                elements += grad.len();
+            }
+        }
+        if elements < MIN_PARALLEL_ELEMENTS {
+            return Ok(());
+        }
+        if count > self.tasks.capacity() {
+            reserve_admitted(&mut self.tasks, count, &self.policy)
+                .map_err(|error| StepError::OutOfMemory { param: None, error })?;
+        }
+        self.split = true;
+        Ok(())
+    }
+
+    /// Without the `threads` feature (the single-thread `.wasm`) no step is split, and none of the
+    /// splitting is compiled.
+    #[cfg(not(feature = "threads"))]
+    #[allow(clippy::unnecessary_wraps)] // the same signature as with the feature
+    fn reserve_tasks(&mut self) -> Result<(), StepError> {
+        Ok(())
     }
 
     /// Fills `pending` with the state this step creates: first steps, and buffers a row started
@@ -516,8 +589,13 @@ impl<M: MemoryPolicy> Optimizer<M> {
 }
 
 /// Phase 2 of [`Optimizer::step`] for algorithm `A`: every parameter with a gradient, group by
-/// group, through `A::step`. Rows were checked and state allocated in phase 1.
-pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
+/// group, through `A::step`. Rows were checked and state allocated in phase 1. Split across
+/// threads when phase 1 decided so ([`update_split`]).
+pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) -> Result<(), StepError> {
+    #[cfg(feature = "threads")]
+    if A::SPLITS_BY_ELEMENT && opt.split {
+        return update_split::<A, M>(opt);
+    }
     let mut memo = A::Memo::default();
     // What a parameter without state (SGD without momentum) is handed as its scalars.
     let mut no_scalars = Scalars::default();
@@ -558,6 +636,132 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) {
             A::step(&hyper, &mut memo, target, opt.kernel);
         }
     }
+    Ok(())
+}
+
+#[cfg(feature = "threads")]
+/// One parameter of a step split across threads: what [`update`] hands `A::step`, as addresses,
+/// so that any thread can step any range of its elements.
+struct Task {
+    group: usize,
+    param: *mut f32,
+    grad: *const f32,
+    len: usize,
+    /// The buffers in use (null: not in use), each `len` long.
+    buffers: [*mut f32; MAX_BUFFERS],
+    step: u64,
+    fresh: BufferMask,
+    dims: Dims,
+    /// The state's scalars (null: no state), written by the chunk that starts the parameter;
+    /// every other chunk steps with a copy of them as they were before the step.
+    scalars: *mut Scalars,
+    scalars_before: Scalars,
+    /// The number of its first chunk, counted over every task before it.
+    first_chunk: usize,
+}
+
+#[cfg(feature = "threads")]
+// SAFETY: a task's addresses are of buffers that stay put for the whole phase 2 (nothing
+// allocates or frees in it), and the chunks of a task are disjoint ranges of them, each stepped by
+// one thread; its scalars are written by one chunk only.
+unsafe impl Send for Task {}
+#[cfg(feature = "threads")]
+unsafe impl Sync for Task {}
+
+#[cfg(feature = "threads")]
+/// [`update`] across threads: on the calling thread, the work that is per parameter (advancing
+/// step counts, taking each state's view, in the same order as [`update`]), then the chunks
+/// ([`parallel::CHUNK`] elements of one parameter each) by whichever thread claims them.
+fn update_split<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) -> Result<(), StepError> {
+    let counts_steps = opt.spec.counts_steps;
+    let mut tasks = std::mem::take(&mut opt.tasks);
+    tasks.clear();
+    let mut chunks = 0;
+    for group in 0..opt.group_ends.len() {
+        let row = &opt.hyper_table[group * opt.row_len..(group + 1) * opt.row_len];
+        let by_rank = opt.spec.buffers_by_rank(row);
+        let range = opt.group_range(group);
+        for slot in &mut opt.slots[range] {
+            let mut buffers = slot.param.borrow_mut();
+            let dims = buffers.dims();
+            let used = by_rank.of(dims.ndim);
+            let (param, Some(grad), _) = buffers.data_and_grad() else { continue };
+            let (len, param, grad) = (param.len(), param.as_mut_ptr(), grad.as_ptr());
+            let mut task = Task {
+                group,
+                param,
+                grad,
+                len,
+                buffers: [core::ptr::null_mut(); MAX_BUFFERS],
+                step: 0,
+                fresh: 0,
+                dims,
+                scalars: core::ptr::null_mut(),
+                scalars_before: Scalars::default(),
+                first_chunk: chunks,
+            };
+            if let Some(state) = slot.state.as_mut() {
+                if counts_steps {
+                    state.advance();
+                }
+                let view = state.for_step(used);
+                task.step = view.step;
+                task.fresh = view.fresh;
+                task.buffers = view.buffers.map(|b| b.map_or(core::ptr::null_mut(), <[f32]>::as_mut_ptr));
+                task.scalars_before = *view.scalars;
+                task.scalars = view.scalars;
+            }
+            // At least one chunk: a parameter of no elements still writes its scalars.
+            chunks += len.div_ceil(CHUNK).max(1);
+            tasks.push(task); // within the capacity phase 1 reserved
+        }
+    }
+    let claims = Claims::new(chunks);
+    let (hyper_table, row_len, kernel) = (&opt.hyper_table[..], opt.row_len, opt.kernel);
+    let tasks_ref = &tasks[..];
+    let job = || {
+        let mut memo = A::Memo::default();
+        let mut hyper: Option<(usize, A::Hyperparameters)> = None;
+        let mut t = 0;
+        while let Some(chunk) = claims.claim() {
+            // Each thread's claims only increase: its cursor only moves forward.
+            while t + 1 < tasks_ref.len() && tasks_ref[t + 1].first_chunk <= chunk {
+                t += 1;
+            }
+            let task = &tasks_ref[t];
+            if !matches!(hyper, Some((group, _)) if group == task.group) {
+                let row = &hyper_table[task.group * row_len..(task.group + 1) * row_len];
+                hyper = Some((task.group, A::Hyperparameters::from_row(row)));
+                A::begin_group(&mut memo);
+            }
+            let Some((_, hyper)) = hyper.as_ref() else { unreachable!() };
+            let start = (chunk - task.first_chunk) * CHUNK;
+            let end = (start + CHUNK).min(task.len);
+            let mut scalars_copy = task.scalars_before;
+            // SAFETY: see `Task`: [start, end) is this chunk's own range of every buffer, and only
+            // the chunk at 0 writes the state's scalars.
+            let target = unsafe {
+                Target {
+                    param: core::slice::from_raw_parts_mut(task.param.add(start), end - start),
+                    grad: core::slice::from_raw_parts(task.grad.add(start), end - start),
+                    indices: None,
+                    dims: task.dims,
+                    step: task.step,
+                    scalars: if start == 0 && !task.scalars.is_null() { &mut *task.scalars } else { &mut scalars_copy },
+                    buffers: task
+                        .buffers
+                        .map(|b| (!b.is_null()).then(|| core::slice::from_raw_parts_mut(b.add(start), end - start))),
+                    fresh: task.fresh,
+                    workspace: &mut [],
+                }
+            };
+            A::step(hyper, &mut memo, target, kernel);
+        }
+    };
+    let result = parallel::run(parallel::usable(opt.threads), &job);
+    tasks.clear();
+    opt.tasks = tasks;
+    result.map_err(|WorkerDied| StepError::WorkerDied)
 }
 
 #[cfg(test)]

@@ -84,10 +84,31 @@ fn with_policy<M: MemoryPolicy, N: MemoryPolicy>(opt: Optimizer<M>, policy: N) -
         pending,
         staged,
         workspace,
+        #[cfg(feature = "threads")]
+        tasks,
+        split,
+        threads,
         kernel,
         policy: _,
     } = opt;
-    Optimizer { algorithm, spec, row_len, slots, group_ends, hyper_table, defaults, pending, staged, workspace, kernel, policy }
+    Optimizer {
+        algorithm,
+        spec,
+        row_len,
+        slots,
+        group_ends,
+        hyper_table,
+        defaults,
+        pending,
+        staged,
+        workspace,
+        #[cfg(feature = "threads")]
+        tasks,
+        split,
+        threads,
+        kernel,
+        policy,
+    }
 }
 
 /// Everything a step or a load could change: every parameter's values, and every state.
