@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Adam's step (torch's defaults, lr 1e-3) over one parameter of 10K, 100K, 1M and 10M float32
+// Adam's step (torch's defaults, lr 1e-3) over one parameter of 1K, 10K, 100K, 1M and 10M float32
 // elements with 1 thread, 2 threads and every thread (`os.availableParallelism()`; where that is 2,
 // the 2-thread row is the all-threads row, marked "2 (all)"): million elements updated per second
 // (median), and each thread count's ratio to 1 thread measured in the same run. Where a Python
@@ -206,7 +206,7 @@ async function parent() {
   const { sig3 } = await import('./lib/report.mjs');
 
   const quick = args.quick;
-  const sizes = quick ? [1_003, 70_001] : [10_000, 100_000, 1_000_000, 10_000_000];
+  const sizes = quick ? [1_003, 70_001] : [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
   const all = availableParallelism();
   const counts = quick ? [1, 2] : [...new Set([1, 2, all])];
   const settings = {
