@@ -25,7 +25,7 @@ test(`the packaged .wasm is at most ${wasmBudget} bytes (160 KiB)`, () => {
 
 // Only those who ask for threads download it: the same Rust, plus std rebuilt with atomics
 // (-Zbuild-std: its allocator's lock, thread-locals), wasm-bindgen's per-thread start and the
-// worker pool; 188,864 bytes when it was first built, with every optimizer of torch.optim.
+// worker pool; 188,864 bytes when it was first built (187,079 now), with every optimizer of torch.optim.
 const threadsPath = fileURLToPath(new URL('../../dist/lucid_optim_threads_bg.wasm', import.meta.url));
 const threadsBudget = 192 * 1024;
 test(`the shared-memory .wasm of init({ threads }) is at most ${threadsBudget} bytes, imports a shared memory and parks its workers in memory.atomic.wait32`, () => {

@@ -79,7 +79,7 @@ pub mod rprop;
 pub mod sgd;
 pub mod sparse_adam;
 
-use crate::engine::{self, Optimizer, ParamState, Scalars, StepError};
+use crate::engine::{self, Optimizer, ParamState, Scalars, StepError, StepView};
 use crate::kernel::Kernel;
 use crate::memory::MemoryPolicy;
 use crate::param::Dims;
@@ -110,6 +110,20 @@ pub struct Target<'a> {
     /// Scratch of at least [`Algorithm::workspace_len`] floats, holding whatever the previous
     /// step left.
     pub workspace: &'a mut [f32],
+}
+
+impl<'a> Target<'a> {
+    /// The target of one parameter's step: its values, gradient (and a sparse one's rows), shape,
+    /// what its state gives the step, and the workspace.
+    pub(crate) fn new(
+        (param, grad, indices): (&'a mut [f32], &'a [f32], Option<&'a [u32]>),
+        dims: Dims,
+        view: StepView<'a>,
+        workspace: &'a mut [f32],
+    ) -> Self {
+        let StepView { step, scalars, buffers, fresh } = view;
+        Target { param, grad, indices, dims, step, scalars, buffers, fresh, workspace }
+    }
 }
 
 /// An algorithm's hyperparameters, decoded from a checked row (`hyperparameters!` implements it).
@@ -294,31 +308,17 @@ pub fn step_shaped<A: Algorithm>(
     if state.is_none() && spec.keeps_state(row, dims.ndim) {
         *state = Some(ParamState::new(spec, row));
     }
-    let target = match state {
+    let view = match state {
         Some(state) => {
             let missing = used & !state.present();
             if missing != 0 {
                 let buffers = engine::new_buffers(spec, row, row, (param.len(), dims), missing, &crate::Unbounded);
                 state.install(buffers.expect("memory for the state"));
             }
-            if spec.counts_steps {
-                state.advance();
-            }
-            let view = state.for_step(used);
-            let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
-            Target { param, grad, indices: None, dims, step, scalars, buffers, fresh, workspace }
+            state.begin_step(spec.counts_steps, used)
         }
-        None => Target {
-            param,
-            grad,
-            indices: None,
-            dims,
-            step: 0,
-            scalars: &mut no_scalars,
-            buffers: Default::default(),
-            fresh: 0,
-            workspace,
-        },
+        None => StepView::stateless(&mut no_scalars),
     };
+    let target = Target::new((param, grad, None), dims, view, workspace);
     A::step(&hyper, &mut A::Memo::default(), target, kernel);
 }

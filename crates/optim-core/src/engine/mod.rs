@@ -18,6 +18,7 @@ mod state;
 
 use core::fmt;
 
+pub(crate) use state::StepView;
 pub use state::{new_buffers, zeroed_buffers, Buffers, ParamState, Scalars};
 
 use crate::algorithms::{Algorithm, AlgorithmId, FromRow, Target};
@@ -611,28 +612,11 @@ pub(crate) fn update<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) -> R
             let dims = buffers.dims();
             let used = by_rank.of(dims.ndim);
             let (param, Some(grad), indices) = buffers.data_and_grad() else { continue };
-            let workspace = &mut opt.workspace[..];
-            let target = match slot.state.as_mut() {
-                Some(state) => {
-                    if counts_steps {
-                        state.advance();
-                    }
-                    let view = state.for_step(used);
-                    let (step, scalars, buffers, fresh) = (view.step, view.scalars, view.buffers, view.fresh);
-                    Target { param, grad, indices, dims, step, scalars, buffers, fresh, workspace }
-                }
-                None => Target {
-                    param,
-                    grad,
-                    indices,
-                    dims,
-                    step: 0,
-                    scalars: &mut no_scalars,
-                    buffers: Default::default(),
-                    fresh: 0,
-                    workspace,
-                },
+            let view = match slot.state.as_mut() {
+                Some(state) => state.begin_step(counts_steps, used),
+                None => StepView::stateless(&mut no_scalars),
             };
+            let target = Target::new((param, grad, indices), dims, view, &mut opt.workspace);
             A::step(&hyper, &mut memo, target, opt.kernel);
         }
     }
@@ -701,10 +685,7 @@ fn update_split<A: Algorithm, M: MemoryPolicy>(opt: &mut Optimizer<M>) -> Result
                 first_chunk: chunks,
             };
             if let Some(state) = slot.state.as_mut() {
-                if counts_steps {
-                    state.advance();
-                }
-                let view = state.for_step(used);
+                let view = state.begin_step(counts_steps, used);
                 task.step = view.step;
                 task.fresh = view.fresh;
                 task.buffers = view.buffers.map(|b| b.map_or(core::ptr::null_mut(), <[f32]>::as_mut_ptr));

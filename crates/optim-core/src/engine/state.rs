@@ -87,6 +87,15 @@ impl ParamState {
         }
     }
 
+    /// Starts this state's step: counts it (an algorithm that `counts_steps`), then
+    /// [`Self::for_step`].
+    pub(crate) fn begin_step(&mut self, counts_steps: bool, used: BufferMask) -> StepView<'_> {
+        if counts_steps {
+            self.advance();
+        }
+        self.for_step(used)
+    }
+
     /// The step count, the scalars, the buffers in `used` (to write), and which of them are
     /// fresh; the fresh marks are cleared, as the step that reads them is the one that created them.
     pub(crate) fn for_step(&mut self, used: BufferMask) -> StepView<'_> {
@@ -107,6 +116,14 @@ pub(crate) struct StepView<'a> {
     pub scalars: &'a mut Scalars,
     pub buffers: [Option<&'a mut [f32]>; MAX_BUFFERS],
     pub fresh: BufferMask,
+}
+
+impl<'a> StepView<'a> {
+    /// What a parameter without state (SGD without momentum) steps with: step 0, no buffers, and
+    /// `scratch` as its scalars.
+    pub(crate) fn stateless(scratch: &'a mut Scalars) -> Self {
+        Self { step: 0, scalars: scratch, buffers: Default::default(), fresh: 0 }
+    }
 }
 
 /// New buffers for a parameter of `len` elements and shape `dims`, each of its spec's
